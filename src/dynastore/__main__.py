@@ -1,0 +1,5 @@
+"""`python -m dynastore` runs the command line."""
+
+from dynastore.cli import main
+
+main()

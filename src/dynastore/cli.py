@@ -1,0 +1,116 @@
+"""The `dynastore` command: thin flag parsing that builds a Config and starts the server."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dynastore import __version__
+from dynastore.config import AUTH_MODES, LOG_LEVELS, SYNC_MODES, ConfigError, load_config
+
+
+@click.group()
+@click.version_option(__version__, prog_name="dynastore")
+def main() -> None:
+    """Dynastore: a self-hosted, DynamoDB-compatible database server."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on.  [default: 127.0.0.1]")
+@click.option("--port", type=int, help="Port to listen on.  [default: 8000]")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory of the embedded SQLite store.  [default: ./dynastore-data]",
+)
+@click.option(
+    "--database",
+    help="Storage URL, e.g. sqlite:///path/to/file.db.  [default: SQLite in --data-dir]",
+)
+@click.option("--region", help="Region used when a request names none.  [default: us-east-1]")
+@click.option(
+    "--account-id", help="Account id of keys not in the credentials file.  [default: 000000000000]"
+)
+@click.option(
+    "--credentials-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="AWS credentials file (INI: aws_access_key_id, aws_secret_access_key, account_id).",
+)
+@click.option(
+    "--auth",
+    type=click.Choice(AUTH_MODES),
+    help="verify: check SigV4 signatures against the credentials file; accept: any key "
+    "(still parsed for region).  [default: verify with a credentials file, else accept]",
+)
+@click.option("--log-level", type=click.Choice(LOG_LEVELS), help="Log verbosity.  [default: info]")
+@click.option("--workers", type=int, help="Server processes sharing the store.  [default: 1]")
+@click.option(
+    "--table-status-delay",
+    type=float,
+    help="Seconds tables stay CREATING/UPDATING/DELETING.  [default: 0]",
+)
+@click.option(
+    "--sync",
+    type=click.Choice(SYNC_MODES),
+    help="normal: durable across process crashes; full: also across power loss (fsync per "
+    "commit).  [default: normal]",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Settings file.  [default: ./dynastore.toml when present]",
+)
+def serve(config_file: Path | None, **flags: Any) -> None:
+    """Start the server. Settings come from flags, DYNASTORE_* variables and dynastore.toml."""
+    try:
+        config = load_config(flags, config_file=config_file)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    import uvicorn
+
+    # Each worker process builds its own app from the environment (uvicorn's factory).
+    os.environ["DYNASTORE_RESOLVED_CONFIG"] = _encode(config_file, flags)
+    uvicorn.run(
+        "dynastore.cli:create_app",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=config.workers,
+        log_level=config.log_level,
+        access_log=False,
+        http="httptools",
+        loop="uvloop",
+        lifespan="on",
+        server_header=False,
+        date_header=False,
+        timeout_keep_alive=60,
+    )
+
+
+def _encode(config_file: Path | None, flags: dict[str, Any]) -> str:
+    import orjson
+
+    data = {k: str(v) if isinstance(v, Path) else v for k, v in flags.items() if v is not None}
+    if config_file is not None:
+        data["__config_file"] = str(config_file)
+    return orjson.dumps(data).decode()
+
+
+def create_app() -> Any:
+    """uvicorn factory: rebuild the Config in this process and wire the application."""
+    import orjson
+
+    from dynastore.app import build_app
+
+    data = orjson.loads(os.environ.get("DYNASTORE_RESOLVED_CONFIG", "{}"))
+    config_file = data.pop("__config_file", None)
+    config = load_config(data, config_file=Path(config_file) if config_file else None)
+    return build_app(config)

@@ -1,0 +1,241 @@
+"""The catalog: table and index definitions, their status transitions and ARNs.
+
+A table's definition is kept as the DynamoDB `TableDescription` it answers with (minus
+the figures computed at read time), plus what the engine needs to find its data: the
+storage space of the table and of each index. Definitions are stored in the catalog
+space of the backend as JSON and cached per process; `version` lets several processes
+sharing one store notice each other's changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from dynastore.storage.base import Backend, WriteTx
+
+CATALOG_SPACE = 0  # stored on disk — do not change
+FIRST_TABLE_SPACE = 1000  # spaces below are reserved for internal use
+_VERSION_KEY = b"catalog-version"
+_TABLE_PREFIX = b"t/"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAttr:
+    """One key attribute: its name and scalar type (S, N or B)."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDef:
+    """A secondary index: where it lives and what it projects."""
+
+    name: str
+    kind: str  # "GSI" or "LSI"
+    space: int
+    pk: KeyAttr
+    sk: KeyAttr | None
+    projection: str  # ALL, KEYS_ONLY, INCLUDE
+    non_key: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class TableDef:
+    """A table: identity, keys, indexes and its DynamoDB description."""
+
+    account: str
+    region: str
+    name: str
+    space: int
+    pk: KeyAttr
+    sk: KeyAttr | None
+    description: dict[str, Any]
+    indexes: list[IndexDef] = field(default_factory=list)
+    status_until: float = 0.0
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return (self.pk.name,) if self.sk is None else (self.pk.name, self.sk.name)
+
+    @property
+    def status(self) -> str:
+        return str(self.description["TableStatus"])
+
+    @property
+    def arn(self) -> str:
+        return str(self.description["TableArn"])
+
+    def index(self, name: str) -> IndexDef | None:
+        return next((i for i in self.indexes if i.name == name), None)
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "account": self.account,
+                "region": self.region,
+                "name": self.name,
+                "space": self.space,
+                "pk": [self.pk.name, self.pk.type],
+                "sk": [self.sk.name, self.sk.type] if self.sk else None,
+                "indexes": [
+                    {
+                        "name": i.name,
+                        "kind": i.kind,
+                        "space": i.space,
+                        "pk": [i.pk.name, i.pk.type],
+                        "sk": [i.sk.name, i.sk.type] if i.sk else None,
+                        "projection": i.projection,
+                        "non_key": list(i.non_key),
+                    }
+                    for i in self.indexes
+                ],
+                "status_until": self.status_until,
+                "description": self.description,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TableDef:
+        raw = orjson.loads(data)
+        return cls(
+            account=raw["account"],
+            region=raw["region"],
+            name=raw["name"],
+            space=raw["space"],
+            pk=KeyAttr(*raw["pk"]),
+            sk=KeyAttr(*raw["sk"]) if raw["sk"] else None,
+            description=raw["description"],
+            indexes=[
+                IndexDef(
+                    name=i["name"],
+                    kind=i["kind"],
+                    space=i["space"],
+                    pk=KeyAttr(*i["pk"]),
+                    sk=KeyAttr(*i["sk"]) if i["sk"] else None,
+                    projection=i["projection"],
+                    non_key=tuple(i["non_key"]),
+                )
+                for i in raw["indexes"]
+            ],
+            status_until=raw["status_until"],
+        )
+
+
+def table_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+
+
+def _catalog_key(account: str, region: str, name: str) -> bytes:
+    return _TABLE_PREFIX + f"{account}/{region}/{name}".encode()
+
+
+class Catalog:
+    """Reads and writes table definitions, advancing status transitions lazily.
+
+    `status_delay` is how long CREATING, UPDATING and DELETING last (0: tables are usable
+    at once, as tests want; DynamoDB itself takes seconds to minutes).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        status_delay: float,
+        shared: bool,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._backend = backend
+        self._delay = status_delay
+        self._shared = shared
+        self._clock = clock
+        self._cache: dict[tuple[str, str, str], TableDef | None] = {}
+        self._version = self._read_version()
+
+    # --- cache coherence across processes ---------------------------------------------
+
+    def _read_version(self) -> int:
+        raw = self._backend.get(CATALOG_SPACE, _VERSION_KEY)
+        return int(raw) if raw else 0
+
+    def refresh(self) -> None:
+        """Drop the cache if another process changed the catalog (shared stores only)."""
+        if self._shared:
+            version = self._read_version()
+            if version != self._version:
+                self._cache.clear()
+                self._version = version
+
+    # --- reads -------------------------------------------------------------------------
+
+    def get(self, account: str, region: str, name: str) -> TableDef | None:
+        """The table as it is now (transitions applied), or None."""
+        key = (account, region, name)
+        try:
+            table = self._cache[key]
+        except KeyError:
+            raw = self._backend.get(CATALOG_SPACE, _catalog_key(account, region, name))
+            table = TableDef.from_json(raw) if raw else None
+            self._cache[key] = table
+        if table is not None and table.status_until and table.status_until <= self._clock():
+            table = self._advance(table)
+        return table
+
+    def names(self, account: str, region: str) -> Iterator[str]:
+        """Table names of one account and region, in order."""
+        prefix = _catalog_key(account, region, "")
+        with self._backend.read() as tx:
+            keys = [k for k, _ in tx.range(CATALOG_SPACE, prefix, prefix + b"\xff")]
+        for key in keys:
+            name = key[len(prefix) :].decode()
+            if self.get(account, region, name) is not None:
+                yield name
+
+    # --- writes ------------------------------------------------------------------------
+
+    def allocate_space(self, tx: WriteTx) -> int:
+        return FIRST_TABLE_SPACE + tx.next_sequence("space")
+
+    def save(self, tx: WriteTx, table: TableDef) -> None:
+        """Store a definition inside the caller's transaction."""
+        tx.put(CATALOG_SPACE, _catalog_key(table.account, table.region, table.name), table.to_json())
+        self._bump(tx)
+        self._cache[(table.account, table.region, table.name)] = table
+
+    def remove(self, tx: WriteTx, table: TableDef) -> None:
+        tx.delete(CATALOG_SPACE, _catalog_key(table.account, table.region, table.name))
+        self._bump(tx)
+        self._cache[(table.account, table.region, table.name)] = None
+
+    def forget(self, table: TableDef) -> None:
+        """Drop a cached entry (after a failed transaction)."""
+        self._cache.pop((table.account, table.region, table.name), None)
+
+    def _bump(self, tx: WriteTx) -> None:
+        self._version = tx.next_sequence("catalog")
+        tx.put(CATALOG_SPACE, _VERSION_KEY, str(self._version).encode())
+
+    def transition_deadline(self) -> float:
+        """When a transition started now ends (0 when transitions are instant)."""
+        return self._clock() + self._delay if self._delay > 0 else 0.0
+
+    def _advance(self, table: TableDef) -> TableDef | None:
+        """Finish a timed transition: CREATING/UPDATING -> ACTIVE, DELETING -> gone."""
+        with self._backend.write() as tx:
+            if table.status == "DELETING":
+                tx.delete_range(table.space, b"", None)
+                for index in table.indexes:
+                    tx.delete_range(index.space, b"", None)
+                self.remove(tx, table)
+                return None
+            table.description["TableStatus"] = "ACTIVE"
+            for gsi in table.description.get("GlobalSecondaryIndexes", []):
+                if gsi.get("IndexStatus") in ("CREATING", "UPDATING"):
+                    gsi["IndexStatus"] = "ACTIVE"
+            table.status_until = 0.0
+            self.save(tx, table)
+            return table

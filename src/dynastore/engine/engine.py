@@ -1,0 +1,54 @@
+"""The Engine: DynamoDB semantics over one storage backend, shared by every operation.
+
+One Engine per server process. It owns the catalog, the parsed-expression cache and the
+clock; operations receive it explicitly (no global state).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dynastore.engine.catalog import Catalog, TableDef
+from dynastore.engine.expr import ExpressionCache
+from dynastore.errors import ResourceNotFoundException
+from dynastore.storage.base import Backend
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the engine needs from the configuration."""
+
+    status_delay: float = 0.0
+    shared_store: bool = False
+
+
+class Engine:
+    """Tables, items and expressions over a Backend."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        settings: EngineSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.clock = clock
+        self.catalog = Catalog(backend, settings.status_delay, settings.shared_store, clock)
+        self.expressions = ExpressionCache()
+
+    def begin_request(self) -> None:
+        """Per-request hook: see other processes' catalog changes."""
+        self.catalog.refresh()
+
+    def active_table(self, account: str, region: str, name: str) -> TableDef:
+        """A table that item operations may use, or DynamoDB's ResourceNotFoundException."""
+        table = self.catalog.get(account, region, name)
+        if table is None or table.status in ("CREATING", "DELETING"):
+            raise ResourceNotFoundException("Requested resource not found")
+        return table
+
+    def close(self) -> None:
+        self.backend.close()

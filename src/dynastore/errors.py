@@ -1,0 +1,147 @@
+"""AWS errors: one class per error type, raised anywhere, rendered once by server/.
+
+Each error knows its wire `__type` namespace, HTTP status and the message key DynamoDB
+uses (the coral `SerializationException` says `Message`, everything else `message`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+CORAL_SERVICE = "com.amazon.coral.service"
+CORAL_VALIDATE = "com.amazon.coral.validate"
+DYNAMODB = "com.amazonaws.dynamodb.v20120810"
+
+
+class AwsError(Exception):
+    """Base of every error answered to a client."""
+
+    namespace: ClassVar[str] = DYNAMODB
+    status: ClassVar[int] = 400
+    message_key: ClassVar[str] = "message"
+    default_message: ClassVar[str | None] = None
+
+    def __init__(self, message: str | None = None, **extras: Any) -> None:
+        self.message = message if message is not None else self.default_message
+        self.extras = extras
+        super().__init__(self.message or self.type_name)
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def qualified_type(self) -> str:
+        return f"{self.namespace}#{self.type_name}"
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"__type": self.qualified_type}
+        if self.message is not None:
+            out[self.message_key] = self.message
+        out.update(self.extras)
+        return out
+
+
+# --- request, protocol and authentication errors (coral service) --------------------
+
+
+class SerializationException(AwsError):
+    namespace = CORAL_SERVICE
+    message_key = "Message"
+
+
+class UnknownOperationException(AwsError):
+    namespace = CORAL_SERVICE
+
+
+class MissingAuthenticationTokenException(AwsError):
+    namespace = CORAL_SERVICE
+    default_message = "Request is missing Authentication Token"
+
+
+class IncompleteSignatureException(AwsError):
+    namespace = CORAL_SERVICE
+
+
+class InvalidSignatureException(AwsError):
+    namespace = CORAL_SERVICE
+
+
+class UnrecognizedClientException(AwsError):
+    namespace = CORAL_SERVICE
+    default_message = "The security token included in the request is invalid."
+
+
+class AccessDeniedException(AwsError):
+    namespace = CORAL_SERVICE
+
+
+class RequestEntityTooLarge(AwsError):
+    namespace = CORAL_SERVICE
+    status = 413
+    default_message = "Request payload size exceeds the limit."
+
+
+class ValidationException(AwsError):
+    namespace = CORAL_VALIDATE
+
+
+class ThrottlingException(AwsError):
+    namespace = "com.amazon.coral.availability"
+
+
+# --- DynamoDB service errors ---------------------------------------------------------
+
+
+class ResourceNotFoundException(AwsError):
+    default_message = "Requested resource not found"
+
+
+class ResourceInUseException(AwsError):
+    pass
+
+
+class ConditionalCheckFailedException(AwsError):
+    default_message = "The conditional request failed"
+
+
+class LimitExceededException(AwsError):
+    pass
+
+
+class ProvisionedThroughputExceededException(AwsError):
+    default_message = (
+        "The level of configured provisioned throughput for the table was exceeded. "
+        "Consider increasing your provisioning level with the UpdateTable API."
+    )
+
+
+class ItemCollectionSizeLimitExceededException(AwsError):
+    default_message = "Item collection size limit exceeded"
+
+
+class TransactionCanceledException(AwsError):
+    pass
+
+
+class TransactionConflictException(AwsError):
+    pass
+
+
+class IdempotentParameterMismatchException(AwsError):
+    pass
+
+
+class InternalServerError(AwsError):
+    status = 500
+    default_message = "Internal server error"
+
+
+def resource_not_found_table(table_name: str) -> ResourceNotFoundException:
+    """DynamoDB's message for a table that does not exist (item and query operations)."""
+    return ResourceNotFoundException("Requested resource not found")
+
+
+def validation(message: str) -> ValidationException:
+    """Shorthand used by the engine for a single-message ValidationException."""
+    return ValidationException(message)

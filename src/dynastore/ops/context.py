@@ -1,0 +1,23 @@
+"""What every operation handler receives, and how table names (or ARNs) resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dynastore.engine.engine import Engine
+from dynastore.server.protocol import RequestContext
+
+Request = dict[str, Any]
+Result = dict[str, Any] | bytes
+OperationFn = Callable[[Engine, RequestContext, Request], Result]
+
+
+def table_ref(ctx: RequestContext, name_or_arn: str) -> tuple[str, str, str]:
+    """(account, region, name) of a TableName parameter, which may be a table ARN."""
+    if name_or_arn.startswith("arn:"):
+        parts = name_or_arn.split(":", 5)
+        if len(parts) == 6 and parts[5].startswith("table/"):
+            name = parts[5][len("table/") :].split("/", 1)[0]
+            return parts[4], parts[3], name
+    return ctx.account, ctx.region, name_or_arn

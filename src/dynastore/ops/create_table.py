@@ -1,0 +1,300 @@
+"""CreateTable: DynamoDB's semantic checks after the shared shape validation, then the catalog."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from dynastore.engine.catalog import IndexDef, KeyAttr, TableDef, table_arn
+from dynastore.engine.engine import Engine
+from dynastore.errors import ResourceInUseException, ValidationException
+from dynastore.ops.context import Request, Result, table_ref
+from dynastore.server.protocol import RequestContext
+
+INVALID = "One or more parameter values were invalid: "
+MAX_GSI = 20
+MAX_LSI = 5
+MAX_PROJECTED = 100
+MAX_CAPACITY = 1_000_000_000_000
+
+
+def _invalid(text: str) -> ValidationException:
+    return ValidationException(INVALID + text)
+
+
+def check_billing(req: Request) -> str:
+    """Validate BillingMode against ProvisionedThroughput; return the effective mode."""
+    mode = req.get("BillingMode") or "PROVISIONED"
+    throughput = req.get("ProvisionedThroughput")
+    if mode == "PAY_PER_REQUEST":
+        if throughput:
+            raise _invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+        return mode
+    if not throughput:
+        raise _invalid(
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode "
+            "is PROVISIONED"
+        )
+    check_capacity(throughput)
+    return mode
+
+
+def check_capacity(throughput: dict[str, Any]) -> None:
+    for name in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        if throughput[name] > MAX_CAPACITY:
+            raise ValidationException(f"Given value {throughput[name]} for {name} is out of bounds")
+
+
+def _key_schema(
+    schema: list[dict[str, str]], defined: dict[str, str]
+) -> tuple[KeyAttr, KeyAttr | None]:
+    names = [k["AttributeName"] for k in schema]
+    if any(n not in defined for n in names):
+        raise _invalid(
+            "Some index key attributes are not defined in AttributeDefinitions. "
+            f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(defined)}]"
+        )
+    if len(names) == 2 and names[0] == names[1]:
+        raise ValidationException(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
+    if schema[0]["KeyType"] != "HASH":
+        raise ValidationException(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
+    if len(schema) == 2 and schema[1]["KeyType"] != "RANGE":
+        raise ValidationException(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+        )
+    pk = KeyAttr(names[0], defined[names[0]])
+    sk = KeyAttr(names[1], defined[names[1]]) if len(names) == 2 else None
+    return pk, sk
+
+
+def _projection(index: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    projection = index["Projection"]
+    kind = projection.get("ProjectionType")
+    if kind is None:
+        raise _invalid("Unknown ProjectionType: null")
+    non_key = projection.get("NonKeyAttributes")
+    if non_key and kind != "INCLUDE":
+        raise _invalid(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
+    if kind == "INCLUDE" and not non_key:
+        raise _invalid(
+            "NonKeyAttributes must not be empty when ProjectionType is INCLUDE for index: "
+            + index["IndexName"]
+        )
+    return kind, tuple(non_key or ())
+
+
+def parse_indexes(
+    req: Request, defined: dict[str, str], pk: KeyAttr, sk: KeyAttr | None, mode: str
+) -> list[tuple[IndexDef, dict[str, Any]]]:
+    """Check the request's LSIs and GSIs; return (definition without space, raw) pairs."""
+    out: list[tuple[IndexDef, dict[str, Any]]] = []
+    seen: set[str] = set()
+    lsis = req.get("LocalSecondaryIndexes")
+    if lsis is not None:
+        if not lsis:
+            raise _invalid("List of LocalSecondaryIndexes is empty")
+        if sk is None:
+            raise _invalid(
+                "Table KeySchema does not have a range key, which is required when specifying "
+                "a LocalSecondaryIndex"
+            )
+        for raw in lsis:
+            ipk, isk = _key_schema(raw["KeySchema"], defined)
+            if isk is None:
+                raise _invalid(
+                    "Index KeySchema does not have a range key for index: " + raw["IndexName"]
+                )
+            if ipk.name != pk.name:
+                raise _invalid(
+                    "Index KeySchema does not have the same leading hash key as table KeySchema "
+                    f"for index: {raw['IndexName']}. index hash key: {ipk.name}, "
+                    f"table hash key: {pk.name}"
+                )
+            kind, non_key = _projection(raw)
+            if raw["IndexName"] in seen:
+                raise _invalid("Duplicate index name: " + raw["IndexName"])
+            seen.add(raw["IndexName"])
+            out.append((IndexDef(raw["IndexName"], "LSI", 0, ipk, isk, kind, non_key), raw))
+        if len(lsis) > MAX_LSI:
+            raise _invalid("Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+    gsis = req.get("GlobalSecondaryIndexes")
+    if gsis is not None:
+        if not gsis:
+            raise _invalid("List of GlobalSecondaryIndexes is empty")
+        for raw in gsis:
+            out.append((parse_gsi(raw, defined, mode, seen), raw))
+        if len(gsis) > MAX_GSI:
+            raise _invalid("GlobalSecondaryIndex count exceeds the per-table limit of 20")
+    projected = {a for index, _ in out for a in index.non_key}
+    if len(projected) > MAX_PROJECTED:
+        raise _invalid("Number of projected attributes in all indexes exceeds limit of 100")
+    return out
+
+
+def parse_gsi(raw: dict[str, Any], defined: dict[str, str], mode: str, seen: set[str]) -> IndexDef:
+    """Check one GSI definition (CreateTable or UpdateTable's Create)."""
+    ipk, isk = _key_schema(raw["KeySchema"], defined)
+    kind, non_key = _projection(raw)
+    name = raw["IndexName"]
+    throughput = raw.get("ProvisionedThroughput")
+    if mode == "PAY_PER_REQUEST" and throughput:
+        raise _invalid(
+            f"ProvisionedThroughput should not be specified for index: {name} when "
+            "BillingMode is PAY_PER_REQUEST"
+        )
+    if mode == "PROVISIONED" and not throughput:
+        raise _invalid(
+            f"ProvisionedThroughput must be specified for index: {name}"
+        )
+    if throughput:
+        check_capacity(throughput)
+    if name in seen:
+        raise _invalid("Duplicate index name: " + name)
+    seen.add(name)
+    return IndexDef(name, "GSI", 0, ipk, isk, kind, non_key)
+
+
+def _throughput(raw: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "NumberOfDecreasesToday": 0,
+        "ReadCapacityUnits": (raw or {}).get("ReadCapacityUnits", 0),
+        "WriteCapacityUnits": (raw or {}).get("WriteCapacityUnits", 0),
+    }
+
+
+def index_description(
+    table: str, region: str, account: str, index: IndexDef, raw: dict[str, Any], status: str
+) -> dict[str, Any]:
+    """The IndexDescription entry of a new index."""
+    entry: dict[str, Any] = {
+        "IndexName": index.name,
+        "KeySchema": raw["KeySchema"],
+        "Projection": raw["Projection"],
+        "IndexSizeBytes": 0,
+        "ItemCount": 0,
+        "IndexArn": f"{table_arn(region, account, table)}/index/{index.name}",
+    }
+    if index.kind == "GSI":
+        entry["IndexStatus"] = status
+        entry["ProvisionedThroughput"] = _throughput(raw.get("ProvisionedThroughput"))
+        if "OnDemandThroughput" in raw:
+            entry["OnDemandThroughput"] = raw["OnDemandThroughput"]
+        entry["WarmThroughput"] = {
+            "ReadUnitsPerSecond": 12000,
+            "WriteUnitsPerSecond": 4000,
+            "Status": status,
+        }
+    return entry
+
+
+def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    account, region, name = table_ref(ctx, req["TableName"])
+    mode = check_billing(req)
+    defined: dict[str, str] = {}
+    for definition in req["AttributeDefinitions"]:
+        defined[definition["AttributeName"]] = definition["AttributeType"]
+    schema = req["KeySchema"]
+    if len(schema) > len(defined):
+        raise ValidationException("Invalid KeySchema: Some index key attribute have no definition")
+    pk, sk = _key_schema(schema, defined)
+    indexes = parse_indexes(req, defined, pk, sk, mode)
+    used = {pk.name} | ({sk.name} if sk else set())
+    for index, _ in indexes:
+        used |= {index.pk.name} | ({index.sk.name} if index.sk else set())
+    if len(req["AttributeDefinitions"]) != len(defined) or set(defined) != used:
+        raise _invalid(
+            "Number of attributes in KeySchema does not exactly match number of attributes "
+            "defined in AttributeDefinitions"
+            if not indexes
+            else "Some AttributeDefinitions are not used. AttributeDefinitions: "
+            f"[{', '.join(defined)}], keys used: [{', '.join(sorted(used))}]"
+        )
+    check_table_class(req.get("TableClass"))
+    tags = req.get("Tags") or []
+    if engine.catalog.get(account, region, name) is not None:
+        raise ResourceInUseException(f"Table already exists: {name}")
+    now = engine.clock()
+    deadline = engine.catalog.transition_deadline()
+    status = "CREATING"
+    arn = table_arn(region, account, name)
+    desc: dict[str, Any] = {
+        "AttributeDefinitions": req["AttributeDefinitions"],
+        "TableName": name,
+        "KeySchema": schema,
+        "TableStatus": status,
+        "CreationDateTime": now,
+        "ProvisionedThroughput": _throughput(req.get("ProvisionedThroughput")),
+        "TableSizeBytes": 0,
+        "ItemCount": 0,
+        "TableArn": arn,
+        "TableId": str(uuid.uuid4()),
+        "DeletionProtectionEnabled": bool(req.get("DeletionProtectionEnabled", False)),
+    }
+    if req.get("BillingMode"):
+        desc["BillingModeSummary"] = {"BillingMode": mode}
+        if mode == "PAY_PER_REQUEST":
+            desc["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"] = now
+    if req.get("TableClass"):
+        desc["TableClassSummary"] = {"TableClass": req["TableClass"]}
+    if "OnDemandThroughput" in req:
+        desc["OnDemandThroughput"] = req["OnDemandThroughput"]
+    desc["WarmThroughput"] = {
+        "ReadUnitsPerSecond": 12000,
+        "WriteUnitsPerSecond": 4000,
+        "Status": "ACTIVE",
+    }
+    with engine.backend.write() as tx:
+        space = engine.catalog.allocate_space(tx)
+        defs: list[IndexDef] = []
+        for index, raw in indexes:
+            index_space = engine.catalog.allocate_space(tx)
+            defs.append(
+                IndexDef(
+                    index.name,
+                    index.kind,
+                    index_space,
+                    index.pk,
+                    index.sk,
+                    index.projection,
+                    index.non_key,
+                )
+            )
+            key = "GlobalSecondaryIndexes" if index.kind == "GSI" else "LocalSecondaryIndexes"
+            desc.setdefault(key, []).append(
+                index_description(name, region, account, index, raw, status)
+            )
+        table = TableDef(account, region, name, space, pk, sk, desc, defs, deadline)
+        if not deadline:
+            table.description = _activated(desc)
+        table.description["Tags"] = tags
+        engine.catalog.save(tx, table)
+    answer = dict(desc)
+    answer.pop("Tags", None)
+    return {"TableDescription": answer}
+
+
+def _activated(desc: dict[str, Any]) -> dict[str, Any]:
+    """The stored copy of a table whose creation completes at once."""
+    stored = copy.deepcopy(desc)
+    stored["TableStatus"] = "ACTIVE"
+    for gsi in stored.get("GlobalSecondaryIndexes", []):
+        gsi["IndexStatus"] = "ACTIVE"
+    return stored
+
+
+def check_table_class(table_class: str | None) -> None:
+    if table_class is not None and table_class not in ("STANDARD", "STANDARD_INFREQUENT_ACCESS"):
+        raise ValidationException(
+            f"1 validation error detected: Value '{table_class}' at 'tableClass' failed to "
+            "satisfy constraint: Member must satisfy enum value set: "
+            "[STANDARD, STANDARD_INFREQUENT_ACCESS]"
+        )
+

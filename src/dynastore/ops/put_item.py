@@ -1,0 +1,45 @@
+"""PutItem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynastore.engine import attrs
+from dynastore.engine.engine import Engine
+from dynastore.engine.values import Item
+from dynastore.engine.writes import check_index_keys, write_item
+from dynastore.ops.context import Request, Result
+from dynastore.ops.expressions import prepare_write
+from dynastore.ops.items import (
+    RETURN_VALUES_PUT_DELETE,
+    check_return_values,
+    check_size,
+    collection_metrics,
+    finish,
+    item_table,
+    table_key_schema,
+    write_capacity,
+)
+from dynastore.server.protocol import RequestContext
+
+
+def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    rv = check_return_values(req.get("ReturnValues"), RETURN_VALUES_PUT_DELETE)
+    item = attrs.validate_item(req["Item"])
+    prepared = prepare_write(engine, req, update=False)
+    table = item_table(engine, ctx, req)
+    attrs.validate_item_key(item, table_key_schema(table))
+    check_index_keys(table, item)
+    check_size(item)
+    on_failure = req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+
+    def compute(old: Item | None) -> Item:
+        return item
+
+    result = write_item(engine.backend, table, item, compute, prepared.condition, on_failure)
+    out: dict[str, Any] = {}
+    if rv == "ALL_OLD" and result.old is not None:
+        out["Attributes"] = result.old
+    return finish(
+        out, write_capacity(req, table, result.old, item), collection_metrics(req, table, item)
+    )

@@ -1,0 +1,95 @@
+"""DescribeTable, ListTables, DeleteTable, DescribeLimits and DescribeEndpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynastore.engine.catalog import TableDef
+from dynastore.engine.engine import Engine
+from dynastore.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
+from dynastore.ops.context import Request, Result, table_ref
+from dynastore.ops.describe import table_description
+from dynastore.server.protocol import RequestContext
+
+
+def existing_table(engine: Engine, ctx: RequestContext, name_or_arn: str) -> TableDef:
+    """The named table whatever its status, or DescribeTable's ResourceNotFoundException."""
+    account, region, name = table_ref(ctx, name_or_arn)
+    table = engine.catalog.get(account, region, name)
+    if table is None:
+        raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
+    return table
+
+
+def describe_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    table = existing_table(engine, ctx, req["TableName"])
+    return {"Table": table_description(engine, table)}
+
+
+def list_tables(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    limit = req.get("Limit", 100)
+    start = req.get("ExclusiveStartTableName")
+    names: list[str] = []
+    more = False
+    for name in engine.catalog.names(ctx.account, ctx.region):
+        if start is not None and name <= start:
+            continue
+        if len(names) == limit:
+            more = True
+            break
+        names.append(name)
+    out: dict[str, Any] = {"TableNames": names}
+    if more:
+        out["LastEvaluatedTableName"] = names[-1]
+    return out
+
+
+def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    table = existing_table(engine, ctx, req["TableName"])
+    if table.status == "CREATING":
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table is being created: "
+            f"{table.name}"
+        )
+    if table.status == "DELETING":
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table is being deleted: "
+            f"{table.name}"
+        )
+    if table.description.get("DeletionProtectionEnabled"):
+        raise ValidationException(
+            "Resource cannot be deleted as it is currently protected against deletion. "
+            "Disable deletion protection first."
+        )
+    answer = table_description(engine, table)
+    answer["TableStatus"] = "DELETING"
+    answer.pop("Tags", None)
+    deadline = engine.catalog.transition_deadline()
+    with engine.backend.write() as tx:
+        if deadline:
+            table.description["TableStatus"] = "DELETING"
+            table.status_until = deadline
+            engine.catalog.save(tx, table)
+        else:
+            tx.delete_range(table.space, b"", None)
+            for index in table.indexes:
+                tx.delete_range(index.space, b"", None)
+            engine.catalog.remove(tx, table)
+    return {"TableDescription": answer}
+
+
+def describe_limits(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    return {
+        "AccountMaxReadCapacityUnits": 80000,
+        "AccountMaxWriteCapacityUnits": 80000,
+        "TableMaxReadCapacityUnits": 40000,
+        "TableMaxWriteCapacityUnits": 40000,
+    }
+
+
+def describe_endpoints(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    return {
+        "Endpoints": [
+            {"Address": f"dynamodb.{ctx.region}.amazonaws.com", "CachePeriodInMinutes": 1440}
+        ]
+    }

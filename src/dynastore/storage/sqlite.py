@@ -1,0 +1,435 @@
+"""SQLite backend: the embedded default store.
+
+Layout: one table ``kv(space, k, v)`` WITHOUT ROWID (the primary key is the b-tree
+order, so a range is one index walk), a ``sequences`` table for durable counters and a
+``schema_migrations`` table recording which of MIGRATIONS were applied.
+
+Concurrency: the file is in WAL mode, so readers never block the writer or each other,
+and several server processes may share one file. A write transaction starts with
+``BEGIN IMMEDIATE`` (takes the single write lock at once, waiting up to
+``busy_timeout`` seconds for another process's writer), so it always works on the
+latest data and cannot fail at commit with a stale snapshot. A read snapshot is a
+``BEGIN`` plus one read that pins the WAL snapshot at entry.
+
+Threads: a backend is used from ONE thread at a time (the server's event loop thread;
+one backend per process). It is not locked internally; the caller serialises.
+
+Connections: a small LIFO pool of identical connections. ``read()`` and ``write()``
+each take one for the transaction (so an open snapshot never blocks a write), and
+``get`` uses the most recently released one in autocommit mode (so it never sees a
+write transaction's uncommitted data). LIFO matters: SQLite drops a connection's page
+cache whenever *another* connection has committed, so in the common sequential case
+(write, read, write, ...) the same warm connection serves everything.
+
+Statements are prepared once and reused (sqlite3's per-connection statement cache).
+Ranges are fetched in bounded batches, so no SQLite statement stays open between two
+calls: iterators can be dropped half-way and the same space written while iterating.
+
+Checkpoints (copying WAL pages back into the database file, with fsync) would otherwise
+run inside whichever commit crosses SQLite's 1000-page threshold, more than doubling
+the average write cost. By default a background thread with its own connection runs a
+PASSIVE checkpoint every ``checkpoint_interval`` seconds instead (it blocks neither
+readers nor the writer, and releases the GIL while it works); the writer keeps a
+high automatic threshold as a backstop. ``checkpoint_interval=None`` restores SQLite's
+own automatic checkpoints and starts no thread.
+
+Durability (the fsync policy)
+-----------------------------
+``synchronous="NORMAL"`` (default): a commit appends its pages to the WAL with
+``write()`` before COMMIT returns, without fsync. Every acknowledged write survives a
+crash of the process (kill -9): the data is in the OS page cache and the next open
+recovers it from the WAL. On power loss or an OS crash the most recent commits may be
+lost, but the database stays consistent (WAL checkpoints do fsync).
+``synchronous="FULL"`` adds an fsync of the WAL to every commit: acknowledged writes
+survive power loss too, at the cost of one fsync per write transaction.
+``"EXTRA"`` behaves as FULL in WAL mode; ``"OFF"`` never fsyncs (benchmarks only).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import TracebackType
+
+log = logging.getLogger("dynastore.storage")
+
+SYNCHRONOUS_MODES = frozenset(("OFF", "NORMAL", "FULL", "EXTRA"))
+
+# Each entry is one schema version (index + 1), applied in order inside one transaction.
+# Stored on disk — do not reorder, edit or remove entries; append new versions only.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE kv (space INTEGER NOT NULL, k BLOB NOT NULL, v BLOB NOT NULL, "
+        "PRIMARY KEY (space, k)) WITHOUT ROWID",
+        "CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_GET = "SELECT v FROM kv WHERE space = ? AND k = ?"
+# An upsert, not INSERT OR REPLACE: rewriting an unchanged value (an index entry that
+# did not move) then leaves the page clean, and the commit writes nothing for it.
+_PUT = (
+    "INSERT INTO kv (space, k, v) VALUES (?, ?, ?) "
+    "ON CONFLICT (space, k) DO UPDATE SET v = excluded.v"
+)
+_DELETE = "DELETE FROM kv WHERE space = ? AND k = ?"
+_DELETE_RANGE = "DELETE FROM kv WHERE space = ? AND k >= ? AND k < ?"
+_DELETE_FROM = "DELETE FROM kv WHERE space = ? AND k >= ?"
+_FORWARD = "SELECT k, v FROM kv WHERE space = ? AND k >= ? AND k < ? ORDER BY k LIMIT ?"
+_FORWARD_OPEN = "SELECT k, v FROM kv WHERE space = ? AND k >= ? ORDER BY k LIMIT ?"
+_BACKWARD = "SELECT k, v FROM kv WHERE space = ? AND k >= ? AND k < ? ORDER BY k DESC LIMIT ?"
+_BACKWARD_OPEN = "SELECT k, v FROM kv WHERE space = ? AND k >= ? ORDER BY k DESC LIMIT ?"
+_NEXT_SEQUENCE = (
+    "INSERT INTO sequences (name, value) VALUES (?, 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+)
+# Any read pins the WAL snapshot; the header cookie is the cheapest one.
+_PIN_SNAPSHOT = "PRAGMA schema_version"
+
+# Range batches grow from _FIRST_BATCH to _MAX_BATCH rows: small first for the common
+# "a few rows" query, large later so long scans pay few statement executions.
+_FIRST_BATCH = 64
+_MAX_BATCH = 1024
+_MAX_IDLE_CONNECTIONS = 4
+# With the background checkpointer a commit checkpoints only past this many WAL pages
+# (~40 MB), a backstop for when the checkpointer cannot keep up.
+_BACKSTOP_AUTOCHECKPOINT = 10_000
+
+
+class SqliteReadTx:
+    """A read snapshot on a pooled connection; also its own context manager."""
+
+    __slots__ = ("_active", "_backend", "_cur")
+
+    def __init__(self, backend: SqliteBackend) -> None:
+        self._backend = backend
+        self._cur: sqlite3.Cursor | None = None  # the pooled connection's, while active
+        self._active = False
+
+    def _begin(self, statement: str) -> sqlite3.Cursor:
+        if self._active:
+            raise RuntimeError("transaction already entered")
+        cur = self._backend._acquire()
+        try:
+            cur.execute(statement)
+        except BaseException:
+            self._backend._release(cur)
+            raise
+        self._cur = cur
+        self._active = True
+        return cur
+
+    def __enter__(self) -> SqliteReadTx:
+        cur = self._begin("BEGIN")
+        try:
+            cur.execute(_PIN_SNAPSHOT)
+        except BaseException:
+            self._active = False
+            self._backend._release(cur)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._active:
+            self._active = False
+            self._backend._release(self._cur)  # type: ignore[arg-type]  # set while active
+
+    def _check(self) -> sqlite3.Cursor:
+        if not self._active:
+            raise RuntimeError("transaction is not active")
+        return self._cur  # type: ignore[return-value]  # set while active
+
+    def get(self, space: int, key: bytes) -> bytes | None:
+        row = self._check().execute(_GET, (space, key)).fetchone()
+        return None if row is None else row[0]
+
+    def range(
+        self,
+        space: int,
+        start: bytes,
+        end: bytes | None,
+        *,
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[tuple[bytes, bytes]]:
+        self._check()
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be >= 0")
+        return self._range(space, start, end, reverse, limit)
+
+    def _range(
+        self, space: int, start: bytes, end: bytes | None, reverse: bool, limit: int | None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        remaining = -1 if limit is None else limit
+        batch = _FIRST_BATCH if limit is None else min(limit, _MAX_BATCH)
+        while remaining != 0 and (end is None or start < end):
+            size = batch if remaining < 0 else min(batch, remaining)
+            cur = self._check()
+            if reverse:
+                if end is None:
+                    rows = cur.execute(_BACKWARD_OPEN, (space, start, size)).fetchall()
+                else:
+                    rows = cur.execute(_BACKWARD, (space, start, end, size)).fetchall()
+            elif end is None:
+                rows = cur.execute(_FORWARD_OPEN, (space, start, size)).fetchall()
+            else:
+                rows = cur.execute(_FORWARD, (space, start, end, size)).fetchall()
+            yield from rows
+            if len(rows) < size:
+                return
+            if remaining > 0:
+                remaining -= size
+            # Resume just past the last key: its smallest successor, or below it backwards.
+            if reverse:
+                end = rows[-1][0]
+            else:
+                start = rows[-1][0] + b"\x00"
+            batch = min(batch * 2, _MAX_BATCH)
+
+
+class SqliteWriteTx(SqliteReadTx):
+    """A write transaction: BEGIN IMMEDIATE on a pooled connection ... COMMIT."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> SqliteWriteTx:
+        backend = self._backend
+        if backend._writing:
+            # Another connection of ours holds the write lock: waiting would deadlock.
+            raise RuntimeError("write transactions do not nest")
+        self._begin("BEGIN IMMEDIATE")
+        backend._writing = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._active:
+            return
+        self._active = False
+        cur: sqlite3.Cursor = self._cur  # type: ignore[assignment]  # set while active
+        try:
+            if exc_type is None:
+                cur.execute("COMMIT")
+        finally:
+            self._backend._writing = False
+            # Rolls back on an exception in the block, or when COMMIT itself failed.
+            self._backend._release(cur)
+
+    def put(self, space: int, key: bytes, value: bytes) -> None:
+        self._check().execute(_PUT, (space, key, value))
+
+    def delete(self, space: int, key: bytes) -> None:
+        self._check().execute(_DELETE, (space, key))
+
+    def delete_range(self, space: int, start: bytes, end: bytes | None) -> int:
+        cur = self._check()
+        if end is None:
+            cur.execute(_DELETE_FROM, (space, start))
+        elif start < end:
+            cur.execute(_DELETE_RANGE, (space, start, end))
+        else:
+            return 0
+        return cur.rowcount
+
+    def next_sequence(self, name: str) -> int:
+        # fetchall: run the statement to completion so nothing is pending at COMMIT.
+        return int(self._check().execute(_NEXT_SEQUENCE, (name,)).fetchall()[0][0])
+
+
+class _Checkpointer:
+    """PASSIVE checkpoints on a dedicated thread and connection, off the request path."""
+
+    def __init__(self, backend: SqliteBackend, interval: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(backend._connect, interval),
+            name="dynastore-sqlite-checkpoint",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _run(self, connect: Callable[[], sqlite3.Connection], interval: float) -> None:
+        try:
+            conn = connect()
+        except sqlite3.Error:
+            log.exception("checkpointer could not connect; SQLite will checkpoint on commit")
+            return
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # transient (I/O, busy): retried next round
+                    log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class SqliteBackend:
+    """The Backend protocol on one SQLite file (see the module docstring).
+
+    ``synchronous``: "NORMAL" (default) or "FULL" (fsync per commit), see Durability.
+    ``busy_timeout``: seconds a writer waits for another process's write lock.
+    ``checkpoint_interval``: seconds between background checkpoints (None: on commit).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        synchronous: str = "NORMAL",
+        busy_timeout: float = 5.0,
+        checkpoint_interval: float | None = 0.1,
+    ) -> None:
+        mode = synchronous.upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
+        self.path = path
+        self.synchronous = mode
+        self.busy_timeout = busy_timeout
+        self._autocheckpoint = 1000 if checkpoint_interval is None else _BACKSTOP_AUTOCHECKPOINT
+        self._writing = False
+        self._idle: list[sqlite3.Cursor] = []
+        self._checkpointer: _Checkpointer | None = None
+        first = self._connect().cursor()
+        try:
+            self._set_wal(first)
+            self._migrate(first)
+        except BaseException:
+            first.connection.close()
+            raise
+        self._idle.append(first)
+        if checkpoint_interval is not None:
+            self._checkpointer = _Checkpointer(self, checkpoint_interval)
+
+    # -- Backend protocol ---------------------------------------------------------------
+
+    def get(self, space: int, key: bytes) -> bytes | None:
+        """The latest committed value (never a write transaction's uncommitted one)."""
+        idle = self._idle
+        cur = idle[-1] if idle else self._new_idle()
+        row = cur.execute(_GET, (space, key)).fetchone()
+        return None if row is None else row[0]
+
+    def read(self) -> SqliteReadTx:
+        """A snapshot pinned at entry: ``with backend.read() as tx: ...``."""
+        return SqliteReadTx(self)
+
+    def write(self) -> SqliteWriteTx:
+        """``with backend.write() as tx: ...`` — commits on normal exit."""
+        return SqliteWriteTx(self)
+
+    def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        for cur in self._idle:
+            cur.connection.close()
+        self._idle.clear()
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the file."""
+        cur = self._idle[-1] if self._idle else self._new_idle()
+        row = cur.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        # check_same_thread=False: the owner may hand the backend to one dedicated
+        # thread; it is still used by one thread at a time (see module docstring).
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=64,
+        )
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {self._autocheckpoint}")
+        # Keep a WAL grown by one large transaction from staying large after checkpoint.
+        conn.execute("PRAGMA journal_size_limit = 67108864")
+        conn.execute("PRAGMA cache_size = -32768")
+        return conn
+
+    def _acquire(self) -> sqlite3.Cursor:
+        return self._idle.pop() if self._idle else self._connect().cursor()
+
+    def _new_idle(self) -> sqlite3.Cursor:
+        cur = self._connect().cursor()
+        self._idle.append(cur)
+        return cur
+
+    def _release(self, cur: sqlite3.Cursor) -> None:
+        """Return a connection to the pool, rolling back whatever transaction it holds."""
+        conn = cur.connection
+        try:
+            # SQLite may already have rolled back (e.g. disk full), hence the check.
+            if conn.in_transaction:
+                cur.execute("ROLLBACK")
+        except BaseException:
+            conn.close()
+            raise
+        if len(self._idle) < _MAX_IDLE_CONNECTIONS:
+            self._idle.append(cur)
+        else:
+            conn.close()
+
+    def _set_wal(self, cur: sqlite3.Cursor) -> None:
+        # Switching a fresh file to WAL needs an exclusive lock, and SQLite may report
+        # "locked" without calling the busy handler when two processes open it at once.
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"could not enable WAL mode on {self.path!r} (got {mode!r})")
+
+    def _migrate(self, cur: sqlite3.Cursor) -> None:
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            current = cur.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+            current = int(current or 0)
+            if current > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path!r} has schema version {current}; this dynastore "
+                    f"supports up to {SCHEMA_VERSION}"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version - 1]:
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (version, time.time()),
+                )
+            cur.execute("COMMIT")
+        except BaseException:
+            if cur.connection.in_transaction:
+                cur.execute("ROLLBACK")
+            raise

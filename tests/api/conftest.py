@@ -1,0 +1,199 @@
+"""Fixtures for the black-box API suite: a live server, boto3 clients, throwaway tables.
+
+Point the suite at any running DynamoDB-compatible endpoint with
+DYNASTORE_TEST_ENDPOINT=http://127.0.0.1:4567; otherwise one dynastore server is
+started per test session (per xdist worker) on a free port and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.api.helpers import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
+    Client,
+    TableFactory,
+    unique_name,
+    wait_active,
+)
+
+ENDPOINT_ENV = "DYNASTORE_TEST_ENDPOINT"
+STARTUP_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()  # SIGTERM to this PID only
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the server under test."""
+    configured = os.environ.get(ENDPOINT_ENV)
+    if configured:
+        yield configured.rstrip("/")
+        return
+    port = _free_port()
+    work = tmp_path_factory.mktemp("dynastore")
+    data_dir = work / "data"
+    data_dir.mkdir()
+    stderr_path = work / "server.stderr"
+    command = [
+        sys.executable, "-m", "dynastore", "serve",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--data-dir", str(data_dir),
+        "--auth", "accept",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    with stderr_path.open("wb") as stderr:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        _wait_for_server(proc, port, stderr_path)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
+def _wait_for_server(proc: subprocess.Popen[bytes], port: int, stderr_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(
+                f"dynastore exited with {proc.returncode} before answering:\n"
+                + stderr_path.read_text(errors="replace"),
+                pytrace=False,
+            )
+        if _port_answers(port):
+            return
+        time.sleep(0.1)
+    _stop(proc)
+    pytest.fail(
+        f"dynastore did not answer on port {port} within {STARTUP_TIMEOUT:.0f}s:\n"
+        + stderr_path.read_text(errors="replace"),
+        pytrace=False,
+    )
+
+
+def _client(endpoint: str, *, validate: bool) -> Client:
+    config = Config(
+        region_name=REGION,
+        retries={"max_attempts": 0},
+        parameter_validation=validate,
+        connect_timeout=10,
+        read_timeout=60,
+    )
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=config,
+    )
+
+
+@pytest.fixture(scope="session")
+def dynamodb(endpoint: str) -> Client:
+    """A boto3 DynamoDB client as a user would build it (region us-east-1, no retries)."""
+    return _client(endpoint, validate=True)
+
+
+@pytest.fixture(scope="session")
+def unchecked(endpoint: str) -> Client:
+    """The same client with botocore's parameter validation off, to reach server checks."""
+    return _client(endpoint, validate=False)
+
+
+def _drop_table(client: Client, name: str) -> None:
+    """Delete a test table, lifting deletion protection if a test turned it on."""
+    for _ in range(50):
+        try:
+            client.delete_table(TableName=name)
+            return
+        except ClientError as err:
+            code = err.response["Error"]["Code"]
+            if code == "ResourceNotFoundException":
+                return
+            if code == "ValidationException":  # deletion protection is on
+                client.update_table(TableName=name, DeletionProtectionEnabled=False)
+            elif code != "ResourceInUseException":  # still CREATING/UPDATING: retry
+                raise
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def cleanup(dynamodb: Client) -> Iterator[Callable[[str], str]]:
+    """Register a table name to be deleted after the test; returns the name."""
+    names: list[str] = []
+
+    def register(name: str) -> str:
+        names.append(name)
+        return name
+
+    yield register
+    for name in names:
+        _drop_table(dynamodb, name)
+
+
+@pytest.fixture
+def table(dynamodb: Client, cleanup: Callable[[str], str]) -> TableFactory:
+    """Create a uniquely named ACTIVE table (pk S [+ sk S], on-demand unless overridden).
+
+    Keyword arguments are passed to CreateTable and override the defaults, e.g.
+    `table(BillingMode="PROVISIONED", ProvisionedThroughput={...})`.
+    """
+    def make(range_key: bool = False, **create: Any) -> str:
+        name = cleanup(create.pop("TableName", unique_name()))
+        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+        schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        if range_key:
+            attrs.append({"AttributeName": "sk", "AttributeType": "S"})
+            schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        params: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": attrs,
+            "KeySchema": schema,
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        params.update(create)
+        if "ProvisionedThroughput" in create and "BillingMode" not in create:
+            del params["BillingMode"]
+        dynamodb.create_table(**params)
+        wait_active(dynamodb, name)
+        return name
+
+    return make

@@ -1,0 +1,246 @@
+"""Shared helpers for the black-box API tests: error assertions, item shortcuts, raw HTTP.
+
+The tests talk to a live server exactly as users do (boto3, the AWS CLI, raw HTTP), so
+nothing here imports dynastore.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+ACCESS_KEY = "test"
+SECRET_KEY = "test"
+TARGET_PREFIX = "DynamoDB_20120810."
+JSON_10 = "application/x-amz-json-1.0"
+
+# boto3 clients are untyped here (no mypy_boto3 stubs): one alias keeps signatures honest.
+Client = Any
+Item = dict[str, Any]
+
+
+
+class TableFactory(Protocol):
+    """The `table` fixture: create an ACTIVE test table and return its name."""
+
+    def __call__(self, range_key: bool = False, **create: Any) -> str: ...
+
+
+REQUEST_FAILED = "The conditional request failed"
+RESOURCE_NOT_FOUND = "Requested resource not found"
+KEY_SCHEMA_MISMATCH = "The provided key element does not match the schema"
+INVALID = "One or more parameter values were invalid: "
+
+
+def unique_name(prefix: str = "t") -> str:
+    """A table name no other test (or xdist worker) will use."""
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def table_not_found(name: str) -> str:
+    """The message of DescribeTable/DeleteTable/UpdateTable for a missing table."""
+    return f"Requested resource not found: Table: {name} not found"
+
+
+def one_error(value: str | None, member: str, constraint: str) -> str:
+    """DynamoDB's single constraint-violation message ("1 validation error detected: ...")."""
+    shown = "null" if value is None else f"'{value}'"
+    return (
+        f"1 validation error detected: Value {shown} at '{member}' failed to satisfy "
+        f"constraint: {constraint}"
+    )
+
+
+def constraint(value: str | None, member: str, text: str) -> str:
+    """One clause of an aggregated validation message."""
+    shown = "null" if value is None else f"'{value}'"
+    return f"Value {shown} at '{member}' failed to satisfy constraint: {text}"
+
+
+def errors(*clauses: str) -> str:
+    """DynamoDB's "N validation errors detected: a; b" aggregation."""
+    noun = "error" if len(clauses) == 1 else "errors"
+    return f"{len(clauses)} validation {noun} detected: " + "; ".join(clauses)
+
+
+def assert_error(
+    err: ClientError, code: str, message: str | None = None, status: int = 400
+) -> None:
+    """Check a ClientError's code, exact message and HTTP status."""
+    error = err.response.get("Error", {})
+    got_code = error.get("Code")
+    got_message = error.get("Message")
+    assert got_code == code, f"code {got_code!r} != {code!r} (message: {got_message!r})"
+    if message is not None:
+        assert got_message == message, f"\n  got:  {got_message!r}\n  want: {message!r}"
+    got_status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    assert got_status == status, f"HTTP status {got_status} != {status}"
+
+
+@contextlib.contextmanager
+def raises(
+    code: str, message: str | None = None, status: int = 400
+) -> Iterator[pytest.ExceptionInfo[ClientError]]:
+    """`with raises("ValidationException", "..."):` around one client call."""
+    with pytest.raises(ClientError) as excinfo:
+        yield excinfo
+    assert_error(excinfo.value, code, message, status)
+
+
+def validation(message: str) -> contextlib.AbstractContextManager[Any]:
+    """Shorthand for the most common expectation: a ValidationException with this text."""
+    return raises("ValidationException", message)
+
+
+def key(pk: str, sk: str | None = None) -> Item:
+    """A DynamoDB-JSON key for the standard test tables (pk S, optional sk S)."""
+    out: Item = {"pk": {"S": pk}}
+    if sk is not None:
+        out["sk"] = {"S": sk}
+    return out
+
+
+def read(client: Client, table: str, item_key: Item) -> Item | None:
+    """A strongly consistent GetItem; None when the item does not exist."""
+    got: Item | None = client.get_item(TableName=table, Key=item_key, ConsistentRead=True).get(
+        "Item"
+    )
+    return got
+
+
+def seed(client: Client, table: str, item: Item) -> Item:
+    """Put an item and return it, for tests that check it is untouched afterwards."""
+    client.put_item(TableName=table, Item=item)
+    return item
+
+
+def count_items(client: Client, table: str) -> int:
+    """Number of items in a (small) table, by a consistent Scan."""
+    total = 0
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True, "Select": "COUNT"}
+    while True:
+        page = client.scan(**kwargs)
+        total += int(page["Count"])
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def wait_active(client: Client, table: str) -> None:
+    """The table_exists waiter, polling fast enough for a test suite."""
+    client.get_waiter("table_exists").wait(
+        TableName=table, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+    )
+
+
+def wait_gone(client: Client, table: str) -> None:
+    """The table_not_exists waiter, polling fast."""
+    client.get_waiter("table_not_exists").wait(
+        TableName=table, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+    )
+
+
+# --- raw HTTP -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """An HTTP answer with lower-cased header names."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def signed_headers(url: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """Headers plus a valid SigV4 signature for the test credentials."""
+    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "dynamodb", REGION).add_auth(request)
+    return dict(request.headers.items())
+
+
+def raw_request(
+    endpoint: str,
+    body: bytes | str,
+    *,
+    target: str | None = None,
+    content_type: str | None = JSON_10,
+    sign: bool = True,
+    method: str = "POST",
+    extra_headers: dict[str, str] | None = None,
+) -> RawResponse:
+    """Send one hand-made request; `target` is the operation name ("GetItem") or a full value."""
+    data = body.encode() if isinstance(body, str) else body
+    headers: dict[str, str] = {}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    if target is not None:
+        headers["X-Amz-Target"] = target if "." in target else TARGET_PREFIX + target
+    headers.update(extra_headers or {})
+    url = endpoint.rstrip("/") + "/"
+    if sign:
+        headers = signed_headers(url, data, headers)
+    parsed = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=30)
+    try:
+        conn.request(method, "/", body=data if method != "GET" else None, headers=headers)
+        resp = conn.getresponse()
+        payload = resp.read()
+        return RawResponse(
+            status=resp.status,
+            headers={k.lower(): v for k, v in resp.getheaders()},
+            body=payload,
+        )
+    finally:
+        conn.close()
+
+
+def raw_call(endpoint: str, operation: str, params: dict[str, Any]) -> RawResponse:
+    """A well-formed, signed JSON 1.0 call of one operation."""
+    return raw_request(endpoint, json.dumps(params), target=operation)
+
+
+def update(
+    client: Client,
+    table: str,
+    item_key: Item,
+    expression: str,
+    values: Item | None = None,
+    names: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """UpdateItem with an UpdateExpression; placeholders are passed only when given."""
+    params: dict[str, Any] = {"TableName": table, "Key": item_key, "UpdateExpression": expression}
+    if values is not None:
+        params["ExpressionAttributeValues"] = values
+    if names is not None:
+        params["ExpressionAttributeNames"] = names
+    params.update(kwargs)
+    answer: dict[str, Any] = client.update_item(**params)
+    return answer
+
+
+def n(value: str) -> Item:
+    """A number AttributeValue."""
+    return {"N": value}
+
+
+def s(value: str) -> Item:
+    """A string AttributeValue."""
+    return {"S": value}

@@ -1,0 +1,236 @@
+"""DeleteItem: deletes, ReturnValues, conditions, capacity, and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.helpers import (
+    KEY_SCHEMA_MISMATCH,
+    REQUEST_FAILED,
+    RESOURCE_NOT_FOUND,
+    Client,
+    Item,
+    TableFactory,
+    constraint,
+    errors,
+    key,
+    n,
+    raises,
+    read,
+    s,
+    seed,
+    unique_name,
+    validation,
+)
+
+ITEM: Item = {**key("a"), "v": n("1"), "tags": {"SS": ["x"]}}
+
+
+@pytest.fixture
+def seeded(dynamodb: Client, table: TableFactory) -> str:
+    name = table()
+    seed(dynamodb, name, ITEM)
+    return name
+
+
+def assert_untouched(client: Client, name: str) -> None:
+    assert read(client, name, key("a")) == ITEM
+
+
+def test_deletes_the_item(dynamodb: Client, seeded: str) -> None:
+    answer = dynamodb.delete_item(TableName=seeded, Key=key("a"))
+    assert set(answer) == {"ResponseMetadata"}
+    assert read(dynamodb, seeded, key("a")) is None
+
+
+def test_deleting_a_missing_item_succeeds(dynamodb: Client, seeded: str) -> None:
+    answer = dynamodb.delete_item(TableName=seeded, Key=key("nope"), ReturnValues="ALL_OLD")
+    assert "Attributes" not in answer
+    assert_untouched(dynamodb, seeded)
+
+
+def test_deletes_only_the_addressed_range_item(dynamodb: Client, table: TableFactory) -> None:
+    name = table(range_key=True)
+    seed(dynamodb, name, key("a", "1"))
+    seed(dynamodb, name, key("a", "2"))
+    dynamodb.delete_item(TableName=name, Key=key("a", "1"))
+    assert read(dynamodb, name, key("a", "1")) is None
+    assert read(dynamodb, name, key("a", "2")) == key("a", "2")
+
+
+def test_return_all_old(dynamodb: Client, seeded: str) -> None:
+    answer = dynamodb.delete_item(TableName=seeded, Key=key("a"), ReturnValues="ALL_OLD")
+    assert answer["Attributes"] == ITEM
+
+
+def test_return_none(dynamodb: Client, seeded: str) -> None:
+    answer = dynamodb.delete_item(TableName=seeded, Key=key("a"), ReturnValues="NONE")
+    assert "Attributes" not in answer
+
+
+@pytest.mark.parametrize("value", ["ALL_NEW", "UPDATED_OLD", "UPDATED_NEW"])
+def test_unsupported_return_values(dynamodb: Client, seeded: str, value: str) -> None:
+    with validation("ReturnValues can only be ALL_OLD or NONE"):
+        dynamodb.delete_item(TableName=seeded, Key=key("a"), ReturnValues=value)
+    assert_untouched(dynamodb, seeded)
+
+
+def test_condition_passes(dynamodb: Client, seeded: str) -> None:
+    dynamodb.delete_item(
+        TableName=seeded,
+        Key=key("a"),
+        ConditionExpression="v = :one AND contains(tags, :x)",
+        ExpressionAttributeValues={":one": n("1"), ":x": s("x")},
+    )
+    assert read(dynamodb, seeded, key("a")) is None
+
+
+def test_condition_fails(dynamodb: Client, seeded: str) -> None:
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
+        dynamodb.delete_item(
+            TableName=seeded,
+            Key=key("a"),
+            ConditionExpression="v <> :one",
+            ExpressionAttributeValues={":one": n("1")},
+        )
+    assert "Item" not in info.value.response
+    assert_untouched(dynamodb, seeded)
+
+
+def test_condition_failure_returns_old_item(dynamodb: Client, seeded: str) -> None:
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
+        dynamodb.delete_item(
+            TableName=seeded,
+            Key=key("a"),
+            ConditionExpression="attribute_not_exists(v)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    assert info.value.response["Item"] == ITEM
+    assert_untouched(dynamodb, seeded)
+
+
+def test_condition_on_missing_item(dynamodb: Client, seeded: str) -> None:
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED):
+        dynamodb.delete_item(
+            TableName=seeded, Key=key("nope"), ConditionExpression="attribute_exists(pk)"
+        )
+    assert_untouched(dynamodb, seeded)
+
+
+def test_legacy_expected(dynamodb: Client, seeded: str) -> None:
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED):
+        dynamodb.delete_item(TableName=seeded, Key=key("a"), Expected={"v": {"Value": n("2")}})
+    assert_untouched(dynamodb, seeded)
+    dynamodb.delete_item(
+        TableName=seeded,
+        Key=key("a"),
+        Expected={"v": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [n("0"), n("1")]}},
+    )
+    assert read(dynamodb, seeded, key("a")) is None
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("TOTAL", {"CapacityUnits": 1.0}),
+        ("INDEXES", {"CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}),
+    ],
+)
+def test_consumed_capacity(
+    dynamodb: Client, seeded: str, mode: str, expected: dict[str, Any]
+) -> None:
+    answer = dynamodb.delete_item(TableName=seeded, Key=key("a"), ReturnConsumedCapacity=mode)
+    assert answer["ConsumedCapacity"] == {"TableName": seeded, **expected}
+
+
+def test_capacity_of_missing_item(dynamodb: Client, seeded: str) -> None:
+    answer = dynamodb.delete_item(TableName=seeded, Key=key("nope"), ReturnConsumedCapacity="TOTAL")
+    assert answer["ConsumedCapacity"] == {"TableName": seeded, "CapacityUnits": 1.0}
+
+
+def test_capacity_of_large_item(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    seed(dynamodb, name, {**key("a"), "d": s("x" * 2500)})
+    answer = dynamodb.delete_item(TableName=name, Key=key("a"), ReturnConsumedCapacity="TOTAL")
+    assert answer["ConsumedCapacity"]["CapacityUnits"] == 3.0
+
+
+def test_item_collection_metrics_without_lsi(dynamodb: Client, seeded: str) -> None:
+    answer = dynamodb.delete_item(TableName=seeded, Key=key("a"), ReturnItemCollectionMetrics="SIZE")
+    assert "ItemCollectionMetrics" not in answer
+
+
+def test_unknown_table(dynamodb: Client) -> None:
+    with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
+        dynamodb.delete_item(TableName=unique_name("missing"), Key=key("a"))
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [{"pk": n("1")}, {**key("a"), "v": n("1")}, {"v": n("1")}],
+    ids=["wrong-type", "extra-attribute", "wrong-name"],
+)
+def test_key_not_matching_schema(dynamodb: Client, seeded: str, bad_key: Item) -> None:
+    with validation(KEY_SCHEMA_MISMATCH):
+        dynamodb.delete_item(TableName=seeded, Key=bad_key)
+    assert_untouched(dynamodb, seeded)
+
+
+def test_missing_range_key(dynamodb: Client, table: TableFactory) -> None:
+    name = table(range_key=True)
+    seed(dynamodb, name, key("a", "1"))
+    with validation(KEY_SCHEMA_MISMATCH):
+        dynamodb.delete_item(TableName=name, Key=key("a"))
+    assert read(dynamodb, name, key("a", "1")) == key("a", "1")
+
+
+def test_empty_string_key(dynamodb: Client, seeded: str) -> None:
+    with validation(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty string value. Key: pk"
+    ):
+        dynamodb.delete_item(TableName=seeded, Key=key(""))
+    assert_untouched(dynamodb, seeded)
+
+
+def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
+    message = errors(
+        constraint(
+            "INVALID",
+            "returnValues",
+            "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        ),
+        constraint(
+            "INVALID", "returnConsumedCapacity", "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+        ),
+    )
+    with validation(message):
+        unchecked.delete_item(
+            TableName=seeded, Key=key("a"), ReturnValues="INVALID", ReturnConsumedCapacity="INVALID"
+        )
+    assert_untouched(unchecked, seeded)
+
+
+def test_values_without_condition(dynamodb: Client, seeded: str) -> None:
+    with validation(
+        "ExpressionAttributeValues can only be specified when using expressions: "
+        "ConditionExpression is null"
+    ):
+        dynamodb.delete_item(TableName=seeded, Key=key("a"), ExpressionAttributeValues={":v": n("1")})
+    assert_untouched(dynamodb, seeded)
+
+
+def test_expected_with_condition_expression(dynamodb: Client, seeded: str) -> None:
+    with validation(
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"
+    ):
+        dynamodb.delete_item(
+            TableName=seeded,
+            Key=key("a"),
+            Expected={"v": {"Exists": True, "Value": n("1")}},
+            ConditionExpression="attribute_exists(v)",
+        )
+    assert_untouched(dynamodb, seeded)

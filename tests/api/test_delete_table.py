@@ -1,0 +1,120 @@
+"""DeleteTable: the DELETING answer, the waiters, and what is gone afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.api.helpers import (
+    RESOURCE_NOT_FOUND,
+    Client,
+    TableFactory,
+    key,
+    one_error,
+    raises,
+    read,
+    table_not_found,
+    unique_name,
+    validation,
+    wait_active,
+    wait_gone,
+)
+
+PROTECTED = (
+    "Resource cannot be deleted as it is currently protected against deletion. "
+    "Disable deletion protection first."
+)
+
+
+def test_answer_is_deleting(dynamodb: Client, table: TableFactory) -> None:
+    name = table(range_key=True)
+    arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+    desc = dynamodb.delete_table(TableName=name)["TableDescription"]
+    assert desc["TableName"] == name
+    assert desc["TableStatus"] == "DELETING"
+    assert desc["TableArn"] == arn
+    assert desc["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+
+
+def test_table_not_exists_waiter(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    dynamodb.delete_table(TableName=name)
+    wait_gone(dynamodb, name)
+    with raises("ResourceNotFoundException", table_not_found(name)):
+        dynamodb.describe_table(TableName=name)
+
+
+def test_item_operations_fail_after_delete(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    dynamodb.put_item(TableName=name, Item=key("a"))
+    dynamodb.delete_table(TableName=name)
+    wait_gone(dynamodb, name)
+    with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
+        dynamodb.get_item(TableName=name, Key=key("a"))
+    with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
+        dynamodb.put_item(TableName=name, Item=key("a"))
+
+
+def test_recreated_table_is_empty_and_new(
+    dynamodb: Client, table: TableFactory, cleanup: Callable[[str], str]
+) -> None:
+    name = table()
+    old_id = dynamodb.describe_table(TableName=name)["Table"]["TableId"]
+    dynamodb.put_item(TableName=name, Item={**key("a"), "v": {"S": "old"}})
+    dynamodb.delete_table(TableName=name)
+    wait_gone(dynamodb, name)
+    table(TableName=name)
+    assert read(dynamodb, name, key("a")) is None
+    desc = dynamodb.describe_table(TableName=name)["Table"]
+    assert desc["TableId"] != old_id
+    assert desc["ItemCount"] == 0
+
+
+def test_unknown_table(dynamodb: Client) -> None:
+    name = unique_name("missing")
+    with raises("ResourceNotFoundException", table_not_found(name)):
+        dynamodb.delete_table(TableName=name)
+
+
+def test_second_delete_after_gone(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    dynamodb.delete_table(TableName=name)
+    wait_gone(dynamodb, name)
+    with raises("ResourceNotFoundException", table_not_found(name)):
+        dynamodb.delete_table(TableName=name)
+
+
+def test_deletion_protection_blocks_delete(dynamodb: Client, table: TableFactory) -> None:
+    name = table(DeletionProtectionEnabled=True)
+    dynamodb.put_item(TableName=name, Item=key("keep"))
+    with validation(PROTECTED):
+        dynamodb.delete_table(TableName=name)
+    desc = dynamodb.describe_table(TableName=name)["Table"]
+    assert desc["TableStatus"] == "ACTIVE"
+    assert read(dynamodb, name, key("keep")) == key("keep")
+
+
+def test_delete_after_lifting_protection(dynamodb: Client, table: TableFactory) -> None:
+    name = table(DeletionProtectionEnabled=True)
+    dynamodb.update_table(TableName=name, DeletionProtectionEnabled=False)
+    wait_active(dynamodb, name)
+    assert dynamodb.delete_table(TableName=name)["TableDescription"]["TableStatus"] == "DELETING"
+    wait_gone(dynamodb, name)
+
+
+def test_other_tables_are_untouched(dynamodb: Client, table: TableFactory) -> None:
+    doomed, kept = table(), table()
+    dynamodb.put_item(TableName=kept, Item=key("a"))
+    dynamodb.delete_table(TableName=doomed)
+    wait_gone(dynamodb, doomed)
+    assert read(dynamodb, kept, key("a")) == key("a")
+
+
+def test_invalid_name(dynamodb: Client) -> None:
+    message = one_error(
+        "no way!", "tableName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+    )
+    with validation(message):
+        dynamodb.delete_table(TableName="no way!")

@@ -1,0 +1,447 @@
+"""UpdateItem: every update action, ReturnValues, conditions, legacy AttributeUpdates, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import (
+    INVALID,
+    KEY_SCHEMA_MISMATCH,
+    REQUEST_FAILED,
+    RESOURCE_NOT_FOUND,
+    Client,
+    Item,
+    TableFactory,
+    constraint,
+    errors,
+    key,
+    n,
+    raises,
+    read,
+    s,
+    seed,
+    unique_name,
+    update,
+    validation,
+)
+
+BAD_OPERAND = "An operand in the update expression has an incorrect data type"
+ITEM: Item = {
+    **key("a"),
+    "cnt": n("10"),
+    "title": s("hello"),
+    "tags": {"SS": ["red", "blue"]},
+    "nums": {"NS": ["1", "2"]},
+    "lst": {"L": [s("l0"), s("l1"), s("l2"), s("l3")]},
+    "doc": {"M": {"leaf": s("v"), "deep": {"M": {"x": n("1")}}}},
+}
+
+
+@pytest.fixture
+def seeded(dynamodb: Client, table: TableFactory) -> str:
+    name = table()
+    seed(dynamodb, name, ITEM)
+    return name
+
+
+def after(client: Client, name: str) -> Item:
+    item = read(client, name, key("a"))
+    assert item is not None
+    return item
+
+
+def assert_untouched(client: Client, name: str) -> None:
+    assert after(client, name) == ITEM
+
+
+# --- SET -------------------------------------------------------------------------------
+
+
+def test_set_creates_missing_item(dynamodb: Client, table: TableFactory) -> None:
+    name = table(range_key=True)
+    answer = update(dynamodb, name, key("new", "1"), "SET v = :v", {":v": s("x")})
+    assert set(answer) == {"ResponseMetadata"}
+    assert read(dynamodb, name, key("new", "1")) == {**key("new", "1"), "v": s("x")}
+
+
+def test_set_several_attributes_with_names(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"), "SET #t = :t, score = :s",
+        {":t": s("bye"), ":s": n("7")}, {"#t": "title"},
+    )  # fmt: skip
+    item = after(dynamodb, seeded)
+    assert item["title"] == s("bye")
+    assert item["score"] == n("7")
+
+
+@pytest.mark.parametrize(
+    ("expression", "result"),
+    [
+        ("SET cnt = cnt + :d", "12.5"),
+        ("SET cnt = cnt - :d", "7.5"),
+        ("SET cnt = :d - cnt", "-7.5"),
+        ("SET cnt = :d + :d", "5"),
+    ],
+)
+def test_set_arithmetic(dynamodb: Client, seeded: str, expression: str, result: str) -> None:
+    update(dynamodb, seeded, key("a"), expression, {":d": n("2.50")})
+    assert after(dynamodb, seeded)["cnt"] == n(result)
+
+
+def test_if_not_exists(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"),
+        "SET cnt = if_not_exists(cnt, :z), fresh = if_not_exists(fresh, :z)", {":z": n("0")},
+    )  # fmt: skip
+    item = after(dynamodb, seeded)
+    assert item["cnt"] == n("10")
+    assert item["fresh"] == n("0")
+
+
+def test_if_not_exists_counter(dynamodb: Client, seeded: str) -> None:
+    expression = "SET hits = if_not_exists(hits, :zero) + :one"
+    for _ in range(3):
+        update(dynamodb, seeded, key("a"), expression, {":zero": n("0"), ":one": n("1")})
+    assert after(dynamodb, seeded)["hits"] == n("3")
+
+
+def test_list_append_both_ways(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"), "SET lst = list_append(:head, list_append(lst, :tail))",
+        {":head": {"L": [s("h")]}, ":tail": {"L": [s("t1"), s("t2")]}},
+    )  # fmt: skip
+    values = [v["S"] for v in after(dynamodb, seeded)["lst"]["L"]]
+    assert values == ["h", "l0", "l1", "l2", "l3", "t1", "t2"]
+
+
+def test_set_nested_map_and_list_paths(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"), "SET doc.deep.y = :y, doc.leaf = :l, lst[1] = :e",
+        {":y": n("2"), ":l": s("w"), ":e": s("E")},
+    )  # fmt: skip
+    item = after(dynamodb, seeded)
+    assert item["doc"] == {"M": {"leaf": s("w"), "deep": {"M": {"x": n("1"), "y": n("2")}}}}
+    assert item["lst"]["L"][1] == s("E")
+
+
+def test_set_beyond_list_end_appends(dynamodb: Client, seeded: str) -> None:
+    update(dynamodb, seeded, key("a"), "SET lst[10] = :e", {":e": s("end")})
+    assert after(dynamodb, seeded)["lst"]["L"] == [*ITEM["lst"]["L"], s("end")]
+
+
+def test_set_copies_another_attribute(dynamodb: Client, seeded: str) -> None:
+    update(dynamodb, seeded, key("a"), "SET clone = doc.deep")
+    assert after(dynamodb, seeded)["clone"] == {"M": {"x": n("1")}}
+
+
+# --- REMOVE, ADD, DELETE ---------------------------------------------------------------
+
+
+def test_remove_attributes_and_nested_paths(dynamodb: Client, seeded: str) -> None:
+    update(dynamodb, seeded, key("a"), "REMOVE title, doc.deep, absent")
+    item = after(dynamodb, seeded)
+    assert "title" not in item
+    assert item["doc"] == {"M": {"leaf": s("v")}}
+
+
+def test_remove_list_indexes(dynamodb: Client, seeded: str) -> None:
+    # Indexes refer to the list before the update: l1 and l3 go, the rest shift down.
+    update(dynamodb, seeded, key("a"), "REMOVE lst[3], lst[1]")
+    assert after(dynamodb, seeded)["lst"]["L"] == [s("l0"), s("l2")]
+
+
+def test_remove_index_past_end_is_ignored(dynamodb: Client, seeded: str) -> None:
+    update(dynamodb, seeded, key("a"), "REMOVE lst[9]")
+    assert_untouched(dynamodb, seeded)
+
+
+def test_add_numbers(dynamodb: Client, seeded: str) -> None:
+    update(dynamodb, seeded, key("a"), "ADD cnt :d, fresh :d", {":d": n("-3")})
+    item = after(dynamodb, seeded)
+    assert item["cnt"] == n("7")
+    assert item["fresh"] == n("-3")
+
+
+def test_add_to_sets(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"), "ADD tags :t, nums :n, fresh :t",
+        {":t": {"SS": ["red", "green"]}, ":n": {"NS": ["2.0", "3"]}},
+    )  # fmt: skip
+    item = after(dynamodb, seeded)
+    assert sorted(item["tags"]["SS"]) == ["blue", "green", "red"]
+    assert sorted(item["nums"]["NS"]) == ["1", "2", "3"]
+    assert sorted(item["fresh"]["SS"]) == ["green", "red"]
+
+
+def test_delete_from_sets(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"), "DELETE tags :t, nums :n",
+        {":t": {"SS": ["red", "absent"]}, ":n": {"NS": ["1", "2"]}},
+    )  # fmt: skip
+    item = after(dynamodb, seeded)
+    assert item["tags"] == {"SS": ["blue"]}
+    assert "nums" not in item  # an emptied set is removed
+
+
+def test_all_clauses_together(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"), "SET title = :t REMOVE doc ADD cnt :one DELETE tags :red",
+        {":t": s("all"), ":one": n("1"), ":red": {"SS": ["red"]}},
+    )  # fmt: skip
+    item = after(dynamodb, seeded)
+    assert (item["title"], item["cnt"], item["tags"]) == (s("all"), n("11"), {"SS": ["blue"]})
+    assert "doc" not in item
+
+
+# --- ReturnValues ----------------------------------------------------------------------
+
+
+def test_return_all_old(dynamodb: Client, seeded: str) -> None:
+    answer = update(dynamodb, seeded, key("a"), "SET title = :t", {":t": s("x")}, ReturnValues="ALL_OLD")
+    assert answer["Attributes"] == ITEM
+
+
+def test_return_all_new(dynamodb: Client, seeded: str) -> None:
+    answer = update(dynamodb, seeded, key("a"), "REMOVE tags", ReturnValues="ALL_NEW")
+    assert answer["Attributes"] == {k: v for k, v in ITEM.items() if k != "tags"}
+
+
+def test_return_updated_old(dynamodb: Client, seeded: str) -> None:
+    answer = update(
+        dynamodb, seeded, key("a"), "SET title = :t, brand = :t REMOVE nums",
+        {":t": s("x")}, ReturnValues="UPDATED_OLD",
+    )  # fmt: skip
+    assert answer["Attributes"] == {"title": s("hello"), "nums": {"NS": ["1", "2"]}}
+
+
+def test_return_updated_new(dynamodb: Client, seeded: str) -> None:
+    answer = update(
+        dynamodb, seeded, key("a"), "SET doc.deep.x = doc.deep.x + :one ADD cnt :one",
+        {":one": n("1")}, ReturnValues="UPDATED_NEW",
+    )  # fmt: skip
+    assert answer["Attributes"] == {"cnt": n("11"), "doc": {"M": {"deep": {"M": {"x": n("2")}}}}}
+
+
+def test_return_all_old_on_new_item(dynamodb: Client, table: TableFactory) -> None:
+    answer = update(dynamodb, table(), key("z"), "SET v = :v", {":v": n("1")}, ReturnValues="ALL_OLD")
+    assert "Attributes" not in answer
+
+
+def test_return_values_none(dynamodb: Client, seeded: str) -> None:
+    answer = update(dynamodb, seeded, key("a"), "SET v = :v", {":v": n("1")}, ReturnValues="NONE")
+    assert "Attributes" not in answer
+
+
+# --- conditions and capacity -----------------------------------------------------------
+
+
+def test_condition_passes(dynamodb: Client, seeded: str) -> None:
+    update(
+        dynamodb, seeded, key("a"), "SET cnt = :v", {":v": n("1"), ":ten": n("10")},
+        ConditionExpression="cnt = :ten",
+    )  # fmt: skip
+    assert after(dynamodb, seeded)["cnt"] == n("1")
+
+
+def test_condition_fails_and_returns_old_item(dynamodb: Client, seeded: str) -> None:
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
+        update(
+            dynamodb, seeded, key("a"), "SET cnt = :v", {":v": n("1")},
+            ConditionExpression="cnt > :v", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )  # fmt: skip
+    assert info.value.response["Item"] == ITEM
+    assert_untouched(dynamodb, seeded)
+
+
+def test_failed_condition_creates_nothing(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED):
+        update(dynamodb, name, key("z"), "SET v = :v", {":v": n("1")}, ConditionExpression="attribute_exists(pk)")
+    assert read(dynamodb, name, key("z")) is None
+
+
+def test_update_capacity_uses_larger_image(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    seed(dynamodb, name, {**key("a"), "big": s("x" * 2500)})
+    answer = update(dynamodb, name, key("a"), "REMOVE big", ReturnConsumedCapacity="TOTAL")
+    assert answer["ConsumedCapacity"] == {"TableName": name, "CapacityUnits": 3.0}
+
+
+# --- legacy AttributeUpdates -----------------------------------------------------------
+
+
+def test_attribute_updates_actions(dynamodb: Client, seeded: str) -> None:
+    dynamodb.update_item(
+        TableName=seeded,
+        Key=key("a"),
+        AttributeUpdates={
+            "title": {"Action": "PUT", "Value": s("put")},
+            "cnt": {"Action": "ADD", "Value": n("5")},
+            "tags": {"Action": "DELETE", "Value": {"SS": ["red"]}},
+            "nums": {"Action": "ADD", "Value": {"NS": ["9"]}},
+            "doc": {"Action": "DELETE"},
+        },
+        Expected={"cnt": {"Value": n("10")}},
+    )
+    item = after(dynamodb, seeded)
+    assert (item["title"], item["cnt"], item["tags"]) == (s("put"), n("15"), {"SS": ["blue"]})
+    assert sorted(item["nums"]["NS"]) == ["1", "2", "9"]
+    assert "doc" not in item
+
+
+def test_attribute_updates_default_action_is_put(dynamodb: Client, seeded: str) -> None:
+    dynamodb.update_item(TableName=seeded, Key=key("a"), AttributeUpdates={"title": {"Value": s("p")}})
+    assert after(dynamodb, seeded)["title"] == s("p")
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ({"Action": "PUT"}, INVALID + "Only DELETE action is allowed when no attribute value is specified"),
+        ({"Action": "ADD", "Value": s("x")}, INVALID + "ADD action is not supported for the type S"),
+        (
+            {"Action": "DELETE", "Value": s("x")},
+            INVALID + "DELETE action with value is not supported for the type S",
+        ),
+    ],
+    ids=["put-without-value", "add-string", "delete-string"],
+)
+def test_attribute_updates_errors(
+    dynamodb: Client, seeded: str, action: dict[str, object], message: str
+) -> None:
+    with validation(message):
+        dynamodb.update_item(TableName=seeded, Key=key("a"), AttributeUpdates={"title": action})
+    assert_untouched(dynamodb, seeded)
+
+
+def test_mixing_attribute_updates_and_expression(dynamodb: Client, seeded: str) -> None:
+    with validation(
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {AttributeUpdates} Expression parameters: {UpdateExpression}"
+    ):
+        update(
+            dynamodb, seeded, key("a"), "SET title = :v", {":v": s("x")},
+            AttributeUpdates={"title": {"Action": "PUT", "Value": s("y")}},
+        )  # fmt: skip
+    assert_untouched(dynamodb, seeded)
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [("SET pk = :v", {":v": s("b")}), ("REMOVE pk", None), ("ADD pk :v", {":v": n("1")})],
+    ids=["set", "remove", "add"],
+)
+def test_cannot_update_hash_key(
+    dynamodb: Client, seeded: str, expression: str, values: Item | None
+) -> None:
+    with validation(INVALID + "Cannot update attribute pk. This attribute is part of the key"):
+        update(dynamodb, seeded, key("a"), expression, values)
+    assert_untouched(dynamodb, seeded)
+
+
+def test_cannot_update_range_key(dynamodb: Client, table: TableFactory) -> None:
+    name = table(range_key=True)
+    seed(dynamodb, name, key("a", "1"))
+    with validation(INVALID + "Cannot update attribute sk. This attribute is part of the key"):
+        update(dynamodb, name, key("a", "1"), "SET sk = :v", {":v": s("2")})
+    assert read(dynamodb, name, key("a", "1")) == key("a", "1")
+
+
+def test_cannot_update_key_with_attribute_updates(dynamodb: Client, seeded: str) -> None:
+    with validation(INVALID + "Cannot update attribute pk. This attribute is part of the key"):
+        dynamodb.update_item(
+            TableName=seeded, Key=key("a"), AttributeUpdates={"pk": {"Action": "PUT", "Value": s("b")}}
+        )
+    assert_untouched(dynamodb, seeded)
+
+
+@pytest.mark.parametrize(
+    ("expression", "one", "two"),
+    [
+        ("SET title = :v, title = :v", "[title]", "[title]"),
+        ("SET doc = :v REMOVE doc.leaf", "[doc]", "[doc, leaf]"),
+        ("REMOVE lst[1], lst[1]", "[lst, [1]]", "[lst, [1]]"),
+    ],
+)
+def test_overlapping_paths(
+    dynamodb: Client, seeded: str, expression: str, one: str, two: str
+) -> None:
+    values = {":v": s("x")} if ":v" in expression else None
+    with validation(
+        "Invalid UpdateExpression: Two document paths overlap with each other; must remove or "
+        f"rewrite one of these paths; path one: {one}, path two: {two}"
+    ):
+        update(dynamodb, seeded, key("a"), expression, values)
+    assert_untouched(dynamodb, seeded)
+
+
+def test_conflicting_paths(dynamodb: Client, seeded: str) -> None:
+    with validation(
+        "Invalid UpdateExpression: Two document paths conflict with each other; must remove or "
+        "rewrite one of these paths; path one: [doc, leaf], path two: [doc, [0]]"
+    ):
+        update(dynamodb, seeded, key("a"), "SET doc.leaf = :v, doc[0] = :v", {":v": s("x")})
+    assert_untouched(dynamodb, seeded)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("SET nope.x = :v", "The document path provided in the update expression is invalid for update"),
+        ("SET title.x = :v", "The document path provided in the update expression is invalid for update"),
+        ("SET cnt = nope + :one", "The provided expression refers to an attribute that does not exist in the item"),
+        ("SET cnt = title + :one", BAD_OPERAND),
+        ("ADD title :one", BAD_OPERAND),
+        ("DELETE cnt :set", BAD_OPERAND),
+        ("SET lst = list_append(lst, doc)", BAD_OPERAND),
+    ],
+    ids=["missing-parent", "scalar-parent", "missing-operand", "string-plus", "add-to-string",
+         "delete-from-number", "append-map"],
+)  # fmt: skip
+def test_runtime_errors_leave_item(
+    dynamodb: Client, seeded: str, expression: str, message: str
+) -> None:
+    values = {k: v for k, v in {":v": s("x"), ":one": n("1"), ":set": {"SS": ["x"]}}.items() if k in expression}
+    with validation(message):
+        update(dynamodb, seeded, key("a"), expression, values or None)
+    assert_untouched(dynamodb, seeded)
+
+
+def test_missing_item_arithmetic_creates_nothing(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    with validation("The provided expression refers to an attribute that does not exist in the item"):
+        update(dynamodb, name, key("z"), "SET cnt = cnt + :one", {":one": n("1")})
+    assert read(dynamodb, name, key("z")) is None
+
+
+def test_unknown_table(dynamodb: Client) -> None:
+    with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
+        update(dynamodb, unique_name("missing"), key("a"), "SET v = :v", {":v": n("1")})
+
+
+def test_key_not_matching_schema(dynamodb: Client, seeded: str) -> None:
+    with validation(KEY_SCHEMA_MISMATCH):
+        update(dynamodb, seeded, {"pk": n("1")}, "SET v = :v", {":v": n("1")})
+    assert_untouched(dynamodb, seeded)
+
+
+def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
+    message = errors(
+        constraint(
+            "INVALID", "returnConsumedCapacity", "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+        ),
+        constraint(
+            "INVALID",
+            "returnValues",
+            "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        ),
+    )
+    with validation(message):
+        update(
+            unchecked, seeded, key("a"), "SET v = :v", {":v": n("1")},
+            ReturnValues="INVALID", ReturnConsumedCapacity="INVALID",
+        )  # fmt: skip
+    assert_untouched(unchecked, seeded)

@@ -1,0 +1,503 @@
+"""The storage contract (dynastore.storage.base): every backend must pass these tests.
+
+Tests take ``open_backend``, a factory that opens one more instance on the same store
+(a fresh store per test). Two instances stand for two server processes. To add a
+backend, add its name to BACKENDS and a branch in ``_open``; a backend whose server is
+not available should ``pytest.skip``. SQLite-only tests are at the end of the file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dynastore.storage.base import Backend
+from dynastore.storage.sqlite import SCHEMA_VERSION, SqliteBackend
+
+BackendFactory = Callable[[], Backend]
+
+BACKENDS = ["sqlite"]
+SPACE = 7
+OTHER = 8
+
+
+def _open(kind: str, tmp_path: Path) -> Backend:
+    if kind == "sqlite":
+        return SqliteBackend(str(tmp_path / "store.db"))
+    raise AssertionError(f"unknown backend {kind}")
+
+
+@pytest.fixture(params=BACKENDS)
+def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendFactory]:
+    opened: list[Backend] = []
+
+    def factory() -> Backend:
+        backend = _open(request.param, tmp_path)
+        opened.append(backend)
+        return backend
+
+    yield factory
+    for backend in opened:
+        backend.close()
+
+
+@pytest.fixture
+def backend(open_backend: BackendFactory) -> Backend:
+    return open_backend()
+
+
+def _fill(backend: Backend, keys: list[bytes], space: int = SPACE) -> None:
+    with backend.write() as tx:
+        for key in keys:
+            tx.put(space, key, b"v" + key)
+
+
+class Boom(Exception):
+    pass
+
+
+# -- single keys --------------------------------------------------------------------
+
+
+def test_get_put_delete(backend: Backend) -> None:
+    assert backend.get(SPACE, b"a") is None
+    with backend.write() as tx:
+        assert tx.get(SPACE, b"a") is None
+        tx.put(SPACE, b"a", b"1")
+        assert tx.get(SPACE, b"a") == b"1"
+    assert backend.get(SPACE, b"a") == b"1"
+    with backend.write() as tx:
+        tx.put(SPACE, b"a", b"2")
+    assert backend.get(SPACE, b"a") == b"2"
+    with backend.read() as rtx:
+        assert rtx.get(SPACE, b"a") == b"2"
+        assert rtx.get(SPACE, b"b") is None
+    with backend.write() as tx:
+        tx.delete(SPACE, b"a")
+        tx.delete(SPACE, b"never-there")
+        assert tx.get(SPACE, b"a") is None
+    assert backend.get(SPACE, b"a") is None
+
+
+def test_spaces_are_separate(backend: Backend) -> None:
+    with backend.write() as tx:
+        tx.put(SPACE, b"k", b"one")
+        tx.put(OTHER, b"k", b"two")
+    assert backend.get(SPACE, b"k") == b"one"
+    assert backend.get(OTHER, b"k") == b"two"
+    with backend.write() as tx:
+        tx.delete(SPACE, b"k")
+    assert backend.get(OTHER, b"k") == b"two"
+
+
+def test_arbitrary_bytes(backend: Backend) -> None:
+    keys = [b"", b"\x00", b"\x00\x00", b"\xff", b"\xff\xff", b"a\x00b"]
+    big = bytes(range(256)) * 2000
+    with backend.write() as tx:
+        for key in keys:
+            tx.put(SPACE, key, key + b"\x00")
+        tx.put(SPACE, b"big", big)
+        tx.put(SPACE, b"empty", b"")
+    for key in keys:
+        assert backend.get(SPACE, key) == key + b"\x00"
+    assert backend.get(SPACE, b"big") == big
+    assert backend.get(SPACE, b"empty") == b""
+
+
+# -- ranges -------------------------------------------------------------------------
+
+ORDERED = [b"", b"\x00", b"\x00\x00", b"\x01", b"a", b"a\x00", b"ab", b"a\xff", b"b", b"\xff"]
+
+
+def _keys(pairs: Iterator[tuple[bytes, bytes]]) -> list[bytes]:
+    return [key for key, _ in pairs]
+
+
+def test_range_is_bytewise_ordered(backend: Backend) -> None:
+    assert sorted(ORDERED) == ORDERED
+    _fill(backend, list(reversed(ORDERED)))
+    _fill(backend, [b"zz"], space=OTHER)
+    with backend.read() as tx:
+        assert list(tx.range(SPACE, b"", None)) == [(k, b"v" + k) for k in ORDERED]
+        assert _keys(tx.range(SPACE, b"", None, reverse=True)) == ORDERED[::-1]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("limit", [None, 0, 1, 3, 100])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(b"", None), (b"a", None), (b"a", b"b"), (b"\x00", b"a\x00"), (b"ab", b"ab"), (b"b", b"a")],
+)
+def test_range_bounds_and_limits(
+    backend: Backend, reverse: bool, limit: int | None, start: bytes, end: bytes | None
+) -> None:
+    _fill(backend, ORDERED)
+    expected = [k for k in ORDERED if k >= start and (end is None or k < end)]
+    if reverse:
+        expected.reverse()
+    if limit is not None:
+        expected = expected[:limit]
+    with backend.read() as tx:
+        assert _keys(tx.range(SPACE, start, end, reverse=reverse, limit=limit)) == expected
+    with backend.write() as wtx:
+        assert _keys(wtx.range(SPACE, start, end, reverse=reverse, limit=limit)) == expected
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("limit", [None, 1, 63, 64, 65, 1000, 2500, 3000, 5000])
+def test_range_many_rows(backend: Backend, reverse: bool, limit: int | None) -> None:
+    keys = [i.to_bytes(2, "big") for i in range(3000)]
+    _fill(backend, keys)
+    _fill(backend, [b"\x00", b"\xff\xff\xff"], space=OTHER)
+    expected = keys[::-1] if reverse else keys
+    with backend.read() as tx:
+        got = _keys(tx.range(SPACE, b"", None, reverse=reverse, limit=limit))
+        assert got == expected[:limit]
+        lo, hi = keys[100], keys[2900]
+        inner = [k for k in expected if lo <= k < hi]
+        assert _keys(tx.range(SPACE, lo, hi, reverse=reverse, limit=limit)) == inner[:limit]
+
+
+def test_range_sees_own_writes_and_survives_writes_while_iterating(backend: Backend) -> None:
+    keys = [i.to_bytes(2, "big") for i in range(2000)]
+    _fill(backend, keys)
+    seen = []
+    with backend.write() as tx:
+        tx.put(SPACE, b"\xff", b"new")
+        for key, _ in tx.range(SPACE, b"", None):
+            seen.append(key)
+            tx.delete(SPACE, key)
+    assert seen == [*keys, b"\xff"]
+    with backend.read() as rtx:
+        assert list(rtx.range(SPACE, b"", None)) == []
+
+
+def test_abandoned_iterator_does_not_block(backend: Backend) -> None:
+    _fill(backend, [i.to_bytes(2, "big") for i in range(500)])
+    with backend.read() as rtx:
+        iterator = rtx.range(SPACE, b"", None)
+        assert next(iterator)[0] == b"\x00\x00"
+    with backend.write() as tx:
+        iterator = tx.range(SPACE, b"", None)
+        next(iterator)
+        tx.put(SPACE, b"x", b"y")
+    assert backend.get(SPACE, b"x") == b"y"
+
+
+# -- delete_range -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [(b"", None), (b"a", None), (b"a", b"b"), (b"\x00", b"\x01"), (b"b", b"a")]
+)
+def test_delete_range(backend: Backend, start: bytes, end: bytes | None) -> None:
+    _fill(backend, ORDERED)
+    _fill(backend, ORDERED, space=OTHER)
+    doomed = [k for k in ORDERED if k >= start and (end is None or k < end)]
+    with backend.write() as tx:
+        assert tx.delete_range(SPACE, start, end) == len(doomed)
+        assert tx.delete_range(SPACE, start, end) == 0
+    with backend.read() as rtx:
+        assert _keys(rtx.range(SPACE, b"", None)) == [k for k in ORDERED if k not in doomed]
+        assert _keys(rtx.range(OTHER, b"", None)) == ORDERED
+
+
+# -- transactions -------------------------------------------------------------------
+
+
+def test_rollback_on_exception_leaves_nothing(backend: Backend) -> None:
+    _fill(backend, [b"a", b"b", b"c"])
+    with pytest.raises(Boom), backend.write() as tx:
+        tx.put(SPACE, b"new", b"1")
+        tx.put(SPACE, b"a", b"changed")
+        tx.delete(SPACE, b"b")
+        tx.delete_range(SPACE, b"c", None)
+        raise Boom
+    with backend.read() as rtx:
+        assert list(rtx.range(SPACE, b"", None)) == [(k, b"v" + k) for k in (b"a", b"b", b"c")]
+    # The backend stays usable after a rollback.
+    with backend.write() as tx:
+        tx.put(SPACE, b"d", b"1")
+    assert backend.get(SPACE, b"d") == b"1"
+
+
+def test_rollback_on_base_exception(backend: Backend) -> None:
+    with pytest.raises(KeyboardInterrupt), backend.write() as tx:
+        tx.put(SPACE, b"k", b"v")
+        raise KeyboardInterrupt
+    assert backend.get(SPACE, b"k") is None
+
+
+def test_get_does_not_see_uncommitted_writes(backend: Backend) -> None:
+    _fill(backend, [b"a"])
+    with backend.write() as tx:
+        tx.put(SPACE, b"a", b"uncommitted")
+        tx.put(SPACE, b"b", b"uncommitted")
+        assert backend.get(SPACE, b"a") == b"va"
+        assert backend.get(SPACE, b"b") is None
+        with backend.read() as rtx:
+            assert rtx.get(SPACE, b"a") == b"va"
+    assert backend.get(SPACE, b"a") == b"uncommitted"
+
+
+def test_read_snapshot_does_not_see_later_commit(open_backend: BackendFactory) -> None:
+    first, second = open_backend(), open_backend()
+    _fill(first, [b"a", b"b"])
+    for writer in (first, second):
+        with first.read() as rtx:
+            with writer.write() as tx:
+                tx.put(SPACE, b"a", b"changed")
+                tx.put(SPACE, b"c", b"added")
+                tx.delete(SPACE, b"b")
+            assert rtx.get(SPACE, b"a") == b"va"
+            assert rtx.get(SPACE, b"c") is None
+            assert _keys(rtx.range(SPACE, b"", None)) == [b"a", b"b"]
+            assert first.get(SPACE, b"c") == b"added"
+        with first.read() as rtx:
+            assert _keys(rtx.range(SPACE, b"", None)) == [b"a", b"c"]
+        _fill(first, [b"a", b"b"])
+        with first.write() as tx:
+            tx.delete(SPACE, b"c")
+
+
+def test_nested_and_interleaved_reads(backend: Backend) -> None:
+    _fill(backend, [b"a"])
+    outer = backend.read()
+    with outer as first:
+        _fill(backend, [b"b"])
+        with backend.read() as second:
+            assert first.get(SPACE, b"b") is None
+            assert second.get(SPACE, b"b") == b"vb"
+
+
+def test_write_transactions_do_not_nest(backend: Backend) -> None:
+    with backend.write() as tx:
+        tx.put(SPACE, b"a", b"1")
+        with pytest.raises(RuntimeError), backend.write():
+            pass
+    assert backend.get(SPACE, b"a") == b"1"
+
+
+def test_transaction_unusable_after_exit(backend: Backend) -> None:
+    with backend.write() as tx:
+        tx.put(SPACE, b"a", b"1")
+    with pytest.raises(RuntimeError):
+        tx.put(SPACE, b"b", b"2")
+    with backend.read() as rtx:
+        pass
+    with pytest.raises(RuntimeError):
+        rtx.get(SPACE, b"a")
+    assert backend.get(SPACE, b"b") is None
+
+
+def test_concurrent_writers_are_serialised(open_backend: BackendFactory) -> None:
+    """Read-modify-write from two instances (two threads) loses no update."""
+    backends = [open_backend(), open_backend()]
+    rounds = 200
+    errors: list[BaseException] = []
+
+    def work(backend: Backend) -> None:
+        try:
+            for _ in range(rounds):
+                with backend.write() as tx:
+                    current = int(tx.get(SPACE, b"counter") or b"0")
+                    tx.put(SPACE, b"counter", str(current + 1).encode())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(b,)) for b in backends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert backends[0].get(SPACE, b"counter") == str(2 * rounds).encode()
+
+
+def test_writer_waits_for_other_instance(open_backend: BackendFactory) -> None:
+    first, second = open_backend(), open_backend()
+    done = threading.Event()
+
+    def other() -> None:
+        with second.write() as tx:
+            tx.put(SPACE, b"k", (tx.get(SPACE, b"k") or b"") + b"-second")
+        done.set()
+
+    with first.write() as tx:
+        tx.put(SPACE, b"k", b"first")
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.2)
+        assert not done.is_set()
+    thread.join(10)
+    assert done.is_set()
+    assert first.get(SPACE, b"k") == b"first-second"
+
+
+# -- sequences ----------------------------------------------------------------------
+
+
+def test_sequences_monotonic_and_independent(backend: Backend) -> None:
+    with backend.write() as tx:
+        assert [tx.next_sequence("log") for _ in range(3)] == [1, 2, 3]
+        assert tx.next_sequence("other") == 1
+    with backend.write() as tx:
+        assert tx.next_sequence("log") == 4
+
+
+def test_sequences_durable_and_shared(open_backend: BackendFactory) -> None:
+    first = open_backend()
+    with first.write() as tx:
+        values = [tx.next_sequence("log") for _ in range(5)]
+    first.close()
+    second, third = open_backend(), open_backend()
+    for _ in range(5):
+        for backend in (second, third):
+            with backend.write() as tx:
+                values.append(tx.next_sequence("log"))
+    assert values == list(range(1, 16))
+
+
+def test_sequence_never_reissued_after_rollback(backend: Backend) -> None:
+    with backend.write() as tx:
+        first = tx.next_sequence("log")
+    with pytest.raises(Boom), backend.write() as tx:
+        tx.next_sequence("log")
+        raise Boom
+    with backend.write() as tx:
+        assert tx.next_sequence("log") > first
+
+
+# -- durability and sharing ---------------------------------------------------------
+
+
+def test_data_durable_across_reopen(open_backend: BackendFactory) -> None:
+    first = open_backend()
+    _fill(first, [b"a", b"b"])
+    with first.write() as tx:
+        tx.delete(SPACE, b"b")
+    first.close()
+    second = open_backend()
+    assert second.get(SPACE, b"a") == b"va"
+    assert second.get(SPACE, b"b") is None
+
+
+def test_instances_see_each_others_commits(open_backend: BackendFactory) -> None:
+    first, second = open_backend(), open_backend()
+    assert second.get(SPACE, b"a") is None  # warm the second instance first
+    _fill(first, [b"a"])
+    assert second.get(SPACE, b"a") == b"va"
+    with second.write() as tx:
+        tx.put(SPACE, b"b", b"from-second")
+    assert first.get(SPACE, b"b") == b"from-second"
+    with first.read() as rtx:
+        assert _keys(rtx.range(SPACE, b"", None)) == [b"a", b"b"]
+    with second.write() as tx:
+        tx.delete_range(SPACE, b"", None)
+    assert first.get(SPACE, b"a") is None
+
+
+# -- SQLite only --------------------------------------------------------------------
+
+
+def test_sqlite_settings(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    with pytest.raises(ValueError):
+        SqliteBackend(path, synchronous="SOMETIMES")
+    backend = SqliteBackend(path, synchronous="full")
+    try:
+        assert backend.synchronous == "FULL"
+        assert backend.schema_version() == SCHEMA_VERSION
+        with backend.read() as rtx:
+            cur = rtx._cur
+            assert cur is not None
+            assert cur.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert cur.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    finally:
+        backend.close()
+    reopened = SqliteBackend(path)  # migrations are not re-applied
+    assert reopened.schema_version() == SCHEMA_VERSION
+    reopened.close()
+
+
+def test_sqlite_refuses_newer_schema(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    backend = SqliteBackend(path)
+    with backend.write() as tx:
+        cur = tx._cur
+        assert cur is not None
+        cur.execute("INSERT INTO schema_migrations VALUES (?, 0)", (SCHEMA_VERSION + 1,))
+    backend.close()
+    with pytest.raises(RuntimeError, match="schema version"):
+        SqliteBackend(path)
+
+
+def test_sqlite_concurrent_first_open(tmp_path: Path) -> None:
+    path = str(tmp_path / "fresh.db")
+    opened: list[SqliteBackend] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            opened.append(SqliteBackend(path))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert all(b.schema_version() == SCHEMA_VERSION for b in opened)
+    finally:
+        for backend in opened:
+            backend.close()
+
+
+_KILL_SCRIPT = """
+import os, signal, sys
+from dynastore.storage.sqlite import SqliteBackend
+backend = SqliteBackend(sys.argv[1])
+for i in range(200):
+    with backend.write() as tx:
+        tx.put(7, i.to_bytes(2, "big"), b"x" * 100)
+        tx.next_sequence("log")
+    print(i, flush=True)  # acknowledged
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_sqlite_acknowledged_writes_survive_kill(tmp_path: Path) -> None:
+    path = str(tmp_path / "kill.db")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_SCRIPT, path],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    acknowledged = len(proc.stdout.split())
+    assert acknowledged == 200
+    backend = SqliteBackend(path)
+    try:
+        with backend.read() as rtx:
+            assert len(list(rtx.range(SPACE, b"", None))) == acknowledged
+        with backend.write() as tx:
+            assert tx.next_sequence("log") == acknowledged + 1
+    finally:
+        backend.close()
