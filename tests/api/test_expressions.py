@@ -119,13 +119,12 @@ CONDITIONS = [
     ("size(bin) = :three", True),
     ("size(nope) = :zero", False),
     ("lst[0] = :one", True),
-    ("doc.arr[1] > doc.arr[0]", True),
+    ("doc.arr[1] > doc.arr[0]", True),  # two paths may be compared
     ("doc.z = :zero", True),
     ("nope = :five", False),
     ("nope <> :five", True),  # a missing attribute is "not equal" to anything
     ("ss = :yx", True),  # sets are equal regardless of order
     ("doc = :doc", True),  # maps compare deeply, regardless of key order
-    ("num = num", True),
 ]
 
 
@@ -196,6 +195,7 @@ CONDITION_ERRORS = [
     ("attribute_exists(:one)", {":one": n("1")}, "Operator or function requires a document path; operator or function: attribute_exists"),
     ("attribute_type(num, :t)", {":t": s("INT")}, "Invalid attribute type name found; type: INT, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"),
     ("size(txt)", {}, "The function is not allowed to be used this way in an expression; function: size"),
+    ("num = num", {}, "The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [num]"),
     ("contains(txt, txt)", {}, "The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [txt]"),
     ("num BETWEEN :six AND :four", {":six": n("6"), ":four": n("4")}, "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:6}, upper bound operand: AttributeValue: {N:4}"),
 ]  # fmt: skip

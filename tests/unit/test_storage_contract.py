@@ -15,9 +15,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dynastore.storage.base import Backend
 from dynastore.storage.sqlite import SCHEMA_VERSION, SqliteBackend
@@ -62,6 +65,10 @@ def _fill(backend: Backend, keys: list[bytes], space: int = SPACE) -> None:
 
 class Boom(Exception):
     pass
+
+
+def _no_error() -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 # -- single keys --------------------------------------------------------------------
@@ -340,6 +347,65 @@ def test_writer_waits_for_other_instance(open_backend: BackendFactory) -> None:
     thread.join(10)
     assert done.is_set()
     assert first.get(SPACE, b"k") == b"first-second"
+
+
+_small_keys = st.binary(max_size=3)
+_op = st.one_of(
+    st.tuples(st.just("put"), _small_keys, st.binary(max_size=3)),
+    st.tuples(st.just("delete"), _small_keys, st.just(b"")),
+    st.tuples(st.just("delete_range"), _small_keys, st.one_of(st.none(), _small_keys)),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.lists(_op, max_size=8), st.booleans()), max_size=6),
+    _small_keys,
+    st.one_of(st.none(), _small_keys),
+    st.booleans(),
+    st.one_of(st.none(), st.integers(0, 5)),
+)
+def test_matches_a_dict_model(
+    backend: Backend,
+    transactions: list[tuple[list[tuple[str, bytes, bytes | None]], bool]],
+    start: bytes,
+    end: bytes | None,
+    reverse: bool,
+    limit: int | None,
+) -> None:
+    with backend.write() as tx:
+        tx.delete_range(SPACE, b"", None)
+    model: dict[bytes, bytes] = {}
+    for ops, fail in transactions:
+        draft = dict(model)
+        with pytest.raises(Boom) if fail else _no_error(), backend.write() as tx:
+            for name, key, arg in ops:
+                if name == "put":
+                    assert arg is not None
+                    tx.put(SPACE, key, arg)
+                    draft[key] = arg
+                elif name == "delete":
+                    tx.delete(SPACE, key)
+                    draft.pop(key, None)
+                else:
+                    doomed = [k for k in draft if k >= key and (arg is None or k < arg)]
+                    assert tx.delete_range(SPACE, key, arg) == len(doomed)
+                    for k in doomed:
+                        del draft[k]
+            if fail:
+                raise Boom
+        if not fail:
+            model = draft
+    expected = sorted((k, v) for k, v in model.items() if k >= start and (end is None or k < end))
+    if reverse:
+        expected.reverse()
+    with backend.read() as rtx:
+        got = list(rtx.range(SPACE, start, end, reverse=reverse, limit=limit))
+    assert got == expected[:limit]
+    for key, value in model.items():
+        assert backend.get(SPACE, key) == value
 
 
 # -- sequences ----------------------------------------------------------------------

@@ -59,26 +59,44 @@ def _escape(raw: bytes) -> bytes:
     return raw.replace(b"\x00", _ESCAPED_NUL) if b"\x00" in raw else raw
 
 
+# Digits are packed two per byte with bytes.fromhex ("37" -> 0x37), then translated in C
+# to the centimal code 2*X + 1 (positive) or its complement (negative).
+_CENTIMAL = bytes(
+    (2 * (10 * (b >> 4) + (b & 15)) + 1) if (b >> 4) < 10 and (b & 15) < 10 else 0
+    for b in range(256)
+)
+_CENTIMAL_NEG = bytes(255 - c if c else 0 for c in _CENTIMAL)
+
+
 def _encode_number(text: str) -> bytes:
-    sign, digit_tuple, exp = Decimal(text).as_tuple()
-    if not isinstance(exp, int):
-        raise ValueError(f"not a finite number: {text!r}")
-    digits = "".join(map(str, digit_tuple)).lstrip("0")
-    stripped = digits.rstrip("0")
-    if not stripped:
+    negative = text[:1] == "-"
+    body = text[1:] if text[:1] in "+-" else text
+    mantissa, e, exp_text = body.replace("E", "e").partition("e")
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    if not (whole or frac) or not (whole + frac).isascii() or not (whole + frac).isdigit():
+        raise ValueError(f"not a number: {text!r}")
+    significant = digits.rstrip("0")
+    if not significant:
         return _ZERO_ENCODED
-    # value = 0.<digits> * 10**(exp + len(digits)); trailing zeros don't change it.
-    exponent = exp + len(digits)
+    try:
+        exp10 = int(exp_text) if e else 0
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+    # value = 0.<digits> * 10**exponent; trailing zeros don't change it.
+    exponent = exp10 - len(frac) + len(digits)
     biased = exponent + _EXP_BIAS
     if not 0 <= biased <= 255:
         raise ValueError(f"number outside DynamoDB's range: {text!r}")
-    if len(stripped) % 2:
-        stripped += "0"
-    pairs = [int(stripped[i : i + 2]) * 2 + 1 for i in range(0, len(stripped), 2)]
-    pairs[-1] -= 1
-    if sign:
-        return bytes((_NEG, 255 - biased, *(255 - p for p in pairs)))
-    return bytes((_POS, biased, *pairs))
+    if len(significant) % 2:
+        significant += "0"
+    packed = bytes.fromhex(significant)
+    if negative:
+        # The last pair is 255 - 2X: one more than the continuation code 255 - (2X + 1).
+        code = packed.translate(_CENTIMAL_NEG)
+        return bytes((_NEG, 255 - biased)) + code[:-1] + bytes((code[-1] + 1,))
+    code = packed.translate(_CENTIMAL)
+    return bytes((_POS, biased)) + code[:-1] + bytes((code[-1] - 1,))
 
 
 def encode_key_value(attr: AttrValue) -> bytes:

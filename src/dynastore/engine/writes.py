@@ -116,21 +116,33 @@ def write_item(
     `compute(old)` returns the new item (None deletes it); it must be pure, since the
     transaction may be retried by backends that detect conflicts.
     """
-    base_key = storage_key(table, key)
     with backend.write() as tx:
-        raw = tx.get(table.space, base_key)
-        old: Item | None = orjson.loads(raw) if raw is not None else None
-        if condition is not None and not condition(old):
-            extras = {"Item": old} if return_old_on_failure and old is not None else {}
-            raise ConditionalCheckFailedException(None, **extras)
-        new = compute(old)
-        if new is None:
-            if old is not None:
-                tx.delete(table.space, base_key)
-                _update_indexes(tx, table, base_key, old, None, None)
-            return WriteResult(old, None)
-        new_raw = orjson.dumps(new)
-        tx.put(table.space, base_key, new_raw)
-        if table.indexes:
-            _update_indexes(tx, table, base_key, old, new, new_raw)
+        return write_in(tx, table, key, compute, condition, return_old_on_failure)
+
+
+def write_in(
+    tx: WriteTx,
+    table: TableDef,
+    key: Item,
+    compute: Compute,
+    condition: Condition | None = None,
+    return_old_on_failure: bool = False,
+) -> WriteResult:
+    """One item write inside the caller's transaction (batches and transactions)."""
+    base_key = storage_key(table, key)
+    raw = tx.get(table.space, base_key)
+    old: Item | None = orjson.loads(raw) if raw is not None else None
+    if condition is not None and not condition(old):
+        extras = {"Item": old} if return_old_on_failure and old is not None else {}
+        raise ConditionalCheckFailedException(None, **extras)
+    new = compute(old)
+    if new is None:
+        if old is not None:
+            tx.delete(table.space, base_key)
+            _update_indexes(tx, table, base_key, old, None, None)
+        return WriteResult(old, None)
+    new_raw = orjson.dumps(new)
+    tx.put(table.space, base_key, new_raw)
+    if table.indexes:
+        _update_indexes(tx, table, base_key, old, new, new_raw)
     return WriteResult(old, new)

@@ -151,9 +151,7 @@ def parse_gsi(raw: dict[str, Any], defined: dict[str, str], mode: str, seen: set
             "BillingMode is PAY_PER_REQUEST"
         )
     if mode == "PROVISIONED" and not throughput:
-        raise _invalid(
-            f"ProvisionedThroughput must be specified for index: {name}"
-        )
+        raise _invalid(f"ProvisionedThroughput must be specified for index: {name}")
     if throughput:
         check_capacity(throughput)
     if name in seen:
@@ -297,4 +295,3 @@ def check_table_class(table_class: str | None) -> None:
             "satisfy constraint: Member must satisfy enum value set: "
             "[STANDARD, STANDARD_INFREQUENT_ACCESS]"
         )
-

@@ -71,19 +71,15 @@ def prepare_write(engine: Engine, req: Request, *, update: bool) -> PreparedWrit
     cache = engine.expressions
     condition_text = req.get("ConditionExpression")
     update_text = req.get("UpdateExpression") if update else None
-    parsed_update = cache.get_or_parse_update(update_text) if update_text is not None else None
-    parsed_condition = (
-        cache.get_or_parse_condition(condition_text) if condition_text is not None else None
-    )
-    condition: expr.Condition | None
+    condition: expr.Condition | None = None
     resolved_update: expr.UpdateExpr | None = None
-    if parsed_update is not None or parsed_condition is not None:
+    if update_text is not None or condition_text is not None:
         resolver = _resolver(req)
-        if parsed_update is not None:
-            resolved_update = resolver.update(parsed_update)
-        condition = (
-            resolver.condition(parsed_condition) if parsed_condition is not None else None
-        )
+        # DynamoDB checks one expression at a time: the update, then the condition.
+        if update_text is not None:
+            resolved_update = resolver.update(cache.get_or_parse_update(update_text))
+        if condition_text is not None:
+            condition = resolver.condition(cache.get_or_parse_condition(condition_text))
         resolver.check_unused()
     else:
         _resolver(req)
@@ -114,7 +110,7 @@ def prepare_read(engine: Engine, req: Request, operation: str = "GetItem") -> Pr
     if text is not None:
         resolver = _resolver(req)
         projection = resolver.projection(engine.expressions.get_or_parse_projection(text))
-        resolver.check_unused()
+        resolver.check_unused(values=False)
     elif req.get("AttributesToGet") is not None:
         projection = expr.attributes_to_projection(req["AttributesToGet"])
     if projection is None:

@@ -26,7 +26,9 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     capacity: dict[str, Any] | None = None
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):
-        units = read_units(item_size(orjson.loads(raw)) if raw else 0, bool(req.get("ConsistentRead")))
+        units = read_units(
+            item_size(orjson.loads(raw)) if raw else 0, bool(req.get("ConsistentRead"))
+        )
         capacity = consumed(mode, table, units, read=True)
     if projection is None and capacity is None:
         return b'{"Item":' + raw + b"}" if raw is not None else b"{}"

@@ -7,6 +7,7 @@ from typing import Any
 
 from dynastore.engine.engine import Engine
 from dynastore.ops import (
+    batch,
     create_table,
     delete_item,
     get_item,
@@ -33,6 +34,8 @@ OPERATIONS: Mapping[str, OperationFn] = {
     "GetItem": get_item.handle,
     "UpdateItem": update_item.handle,
     "DeleteItem": delete_item.handle,
+    "BatchWriteItem": batch.batch_write_item,
+    "BatchGetItem": batch.batch_get_item,
 }
 
 

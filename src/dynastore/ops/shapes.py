@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -288,3 +289,53 @@ DYNAMODB = Deviations(
 def generic(java_package: str) -> Deviations:
     """No deviations: the model as written (for companion services)."""
     return Deviations(java_package=java_package, patterns=_ro(_PATTERNS))
+
+
+# --- how Coral prints -------------------------------------------------------------------
+
+
+def min_length_text(n: int) -> str:
+    return f"Member must have length greater than or equal to {n}"
+
+
+def max_length_text(n: int) -> str:
+    return f"Member must have length less than or equal to {n}"
+
+
+def pattern_text(pattern: str) -> str:
+    return f"Member must satisfy regular expression pattern: {pattern}"
+
+
+def lower_first(name: str) -> str:
+    """A member name as Coral prints it in a path: 'SSESpecification' -> 'sSESpecification'."""
+    return name[:1].lower() + name[1:]
+
+
+def java_length(text: str) -> int:
+    """String.length(): UTF-16 code units, so a character outside the BMP counts 2."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def java_hash(text: str) -> int:
+    """String.hashCode(), as an unsigned 32-bit number."""
+    h = 0
+    for char in text:
+        h = (31 * h + ord(char)) & 0xFFFFFFFF
+    return h
+
+
+def java_double(value: float) -> str:
+    """Double.toString: plain between 1e-3 and 1e7, else "d.dddE<n>"."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        text = repr(float(value))
+        return text if "e" not in text else format(value, "f")
+    number = Decimal(repr(float(value))).normalize()
+    digits = "".join(map(str, number.as_tuple().digits))
+    mantissa = digits[0] + "." + (digits[1:] or "0")
+    return f"{'-' if value < 0 else ''}{mantissa}E{number.adjusted()}"

@@ -17,11 +17,23 @@ from dynastore.ops.describe import table_description
 from dynastore.ops.tables import existing_table
 from dynastore.server.protocol import RequestContext
 
-_LATER = ("GlobalSecondaryIndexUpdates", "StreamSpecification", "SSESpecification",
-          "ReplicaUpdates", "MultiRegionConsistency", "GlobalTableWitnessUpdates")
+_LATER = (
+    "GlobalSecondaryIndexUpdates",
+    "StreamSpecification",
+    "SSESpecification",
+    "ReplicaUpdates",
+    "MultiRegionConsistency",
+    "GlobalTableWitnessUpdates",
+)
 _ANY = (
-    "ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "TableClass",
-    "OnDemandThroughput", "WarmThroughput", "AttributeDefinitions", *_LATER,
+    "ProvisionedThroughput",
+    "BillingMode",
+    "DeletionProtectionEnabled",
+    "TableClass",
+    "OnDemandThroughput",
+    "WarmThroughput",
+    "AttributeDefinitions",
+    *_LATER,
 )
 
 

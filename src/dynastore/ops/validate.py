@@ -24,7 +24,6 @@ import contextlib
 import re
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import orjson
@@ -32,6 +31,7 @@ import orjson
 from dynastore.engine.attrs import (
     STRUCTURE_NOT_EXPECTED,
     base64_error,
+    binary_length,
     conversion_error,
     parse_boolean,
 )
@@ -53,6 +53,13 @@ from dynastore.ops.shapes import (
     TABLE_NAME_MIN,
     TABLE_NAME_PATTERN,
     Deviations,
+    java_double,
+    java_hash,
+    java_length,
+    lower_first,
+    max_length_text,
+    min_length_text,
+    pattern_text,
 )
 
 MAX_ERRORS = 10
@@ -83,52 +90,6 @@ def _add(errors: list[_Error], error: _Error) -> None:
     errors.append(error)
     if len(errors) >= MAX_ERRORS:
         raise _Full
-
-
-def _min_length(n: int) -> str:
-    return f"Member must have length greater than or equal to {n}"
-
-
-def _max_length(n: int) -> str:
-    return f"Member must have length less than or equal to {n}"
-
-
-def _pattern(text: str) -> str:
-    return f"Member must satisfy regular expression pattern: {text}"
-
-
-def _lower_first(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-def _java_length(text: str) -> int:
-    """String.length(): UTF-16 code units, so a character outside the BMP counts 2."""
-    if text.isascii():
-        return len(text)
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _java_hash(text: str) -> int:
-    h = 0
-    for char in text:
-        h = (31 * h + ord(char)) & 0xFFFFFFFF
-    return h
-
-
-def _java_double(value: float) -> str:
-    """Double.toString: plain between 1e-3 and 1e7, else "d.dddE<n>"."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    magnitude = abs(value)
-    if value == 0 or 1e-3 <= magnitude < 1e7:
-        text = repr(float(value))
-        return text if "e" not in text else format(value, "f")
-    number = Decimal(repr(float(value))).normalize()
-    digits = "".join(map(str, number.as_tuple().digits))
-    mantissa = digits[0] + "." + (digits[1:] or "0")
-    return f"{'-' if value < 0 else ''}{mantissa}E{number.adjusted()}"
 
 
 # --- nodes -----------------------------------------------------------------------------
@@ -205,13 +166,13 @@ class _String(_Node):
     def own(self, value: Any) -> list[tuple[str, str]] | None:
         failed: list[tuple[str, str]] | None = None
         if self.pattern is not None and self.pattern.fullmatch(value) is None:
-            failed = [(KIND_PATTERN, _pattern(self.pattern_text))]
+            failed = [(KIND_PATTERN, pattern_text(self.pattern_text))]
         if self.min is not None or self.max is not None:
-            length = _java_length(value)
+            length = java_length(value)
             if self.min is not None and length < self.min:
-                failed = (failed or []) + [(KIND_LENGTH, _min_length(self.min))]
+                failed = (failed or []) + [(KIND_LENGTH, min_length_text(self.min))]
             if self.max is not None and length > self.max:
-                failed = (failed or []) + [(KIND_LENGTH, _max_length(self.max))]
+                failed = (failed or []) + [(KIND_LENGTH, max_length_text(self.max))]
         if self.enum is not None and value not in self.enum:
             failed = (failed or []) + [(KIND_ENUM, self.enum_text)]
         if self.table_name and failed is None and _TABLE_ARN.fullmatch(value) is None:
@@ -222,11 +183,11 @@ class _String(_Node):
 def _table_name_failures(value: str) -> list[tuple[str, str]] | None:
     failed: list[tuple[str, str]] = []
     if _NAME_RE.fullmatch(value) is None:
-        failed.append((KIND_PATTERN, _pattern(TABLE_NAME_PATTERN)))
+        failed.append((KIND_PATTERN, pattern_text(TABLE_NAME_PATTERN)))
     if len(value) < TABLE_NAME_MIN:
-        failed.append((KIND_LENGTH, _min_length(TABLE_NAME_MIN)))
+        failed.append((KIND_LENGTH, min_length_text(TABLE_NAME_MIN)))
     if len(value) > TABLE_NAME_MAX:
-        failed.append((KIND_LENGTH, _max_length(TABLE_NAME_MAX)))
+        failed.append((KIND_LENGTH, max_length_text(TABLE_NAME_MAX)))
     return failed or None
 
 
@@ -288,7 +249,7 @@ class _Number(_Node):
         return failed
 
     def echo(self, value: Any) -> str:
-        return str(value) if self.integral else _java_double(float(value))
+        return str(value) if self.integral else java_double(float(value))
 
 
 class _Timestamp(_Node):
@@ -330,21 +291,17 @@ class _Blob(_Node):
         raise SerializationException("only base-64-encoded strings are convertible to bytes")
 
     def own(self, value: Any) -> list[tuple[str, str]] | None:
-        size = _decoded_length(value)
+        size = binary_length(value)
         failed: list[tuple[str, str]] = []
         if self.min is not None and size < self.min:
-            failed.append((KIND_LENGTH, _min_length(self.min)))
+            failed.append((KIND_LENGTH, min_length_text(self.min)))
         if self.max is not None and size > self.max:
-            failed.append((KIND_LENGTH, _max_length(self.max)))
+            failed.append((KIND_LENGTH, max_length_text(self.max)))
         return failed or None
 
     def echo(self, value: Any) -> str:
-        size = _decoded_length(value)
+        size = binary_length(value)
         return f"java.nio.HeapByteBuffer[pos=0 lim={size} cap={size}]"
-
-
-def _decoded_length(text: str) -> int:
-    return len(text) * 3 // 4 - text[-2:].count("=") if text else 0
 
 
 class _Collection(_Node):
@@ -358,9 +315,9 @@ class _Collection(_Node):
     def own(self, value: Any) -> list[tuple[str, str]] | None:
         failed: list[tuple[str, str]] | None = None
         if self.min is not None and len(value) < self.min:
-            failed = [(KIND_LENGTH, _min_length(self.min))]
+            failed = [(KIND_LENGTH, min_length_text(self.min))]
         if self.max is not None and len(value) > self.max:
-            failed = (failed or []) + [(KIND_LENGTH, _max_length(self.max))]
+            failed = (failed or []) + [(KIND_LENGTH, max_length_text(self.max))]
         return failed
 
     def _scalar_error(self) -> SerializationException:
@@ -536,9 +493,9 @@ class _Struct(_Node):
     def echo(self, value: Any) -> str:
         if self.opaque:
             canonical = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-            return f"{self.java_name}@{_java_hash(canonical):x}"
+            return f"{self.java_name}@{java_hash(canonical):x}"
         fields = ", ".join(
-            f"{_lower_first(name)}={_echo(self.members[name], value.get(name))}"
+            f"{lower_first(name)}={_echo(self.members[name], value.get(name))}"
             for name in self.model_order
         )
         return f"{self.shape}({fields})"
@@ -668,9 +625,9 @@ class _Compiler:
             node.table_name = True
             # Listed, like any key constraint, longest-first: what DynamoDB prints.
             node.bracket = (
-                _max_length(TABLE_NAME_MAX),
-                _min_length(TABLE_NAME_MIN),
-                _pattern(TABLE_NAME_PATTERN),
+                max_length_text(TABLE_NAME_MAX),
+                min_length_text(TABLE_NAME_MIN),
+                pattern_text(TABLE_NAME_PATTERN),
             )
         return node
 
@@ -721,15 +678,17 @@ def _bracket(found: Mapping[str, Any], numeric: bool) -> tuple[str, ...]:
     if "max" in found:
         n = found["max"]
         texts.append(
-            f"Member must have value less than or equal to {n}" if numeric else _max_length(n)
+            f"Member must have value less than or equal to {n}" if numeric else max_length_text(n)
         )
     if "min" in found:
         n = found["min"]
         texts.append(
-            f"Member must have value greater than or equal to {n}" if numeric else _min_length(n)
+            f"Member must have value greater than or equal to {n}"
+            if numeric
+            else min_length_text(n)
         )
     if "pattern" in found:
-        texts.append(_pattern(found["pattern"]))
+        texts.append(pattern_text(found["pattern"]))
     if "enum" in found:
         texts.append(f"Member must satisfy enum value set: [{', '.join(found['enum'])}]")
     return tuple(texts)
@@ -828,7 +787,7 @@ class RequestValidator:
             if is_element
             else segment
             if render.raw_path
-            else _lower_first(segment)
+            else lower_first(segment)
             for segment, is_element in parts
         )
         if render.echo == ECHO_NONE:

@@ -76,6 +76,7 @@ _COMPARATORS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": 
 # counterparts, in the order DynamoDB lists them in its messages.
 OPERATION_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "GetItem": (("ProjectionExpression",), ("AttributesToGet",)),
+    "BatchGetItem": (("ProjectionExpression",), ("AttributesToGet",)),
     "PutItem": (("ConditionExpression",), ("Expected",)),
     "DeleteItem": (("ConditionExpression",), ("Expected",)),
     "UpdateItem": (("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected")),

@@ -162,7 +162,8 @@ class _Parser:
             self._too_deep()
 
     def _too_deep(self) -> NoReturn:
-        """Refuse absurd nesting with the error DynamoDB would most likely give."""
+        """Refuse nesting past MAX_NESTING with the error DynamoDB would most likely give
+        (deep valid nesting, which DynamoDB accepts, ends in a syntax error here)."""
         count = sum(1 for t in self.tokens if t.kind in _OPERATOR_TOKENS)
         if count > MAX_OPERATORS:
             raise invalid(
