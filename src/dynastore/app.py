@@ -38,9 +38,11 @@ def build_engine(config: Config) -> Engine:
 def build_app(config: Config) -> AsgiApp:
     """One process's application: its own backend connection, engine and dispatcher."""
     engine = build_engine(config)
-    credentials = load_credentials_file(config.credentials_file) if config.credentials_file else None
+    credentials = (
+        load_credentials_file(config.credentials_file) if config.credentials_file else None
+    )
     verifier = SigV4Verifier(
-        mode=config.auth_mode,
+        mode="verify" if config.auth_mode == "verify" else "accept",
         credentials=credentials,
         default_account=config.account_id,
         default_region=config.region,

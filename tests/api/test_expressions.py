@@ -41,7 +41,7 @@ VALUES: Item = {
     ":yx": {"SS": ["y", "x"]}, ":typeN": s("N"), ":typeNULL": s("NULL"), ":typeSS": s("SS"),
     ":doc": {"M": {"z": n("0"), "k": s("v"), "arr": {"L": [n("10"), n("20")]}}},
     ":empty": s(""),
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ CONDITION_ERRORS = [
     ("num = num", {}, "The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [num]"),
     ("contains(txt, txt)", {}, "The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [txt]"),
     ("num BETWEEN :six AND :four", {":six": n("6"), ":four": n("4")}, "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:6}, upper bound operand: AttributeValue: {N:4}"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_distinct_operands_after_name_substitution(dynamodb: Client, seeded: str
         "Invalid ConditionExpression: The first operand must be distinct from the remaining "
         "operands for this operator or function; operator: contains, first operand: [data]",
         ExpressionAttributeNames={"#a": "data"},
-    )  # fmt: skip
+    )
 
 
 def test_unused_name(dynamodb: Client, seeded: str) -> None:
@@ -225,7 +225,7 @@ def test_unused_name(dynamodb: Client, seeded: str) -> None:
         dynamodb, seeded, "attribute_exists(num)",
         "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}",
         ExpressionAttributeNames={"#unused": "x"},
-    )  # fmt: skip
+    )
 
 
 def test_unused_value(dynamodb: Client, seeded: str) -> None:
@@ -233,7 +233,7 @@ def test_unused_value(dynamodb: Client, seeded: str) -> None:
         dynamodb, seeded, "num = :five",
         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}",
         ExpressionAttributeValues={":five": n("5"), ":unused": n("1")},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
@@ -250,7 +250,7 @@ def test_unused_value(dynamodb: Client, seeded: str) -> None:
         ),
     ],
     ids=["name-key", "value-key", "empty-names", "empty-values", "bad-value"],
-)  # fmt: skip
+)
 def test_placeholder_map_errors(
     unchecked: Client, seeded: str, extra: dict[str, Any], message: str
 ) -> None:
@@ -275,7 +275,7 @@ UPDATE_ERRORS = [
     ("SET a = :nope", {}, "An expression attribute value used in expression is not defined; attribute value: :nope"),
     ("SET size = :v", {":v": n("1")}, "Attribute name is a reserved keyword; reserved keyword: size"),
     ("", {}, "The expression can not be empty;"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -299,7 +299,7 @@ def test_names_used_only_in_condition_count(dynamodb: Client, seeded: str) -> No
     update(
         dynamodb, seeded, key("a"), "SET #a = :v", {":v": n("1"), ":five": n("5")},
         {"#a": "added", "#num": "num"}, ConditionExpression="#num = :five",
-    )  # fmt: skip
+    )
     assert read(dynamodb, seeded, key("a")) == {**ITEM, "added": n("1")}
 
 
@@ -313,7 +313,7 @@ PROJECTION_ERRORS = [
     ("doc.k, doc[0]", None, "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [doc, k], path two: [doc, [0]]"),
     ("status", None, "Attribute name is a reserved keyword; reserved keyword: status"),
     ("#nope", {"#other": "x"}, "An expression attribute name used in the document path is not defined; attribute name: #nope"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,7 @@ def test_set_several_attributes_with_names(dynamodb: Client, seeded: str) -> Non
     update(
         dynamodb, seeded, key("a"), "SET #t = :t, score = :s",
         {":t": s("bye"), ":s": n("7")}, {"#t": "title"},
-    )  # fmt: skip
+    )
     item = after(dynamodb, seeded)
     assert item["title"] == s("bye")
     assert item["score"] == n("7")
@@ -92,7 +92,7 @@ def test_if_not_exists(dynamodb: Client, seeded: str) -> None:
     update(
         dynamodb, seeded, key("a"),
         "SET cnt = if_not_exists(cnt, :z), fresh = if_not_exists(fresh, :z)", {":z": n("0")},
-    )  # fmt: skip
+    )
     item = after(dynamodb, seeded)
     assert item["cnt"] == n("10")
     assert item["fresh"] == n("0")
@@ -109,7 +109,7 @@ def test_list_append_both_ways(dynamodb: Client, seeded: str) -> None:
     update(
         dynamodb, seeded, key("a"), "SET lst = list_append(:head, list_append(lst, :tail))",
         {":head": {"L": [s("h")]}, ":tail": {"L": [s("t1"), s("t2")]}},
-    )  # fmt: skip
+    )
     values = [v["S"] for v in after(dynamodb, seeded)["lst"]["L"]]
     assert values == ["h", "l0", "l1", "l2", "l3", "t1", "t2"]
 
@@ -118,7 +118,7 @@ def test_set_nested_map_and_list_paths(dynamodb: Client, seeded: str) -> None:
     update(
         dynamodb, seeded, key("a"), "SET doc.deep.y = :y, doc.leaf = :l, lst[1] = :e",
         {":y": n("2"), ":l": s("w"), ":e": s("E")},
-    )  # fmt: skip
+    )
     item = after(dynamodb, seeded)
     assert item["doc"] == {"M": {"leaf": s("w"), "deep": {"M": {"x": n("1"), "y": n("2")}}}}
     assert item["lst"]["L"][1] == s("E")
@@ -166,7 +166,7 @@ def test_add_to_sets(dynamodb: Client, seeded: str) -> None:
     update(
         dynamodb, seeded, key("a"), "ADD tags :t, nums :n, fresh :t",
         {":t": {"SS": ["red", "green"]}, ":n": {"NS": ["2.0", "3"]}},
-    )  # fmt: skip
+    )
     item = after(dynamodb, seeded)
     assert sorted(item["tags"]["SS"]) == ["blue", "green", "red"]
     assert sorted(item["nums"]["NS"]) == ["1", "2", "3"]
@@ -177,7 +177,7 @@ def test_delete_from_sets(dynamodb: Client, seeded: str) -> None:
     update(
         dynamodb, seeded, key("a"), "DELETE tags :t, nums :n",
         {":t": {"SS": ["red", "absent"]}, ":n": {"NS": ["1", "2"]}},
-    )  # fmt: skip
+    )
     item = after(dynamodb, seeded)
     assert item["tags"] == {"SS": ["blue"]}
     assert "nums" not in item  # an emptied set is removed
@@ -187,7 +187,7 @@ def test_all_clauses_together(dynamodb: Client, seeded: str) -> None:
     update(
         dynamodb, seeded, key("a"), "SET title = :t REMOVE doc ADD cnt :one DELETE tags :red",
         {":t": s("all"), ":one": n("1"), ":red": {"SS": ["red"]}},
-    )  # fmt: skip
+    )
     item = after(dynamodb, seeded)
     assert (item["title"], item["cnt"], item["tags"]) == (s("all"), n("11"), {"SS": ["blue"]})
     assert "doc" not in item
@@ -210,7 +210,7 @@ def test_return_updated_old(dynamodb: Client, seeded: str) -> None:
     answer = update(
         dynamodb, seeded, key("a"), "SET title = :t, brand = :t REMOVE nums",
         {":t": s("x")}, ReturnValues="UPDATED_OLD",
-    )  # fmt: skip
+    )
     assert answer["Attributes"] == {"title": s("hello"), "nums": {"NS": ["1", "2"]}}
 
 
@@ -218,7 +218,7 @@ def test_return_updated_new(dynamodb: Client, seeded: str) -> None:
     answer = update(
         dynamodb, seeded, key("a"), "SET doc.deep.x = doc.deep.x + :one ADD cnt :one",
         {":one": n("1")}, ReturnValues="UPDATED_NEW",
-    )  # fmt: skip
+    )
     assert answer["Attributes"] == {"cnt": n("11"), "doc": {"M": {"deep": {"M": {"x": n("2")}}}}}
 
 
@@ -239,7 +239,7 @@ def test_condition_passes(dynamodb: Client, seeded: str) -> None:
     update(
         dynamodb, seeded, key("a"), "SET cnt = :v", {":v": n("1"), ":ten": n("10")},
         ConditionExpression="cnt = :ten",
-    )  # fmt: skip
+    )
     assert after(dynamodb, seeded)["cnt"] == n("1")
 
 
@@ -248,7 +248,7 @@ def test_condition_fails_and_returns_old_item(dynamodb: Client, seeded: str) -> 
         update(
             dynamodb, seeded, key("a"), "SET cnt = :v", {":v": n("1")},
             ConditionExpression="cnt > :v", ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )  # fmt: skip
+        )
     assert info.value.response["Item"] == ITEM
     assert_untouched(dynamodb, seeded)
 
@@ -322,7 +322,7 @@ def test_mixing_attribute_updates_and_expression(dynamodb: Client, seeded: str) 
         update(
             dynamodb, seeded, key("a"), "SET title = :v", {":v": s("x")},
             AttributeUpdates={"title": {"Action": "PUT", "Value": s("y")}},
-        )  # fmt: skip
+        )
     assert_untouched(dynamodb, seeded)
 
 
@@ -400,7 +400,7 @@ def test_conflicting_paths(dynamodb: Client, seeded: str) -> None:
     ],
     ids=["missing-parent", "scalar-parent", "missing-operand", "string-plus", "add-to-string",
          "delete-from-number", "append-map"],
-)  # fmt: skip
+)
 def test_runtime_errors_leave_item(
     dynamodb: Client, seeded: str, expression: str, message: str
 ) -> None:
@@ -443,5 +443,5 @@ def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
         update(
             unchecked, seeded, key("a"), "SET v = :v", {":v": n("1")},
             ReturnValues="INVALID", ReturnConsumedCapacity="INVALID",
-        )  # fmt: skip
+        )
     assert_untouched(unchecked, seeded)

@@ -9,8 +9,8 @@ import pytest
 
 from dynastore.errors import AwsError, SerializationException, ValidationException
 from dynastore.ops import shapes
-from dynastore.ops.shapes import java_double
-from dynastore.ops.validate import RequestValidator, java_package
+from dynastore.ops.shapes import java_double, java_package
+from dynastore.ops.validate import RequestValidator
 
 CAST = (
     "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to "

@@ -334,7 +334,7 @@ def validate_item(item: Item) -> Item:
     """Validate an item's values and its size, normalising in place; returns it."""
     bound = 0
     for name, value in item.items():
-        # Inline the commonest values (one S or BOOL member): no calls at all.
+        # Inline the commonest values (one S, BOOL or canonical N member).
         if type(value) is dict and len(value) == 1:
             ((tag, raw),) = value.items()
             if tag == "S" and type(raw) is str:
@@ -342,6 +342,14 @@ def validate_item(item: Item) -> Item:
                 continue
             if tag == "BOOL" and type(raw) is bool:
                 bound += 4 * len(name) + 1
+                continue
+            if (
+                tag == "N"
+                and type(raw) is str
+                and len(raw) <= _CANONICAL_MAX
+                and _CANONICAL_NUMBER.fullmatch(raw) is not None
+            ):
+                bound += 4 * len(name) + _NUMBER_SIZE_BOUND
                 continue
         bound += 4 * len(name) + _check(value, 1)
     if bound > MAX_ITEM_SIZE and item_size(item) > MAX_ITEM_SIZE:

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from dynastore.engine import keys
 from dynastore.storage.base import Backend, WriteTx
 
 CATALOG_SPACE = 0  # stored on disk — do not change
@@ -58,6 +59,9 @@ class TableDef:
     description: dict[str, Any]
     indexes: list[IndexDef] = field(default_factory=list)
     status_until: float = 0.0
+    log_space: int = 0  # change log (streams, PITR, replication); 0: not kept
+    ttl_space: int = 0  # expiry index; 0: TTL never enabled
+    ttl_attribute: str | None = None  # set while TTL is enabled
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -96,6 +100,9 @@ class TableDef:
                     for i in self.indexes
                 ],
                 "status_until": self.status_until,
+                "log_space": self.log_space,
+                "ttl_space": self.ttl_space,
+                "ttl_attribute": self.ttl_attribute,
                 "description": self.description,
             }
         )
@@ -124,6 +131,9 @@ class TableDef:
                 for i in raw["indexes"]
             ],
             status_until=raw["status_until"],
+            log_space=raw.get("log_space", 0),
+            ttl_space=raw.get("ttl_space", 0),
+            ttl_attribute=raw.get("ttl_attribute"),
         )
 
 
@@ -189,8 +199,8 @@ class Catalog:
         """Table names of one account and region, in order."""
         prefix = _catalog_key(account, region, "")
         with self._backend.read() as tx:
-            keys = [k for k, _ in tx.range(CATALOG_SPACE, prefix, prefix + b"\xff")]
-        for key in keys:
+            found = [k for k, _ in tx.range(CATALOG_SPACE, prefix, keys.prefix_end(prefix))]
+        for key in found:
             name = key[len(prefix) :].decode()
             if self.get(account, region, name) is not None:
                 yield name
@@ -202,7 +212,9 @@ class Catalog:
 
     def save(self, tx: WriteTx, table: TableDef) -> None:
         """Store a definition inside the caller's transaction."""
-        tx.put(CATALOG_SPACE, _catalog_key(table.account, table.region, table.name), table.to_json())
+        tx.put(
+            CATALOG_SPACE, _catalog_key(table.account, table.region, table.name), table.to_json()
+        )
         self._bump(tx)
         self._cache[(table.account, table.region, table.name)] = table
 

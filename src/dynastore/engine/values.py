@@ -141,7 +141,7 @@ def compare(a: AttrValue, b: AttrValue) -> int | None:
         y: Any = b["S"].encode()
     else:
         x, y = _scalar_key(ta, a[ta]), _scalar_key(tb, b[tb])
-    return (x > y) - (x < y)
+    return int(x > y) - int(x < y)
 
 
 def values_equal(a: AttrValue, b: AttrValue) -> bool:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
-from dynastore.engine import keys
+from dynastore.engine import changelog, keys, ttl
 from dynastore.engine.catalog import IndexDef, TableDef
 from dynastore.engine.values import AttrValue, Item
 from dynastore.errors import ConditionalCheckFailedException, ValidationException
@@ -87,7 +88,11 @@ def check_index_keys(table: TableDef, item: Item) -> None:
 
 
 def _update_indexes(
-    tx: WriteTx, table: TableDef, base_key: bytes, old: Item | None, new: Item | None,
+    tx: WriteTx,
+    table: TableDef,
+    base_key: bytes,
+    old: Item | None,
+    new: Item | None,
     new_raw: bytes | None,
 ) -> None:
     for index in table.indexes:
@@ -127,8 +132,12 @@ def write_in(
     compute: Compute,
     condition: Condition | None = None,
     return_old_on_failure: bool = False,
+    identity: dict[str, Any] | None = None,
 ) -> WriteResult:
-    """One item write inside the caller's transaction (batches and transactions)."""
+    """One item write inside the caller's transaction (batches, transactions, TTL).
+
+    `identity` is the stream record's userIdentity (TTL deletions).
+    """
     base_key = storage_key(table, key)
     raw = tx.get(table.space, base_key)
     old: Item | None = orjson.loads(raw) if raw is not None else None
@@ -136,13 +145,22 @@ def write_in(
         extras = {"Item": old} if return_old_on_failure and old is not None else {}
         raise ConditionalCheckFailedException(None, **extras)
     new = compute(old)
+    new_raw: bytes | None = None
     if new is None:
-        if old is not None:
-            tx.delete(table.space, base_key)
-            _update_indexes(tx, table, base_key, old, None, None)
-        return WriteResult(old, None)
-    new_raw = orjson.dumps(new)
-    tx.put(table.space, base_key, new_raw)
+        if old is None:
+            return WriteResult(None, None)
+        tx.delete(table.space, base_key)
+    else:
+        new_raw = orjson.dumps(new)
+        tx.put(table.space, base_key, new_raw)
     if table.indexes:
         _update_indexes(tx, table, base_key, old, new, new_raw)
+    if table.ttl_attribute is not None:
+        ttl.update_index(tx, table.ttl_space, table.ttl_attribute, base_key, old, new)
+    if table.log_space:
+        changelog.append(tx, table.log_space, _key_of(table, key), old, new, identity)
     return WriteResult(old, new)
+
+
+def _key_of(table: TableDef, key: Item) -> Item:
+    return {name: key[name] for name in table.key_names}

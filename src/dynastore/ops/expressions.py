@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
 from dynastore.engine import attrs, expr
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
@@ -83,9 +84,7 @@ def prepare_write(engine: Engine, req: Request, *, update: bool) -> PreparedWrit
         resolver.check_unused()
     else:
         _resolver(req)
-        condition = expr.expected_to_condition(
-            req.get("Expected"), req.get("ConditionalOperator")
-        )
+        condition = expr.expected_to_condition(req.get("Expected"), req.get("ConditionalOperator"))
         if update:
             resolved_update = expr.attribute_updates_to_update(req.get("AttributeUpdates"))
     return PreparedWrite(_check_of(condition), _updater(resolved_update))

@@ -19,6 +19,7 @@ Everything here is data; the validator reads it once at start-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,6 +47,8 @@ KIND_VALUES = "values"  # "Map value must satisfy constraint: [...]"
 TABLE_NAME_PATTERN = "[a-zA-Z0-9_.-]+"
 TABLE_NAME_MIN = 3
 TABLE_NAME_MAX = 255
+_NAME = re.compile(TABLE_NAME_PATTERN)
+_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/" + TABLE_NAME_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -339,3 +342,27 @@ def java_double(value: float) -> str:
     digits = "".join(map(str, number.as_tuple().digits))
     mantissa = digits[0] + "." + (digits[1:] or "0")
     return f"{'-' if value < 0 else ''}{mantissa}E{number.adjusted()}"
+
+
+def table_name_failures(value: str) -> list[tuple[str, str]] | None:
+    """A table name's rules, unless the value is a table ARN."""
+    valid_name = _NAME.fullmatch(value) is not None
+    if valid_name and TABLE_NAME_MIN <= len(value) <= TABLE_NAME_MAX:
+        return None
+    if not valid_name and _TABLE_ARN.fullmatch(value) is not None:
+        return None
+    failed: list[tuple[str, str]] = []
+    if not valid_name:
+        failed.append((KIND_PATTERN, pattern_text(TABLE_NAME_PATTERN)))
+    if len(value) < TABLE_NAME_MIN:
+        failed.append((KIND_LENGTH, min_length_text(TABLE_NAME_MIN)))
+    if len(value) > TABLE_NAME_MAX:
+        failed.append((KIND_LENGTH, max_length_text(TABLE_NAME_MAX)))
+    return failed or None
+
+
+def java_package(model: Mapping[str, Any]) -> str:
+    """Coral's Java package for a model: com.amazonaws.<prefix>.v<api version>."""
+    metadata = model.get("metadata", {})
+    version = str(metadata.get("apiVersion", "")).replace("-", "")
+    return f"com.amazonaws.{metadata.get('endpointPrefix', 'service')}.v{version}"

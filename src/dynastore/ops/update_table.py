@@ -52,7 +52,7 @@ def _apply_billing(table: TableDef, req: Request, now: float) -> bool:
         raise ValidationException(
             INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
         )
-    changed = mode != current
+    changed: bool = mode != current
     if changed:
         summary: dict[str, Any] = {"BillingMode": mode}
         if mode == "PAY_PER_REQUEST":

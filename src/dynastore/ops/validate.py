@@ -2,16 +2,20 @@
 
 Built once at start-up from botocore's service model plus the deviations table in
 `shapes.py`: every shape compiles to a node (memoised per shape, so AttributeValue's
-recursion is one node). A request then costs two walks:
+recursion is one node). DynamoDB validates in two passes, and so does this:
 
 1. the type pass (SerializationException, the first error in document order): is each
    known member's JSON value of its shape's type? Unknown members are ignored, as
    DynamoDB ignores them. Values are converted *in place* where DynamoDB's parser
    converts them: "true"/"yes"/"1" to True for a Boolean, 1.9 to 1 for an Integer.
 2. the constraint pass (ValidationException): required members, lengths, ranges,
-   patterns and enums, in DynamoDB's member order, walking only subtrees that hold a
-   constraint; at most 10 errors are collected and reported as
-   "N validation error(s) detected: e1; e2; ..." (Coral stops at 10 and counts 10).
+   patterns and enums, in DynamoDB's member order; at most 10 errors are collected and
+   reported as "N validation error(s) detected: e1; e2; ..." (Coral stops at 10 and
+   counts 10).
+
+The hot path is a valid request, so the type pass also notes whether any constraint
+failed; only then does the ordered constraint pass walk again, through the subtrees
+that hold a constraint, to collect the errors. A valid request is walked once.
 
 Paths print as Coral prints them: lowerCamel member names, 'keySchema.1.member.keyType'
 for list elements, 'item.a.member' for map values; values in Java toString form
@@ -56,10 +60,12 @@ from dynastore.ops.shapes import (
     java_double,
     java_hash,
     java_length,
+    java_package,
     lower_first,
     max_length_text,
     min_length_text,
     pattern_text,
+    table_name_failures,
 )
 
 MAX_ERRORS = 10
@@ -70,8 +76,6 @@ _CAST = (
     "class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "
     "java.lang.Class are in module java.base of loader 'bootstrap')"
 )
-_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/" + TABLE_NAME_PATTERN)
-_NAME_RE = re.compile(TABLE_NAME_PATTERN)
 _NONE_TYPE = type(None)  # the "fast type" of a node every present value must visit
 _NO_LIMIT = 1 << 62
 
@@ -175,20 +179,9 @@ class _String(_Node):
                 failed = (failed or []) + [(KIND_LENGTH, max_length_text(self.max))]
         if self.enum is not None and value not in self.enum:
             failed = (failed or []) + [(KIND_ENUM, self.enum_text)]
-        if self.table_name and failed is None and _TABLE_ARN.fullmatch(value) is None:
-            failed = _table_name_failures(value)
+        if self.table_name and failed is None:
+            failed = table_name_failures(value)
         return failed
-
-
-def _table_name_failures(value: str) -> list[tuple[str, str]] | None:
-    failed: list[tuple[str, str]] = []
-    if _NAME_RE.fullmatch(value) is None:
-        failed.append((KIND_PATTERN, pattern_text(TABLE_NAME_PATTERN)))
-    if len(value) < TABLE_NAME_MIN:
-        failed.append((KIND_LENGTH, min_length_text(TABLE_NAME_MIN)))
-    if len(value) > TABLE_NAME_MAX:
-        failed.append((KIND_LENGTH, max_length_text(TABLE_NAME_MAX)))
-    return failed or None
 
 
 class _Boolean(_Node):
@@ -232,8 +225,8 @@ class _Number(_Node):
                     f"Numeric value ({value}) out of range of {self.java_name} "
                     f"({self.lo} - {-self.lo - 1})"
                 )
-            # Jackson: a decimal token read as an int truncates toward zero.
-            value = int(value)
+            if kind is float:  # Jackson: a decimal read as an int truncates toward zero
+                value = int(value)
         if self.has_own and self.own(value):
             dirty.append(True)
         return value
@@ -326,11 +319,12 @@ class _Collection(_Node):
 
 
 class _List(_Collection):
-    __slots__ = ("member",)
+    __slots__ = ("member", "single")
 
     def __init__(self, shape: str, element: bool) -> None:
         super().__init__(shape, element)
         self.member: _Node = _Node(shape, True)
+        self.single: dict[str, type] | None = None  # see _single_member_fast
 
     def java_type(self) -> str:
         return f"java.util.List<{self.member.java_type()}>"
@@ -339,7 +333,7 @@ class _List(_Collection):
         if type(value) is list:
             member = self.member
             fast = member.fast
-            single = _single_member_fast(member)
+            single = self.single
             for position, x in enumerate(value):
                 if type(x) is fast or x is None:
                     continue
@@ -374,12 +368,13 @@ class _List(_Collection):
 
 
 class _Map(_Collection):
-    __slots__ = ("key", "key_max", "value")
+    __slots__ = ("key", "key_max", "single", "value")
 
     def __init__(self, shape: str, element: bool) -> None:
         super().__init__(shape, element)
         self.key: _Node = _Node(shape, False)
         self.value: _Node = _Node(shape, True)
+        self.single: dict[str, type] | None = None  # see _single_member_fast
         self.key_max = _NO_LIMIT  # keys of at most this many characters need no check
 
     def java_type(self) -> str:
@@ -389,16 +384,11 @@ class _Map(_Collection):
         if type(value) is dict:
             member = self.value
             fast = member.fast
-            single = _single_member_fast(member)
+            single = self.single
             key_max = self.key_max
-            if (
-                key_max < _NO_LIMIT
-                and value
-                and max(map(len, value)) > key_max
-                and any(self.key.own(key) for key in value if len(key) > key_max)
-            ):
-                dirty.append(True)
             for key, x in value.items():
+                if len(key) > key_max and self.key.own(key):
+                    dirty.append(True)
                 if type(x) is fast or x is None:
                     continue
                 if single is not None and type(x) is dict and len(x) == 1:
@@ -601,7 +591,8 @@ class _Compiler:
         self.nodes[(name, element)] = node
         self._link(node, shape)
         if not node.bracket:
-            node.bracket = _bracket(found, isinstance(node, _Number))
+            enum_text = node.enum_text if isinstance(node, _String) else ""
+            node.bracket = _bracket(found, isinstance(node, _Number), enum_text)
         node.has_own = bool(found) or name in self.dev.table_name_shapes
         if not node.has_own:
             node.fast = node.plain_type
@@ -636,11 +627,13 @@ class _Compiler:
             member = shape["member"]["shape"]
             node.member = self.node(member, True)
             node.has_inner = member in self.constrained
+            node.single = _single_member_fast(node.member)
         elif isinstance(node, _Map):
             key, value = shape["key"]["shape"], shape["value"]["shape"]
             node.key = self.node(key, False)
             node.value = self.node(value, True)
             node.has_inner = key in self.constrained or value in self.constrained
+            node.single = _single_member_fast(node.value)
             key_constraints = self.constraints(key)
             if key_constraints or key in self.dev.table_name_shapes:
                 # Java length <= 2 * len(): with only a maximum, shorter keys pass.
@@ -653,10 +646,12 @@ class _Compiler:
         members = shape.get("members", {})
         node.model_order = tuple(members)
         node.opaque = node.shape in self.dev.opaque_shapes
-        node.members = {m: self.node(spec["shape"], False) for m, spec in members.items()}
-        # Leaf nodes are complete once built, so their fast types can be copied here.
-        node.member_fast = {m: member.fast for m, member in node.members.items()}
+        # Set before building members: a recursive member may read it (_single_member_fast).
         node.required = tuple(shape.get("required", ()))
+        node.members.update((m, self.node(spec["shape"], False)) for m, spec in members.items())
+        # Filled in place, as collections may already hold this dict. Leaf nodes are
+        # complete once built, so their fast types are final.
+        node.member_fast.update((m, member.fast) for m, member in node.members.items())
         required = set(node.required)
         preferred = [m for m in self.dev.member_order.get(node.shape, ()) if m in members]
         order = preferred + [m for m in members if m not in preferred]
@@ -672,7 +667,7 @@ class _Compiler:
         node.has_inner = bool(node.checks)
 
 
-def _bracket(found: Mapping[str, Any], numeric: bool) -> tuple[str, ...]:
+def _bracket(found: Mapping[str, Any], numeric: bool, enum_text: str) -> tuple[str, ...]:
     """Own constraints as Coral lists them inside "[...]": max, min, pattern, enum."""
     texts = []
     if "max" in found:
@@ -689,8 +684,8 @@ def _bracket(found: Mapping[str, Any], numeric: bool) -> tuple[str, ...]:
         )
     if "pattern" in found:
         texts.append(pattern_text(found["pattern"]))
-    if "enum" in found:
-        texts.append(f"Member must satisfy enum value set: [{', '.join(found['enum'])}]")
+    if enum_text:
+        texts.append(enum_text)
     return tuple(texts)
 
 
@@ -721,7 +716,8 @@ class RequestValidator:
             if "input" not in spec:
                 continue
             root = compiler.node(spec["input"]["shape"], False)
-            assert isinstance(root, _Struct)
+            if not isinstance(root, _Struct):
+                raise ValueError(f"operation {name}: its input is not a structure")
             required = tuple(
                 (member, message)
                 for (operation, member), message in deviations.required_messages.items()
@@ -799,10 +795,3 @@ class RequestValidator:
         else:
             shown = f"Value '{node.echo(value)}'"
         return f"{shown} at '{where}' failed to satisfy constraint: {text}"
-
-
-def java_package(model: Mapping[str, Any]) -> str:
-    """Coral's Java package for a model: com.amazonaws.<prefix>.v<api version>."""
-    metadata = model.get("metadata", {})
-    version = str(metadata.get("apiVersion", "")).replace("-", "")
-    return f"com.amazonaws.{metadata.get('endpointPrefix', 'service')}.v{version}"

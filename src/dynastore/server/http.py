@@ -91,7 +91,9 @@ class AsgiApp:
         await self._send(send, status, out_headers, payload)
 
     @staticmethod
-    async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    async def _send(
+        send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> None:
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

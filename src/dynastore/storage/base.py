@@ -76,6 +76,10 @@ class Backend(Protocol):
         """The latest committed value under ``key``, or None (no explicit transaction)."""
         ...
 
+    def stats(self, space: int) -> tuple[int, int]:
+        """(number of keys, total bytes of values) in one space."""
+        ...
+
     def read(self) -> AbstractContextManager[ReadTx]:
         """A consistent snapshot for several reads."""
         ...

@@ -88,6 +88,7 @@ _NEXT_SEQUENCE = (
     "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
 )
 # Any read pins the WAL snapshot; the header cookie is the cheapest one.
+_STATS = "SELECT count(*), coalesce(sum(length(v)), 0) FROM kv WHERE space = ?"
 _PIN_SNAPSHOT = "PRAGMA schema_version"
 
 # Range batches grow from _FIRST_BATCH to _MAX_BATCH rows: small first for the common
@@ -327,6 +328,13 @@ class SqliteBackend:
         cur = idle[-1] if idle else self._new_idle()
         row = cur.execute(_GET, (space, key)).fetchone()
         return None if row is None else row[0]
+
+    def stats(self, space: int) -> tuple[int, int]:
+        """(number of keys, bytes of values) in one space, counted by SQLite itself."""
+        idle = self._idle
+        cur = idle[-1] if idle else self._new_idle()
+        row = cur.execute(_STATS, (space,)).fetchone()
+        return int(row[0]), int(row[1])
 
     def read(self) -> SqliteReadTx:
         """A snapshot pinned at entry: ``with backend.read() as tx: ...``."""
