@@ -176,6 +176,7 @@ def table(dynamodb: Client, cleanup: Callable[[str], str]) -> TableFactory:
     Keyword arguments are passed to CreateTable and override the defaults, e.g.
     `table(BillingMode="PROVISIONED", ProvisionedThroughput={...})`.
     """
+
     def make(range_key: bool = False, **create: Any) -> str:
         name = cleanup(create.pop("TableName", unique_name()))
         attrs = [{"AttributeName": "pk", "AttributeType": "S"}]

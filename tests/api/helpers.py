@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -32,7 +33,6 @@ Client = Any
 Item = dict[str, Any]
 
 
-
 class TableFactory(Protocol):
     """The `table` fixture: create an ACTIVE test table and return its name."""
 
@@ -43,6 +43,23 @@ REQUEST_FAILED = "The conditional request failed"
 RESOURCE_NOT_FOUND = "Requested resource not found"
 KEY_SCHEMA_MISMATCH = "The provided key element does not match the schema"
 INVALID = "One or more parameter values were invalid: "
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+NAME_PATTERN = "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+RETURN_VALUES_ENUM = (
+    "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+)
+CAPACITY_ENUM = "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+METRICS_ENUM = "Member must satisfy enum value set: [SIZE, NONE]"
+ONLY_ALL_OLD = "ReturnValues can only be ALL_OLD or NONE"
+NO_THROUGHPUT_ON_DEMAND = (
+    INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+    "BillingMode is PAY_PER_REQUEST"
+)
+NAMES_WITHOUT_EXPRESSION = "ExpressionAttributeNames can only be specified when using expressions"
+VALUES_WITHOUT_CONDITION = (
+    "ExpressionAttributeValues can only be specified when using expressions: "
+    "ConditionExpression is null"
+)
 
 
 def unique_name(prefix: str = "t") -> str:
@@ -53,6 +70,23 @@ def unique_name(prefix: str = "t") -> str:
 def table_not_found(name: str) -> str:
     """The message of DescribeTable/DeleteTable/UpdateTable for a missing table."""
     return f"Requested resource not found: Table: {name} not found"
+
+
+def empty_key(name: str, kind: str = "string") -> str:
+    """The message for an empty S/B value in a key attribute."""
+    return (
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        f"cannot contain an empty {kind} value. Key: {name}"
+    )
+
+
+def mixed(non_expression: str, expression: str) -> str:
+    """The message for legacy and expression parameters in one request."""
+    return (
+        "Can not use both expression and non-expression parameters in the same request: "
+        f"Non-expression parameters: {{{non_expression}}} "
+        f"Expression parameters: {{{expression}}}"
+    )
 
 
 def one_error(value: str | None, member: str, constraint: str) -> str:
@@ -244,3 +278,10 @@ def n(value: str) -> Item:
 def s(value: str) -> Item:
     """A string AttributeValue."""
     return {"S": value}
+
+
+def failure_item(err: ClientError) -> Item | None:
+    """The item a ConditionalCheckFailedException carries when ALL_OLD was asked for."""
+    response: dict[str, Any] = dict(err.response)
+    item: Item | None = response.get("Item")
+    return item

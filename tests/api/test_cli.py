@@ -53,10 +53,14 @@ def cli_table(
     out = ok(
         aws(
             "create-table",
-            "--table-name", name,
-            "--attribute-definitions", "AttributeName=pk,AttributeType=S",
-            "--key-schema", "AttributeName=pk,KeyType=HASH",
-            "--billing-mode", "PAY_PER_REQUEST",
+            "--table-name",
+            name,
+            "--attribute-definitions",
+            "AttributeName=pk,AttributeType=S",
+            "--key-schema",
+            "AttributeName=pk,KeyType=HASH",
+            "--billing-mode",
+            "PAY_PER_REQUEST",
         )
     )
     assert out["TableDescription"]["TableName"] == name
@@ -79,7 +83,14 @@ def test_put_and_get_item(
     item = {"pk": {"S": "a"}, "n": {"N": "1.50"}, "tags": {"SS": ["x"]}}
     ok(aws("put-item", "--table-name", cli_table, "--item", json.dumps(item)))
     got = ok(
-        aws("get-item", "--table-name", cli_table, "--key", '{"pk": {"S": "a"}}', "--consistent-read")
+        aws(
+            "get-item",
+            "--table-name",
+            cli_table,
+            "--key",
+            '{"pk": {"S": "a"}}',
+            "--consistent-read",
+        )
     )
     assert got["Item"] == {"pk": {"S": "a"}, "n": {"N": "1.5"}, "tags": {"SS": ["x"]}}
 
@@ -90,11 +101,16 @@ def test_update_item_with_expression(
     out = ok(
         aws(
             "update-item",
-            "--table-name", cli_table,
-            "--key", '{"pk": {"S": "c"}}',
-            "--update-expression", "SET hits = if_not_exists(hits, :z) + :one",
-            "--expression-attribute-values", '{":z": {"N": "0"}, ":one": {"N": "1"}}',
-            "--return-values", "ALL_NEW",
+            "--table-name",
+            cli_table,
+            "--key",
+            '{"pk": {"S": "c"}}',
+            "--update-expression",
+            "SET hits = if_not_exists(hits, :z) + :one",
+            "--expression-attribute-values",
+            '{":z": {"N": "0"}, ":one": {"N": "1"}}',
+            "--return-values",
+            "ALL_NEW",
         )
     )
     assert out["Attributes"] == {"pk": {"S": "c"}, "hits": {"N": "1"}}
@@ -120,9 +136,12 @@ def test_conditional_failure_exit_code(
     ok(aws("put-item", "--table-name", cli_table, "--item", '{"pk": {"S": "e"}}'))
     result = aws(
         "put-item",
-        "--table-name", cli_table,
-        "--item", '{"pk": {"S": "e"}}',
-        "--condition-expression", "attribute_not_exists(pk)",
+        "--table-name",
+        cli_table,
+        "--item",
+        '{"pk": {"S": "e"}}',
+        "--condition-expression",
+        "attribute_not_exists(pk)",
     )
     assert result.returncode != 0
     assert "ConditionalCheckFailedException" in result.stderr

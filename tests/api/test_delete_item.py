@@ -7,15 +7,22 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import (
+    CAPACITY_ENUM,
     KEY_SCHEMA_MISMATCH,
+    ONLY_ALL_OLD,
     REQUEST_FAILED,
     RESOURCE_NOT_FOUND,
+    RETURN_VALUES_ENUM,
+    VALUES_WITHOUT_CONDITION,
     Client,
     Item,
     TableFactory,
     constraint,
+    empty_key,
     errors,
+    failure_item,
     key,
+    mixed,
     n,
     raises,
     read,
@@ -72,7 +79,7 @@ def test_return_none(dynamodb: Client, seeded: str) -> None:
 
 @pytest.mark.parametrize("value", ["ALL_NEW", "UPDATED_OLD", "UPDATED_NEW"])
 def test_unsupported_return_values(dynamodb: Client, seeded: str, value: str) -> None:
-    with validation("ReturnValues can only be ALL_OLD or NONE"):
+    with validation(ONLY_ALL_OLD):
         dynamodb.delete_item(TableName=seeded, Key=key("a"), ReturnValues=value)
     assert_untouched(dynamodb, seeded)
 
@@ -107,7 +114,7 @@ def test_condition_failure_returns_old_item(dynamodb: Client, seeded: str) -> No
             ConditionExpression="attribute_not_exists(v)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    assert info.value.response["Item"] == ITEM
+    assert failure_item(info.value) == ITEM
     assert_untouched(dynamodb, seeded)
 
 
@@ -158,7 +165,9 @@ def test_capacity_of_large_item(dynamodb: Client, table: TableFactory) -> None:
 
 
 def test_item_collection_metrics_without_lsi(dynamodb: Client, seeded: str) -> None:
-    answer = dynamodb.delete_item(TableName=seeded, Key=key("a"), ReturnItemCollectionMetrics="SIZE")
+    answer = dynamodb.delete_item(
+        TableName=seeded, Key=key("a"), ReturnItemCollectionMetrics="SIZE"
+    )
     assert "ItemCollectionMetrics" not in answer
 
 
@@ -187,10 +196,7 @@ def test_missing_range_key(dynamodb: Client, table: TableFactory) -> None:
 
 
 def test_empty_string_key(dynamodb: Client, seeded: str) -> None:
-    with validation(
-        "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty string value. Key: pk"
-    ):
+    with validation(empty_key("pk")):
         dynamodb.delete_item(TableName=seeded, Key=key(""))
     assert_untouched(dynamodb, seeded)
 
@@ -200,10 +206,12 @@ def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
         constraint(
             "INVALID",
             "returnValues",
-            "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+            RETURN_VALUES_ENUM,
         ),
         constraint(
-            "INVALID", "returnConsumedCapacity", "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+            "INVALID",
+            "returnConsumedCapacity",
+            CAPACITY_ENUM,
         ),
     )
     with validation(message):
@@ -214,19 +222,15 @@ def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
 
 
 def test_values_without_condition(dynamodb: Client, seeded: str) -> None:
-    with validation(
-        "ExpressionAttributeValues can only be specified when using expressions: "
-        "ConditionExpression is null"
-    ):
-        dynamodb.delete_item(TableName=seeded, Key=key("a"), ExpressionAttributeValues={":v": n("1")})
+    with validation(VALUES_WITHOUT_CONDITION):
+        dynamodb.delete_item(
+            TableName=seeded, Key=key("a"), ExpressionAttributeValues={":v": n("1")}
+        )
     assert_untouched(dynamodb, seeded)
 
 
 def test_expected_with_condition_expression(dynamodb: Client, seeded: str) -> None:
-    with validation(
-        "Can not use both expression and non-expression parameters in the same request: "
-        "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"
-    ):
+    with validation(mixed("Expected", "ConditionExpression")):
         dynamodb.delete_item(
             TableName=seeded,
             Key=key("a"),

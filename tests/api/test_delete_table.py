@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.api.helpers import (
+    NAME_PATTERN,
     RESOURCE_NOT_FOUND,
     Client,
     TableFactory,
@@ -113,8 +114,6 @@ def test_other_tables_are_untouched(dynamodb: Client, table: TableFactory) -> No
 
 
 def test_invalid_name(dynamodb: Client) -> None:
-    message = one_error(
-        "no way!", "tableName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-    )
+    message = one_error("no way!", "tableName", NAME_PATTERN)
     with validation(message):
         dynamodb.delete_table(TableName="no way!")

@@ -8,6 +8,8 @@ import re
 import pytest
 
 from tests.api.helpers import (
+    NAME_PATTERN,
+    UUID_RE,
     Client,
     TableFactory,
     key,
@@ -17,8 +19,6 @@ from tests.api.helpers import (
     unique_name,
     validation,
 )
-
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def test_hash_table_description(dynamodb: Client, table: TableFactory) -> None:
@@ -134,9 +134,7 @@ def test_name_is_case_sensitive(dynamodb: Client, table: TableFactory) -> None:
 
 
 def test_invalid_name_characters(dynamodb: Client) -> None:
-    message = one_error(
-        "bad name!", "tableName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-    )
+    message = one_error("bad name!", "tableName", NAME_PATTERN)
     with validation(message):
         dynamodb.describe_table(TableName="bad name!")
 

@@ -34,11 +34,27 @@ ITEM: Item = {
     "blank": s(""),
 }
 VALUES: Item = {
-    ":zero": n("0"), ":one": n("1"), ":two": n("2"), ":three": n("3"), ":four": n("4"),
-    ":five": n("5"), ":fivezero": n("5.00"), ":six": n("6"), ":str5": s("5"),
-    ":hello": s("hello"), ":he": s("he"), ":ell": s("ell"), ":hz": s("hz"), ":x": s("x"),
-    ":twostr": s("two"), ":bin": {"B": b"\x01\x02\x03"}, ":true": {"BOOL": True},
-    ":yx": {"SS": ["y", "x"]}, ":typeN": s("N"), ":typeNULL": s("NULL"), ":typeSS": s("SS"),
+    ":zero": n("0"),
+    ":one": n("1"),
+    ":two": n("2"),
+    ":three": n("3"),
+    ":four": n("4"),
+    ":five": n("5"),
+    ":fivezero": n("5.00"),
+    ":six": n("6"),
+    ":str5": s("5"),
+    ":hello": s("hello"),
+    ":he": s("he"),
+    ":ell": s("ell"),
+    ":hz": s("hz"),
+    ":x": s("x"),
+    ":twostr": s("two"),
+    ":bin": {"B": b"\x01\x02\x03"},
+    ":true": {"BOOL": True},
+    ":yx": {"SS": ["y", "x"]},
+    ":typeN": s("N"),
+    ":typeNULL": s("NULL"),
+    ":typeSS": s("SS"),
     ":doc": {"M": {"z": n("0"), "k": s("v"), "arr": {"L": [n("10"), n("20")]}}},
     ":empty": s(""),
 }
@@ -129,9 +145,7 @@ CONDITIONS = [
 
 
 @pytest.mark.parametrize(("condition", "expected"), CONDITIONS, ids=[c for c, _ in CONDITIONS])
-def test_condition_semantics(
-    dynamodb: Client, seeded: str, condition: str, expected: bool
-) -> None:
+def test_condition_semantics(dynamodb: Client, seeded: str, condition: str, expected: bool) -> None:
     assert holds(dynamodb, seeded, condition) is expected
     assert read(dynamodb, seeded, key("a")) == ITEM
 
@@ -145,7 +159,10 @@ def test_names_can_contain_dots(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     seed(dynamodb, name, {**key("a"), "a.b": n("1"), "a": {"M": {"b": n("2")}}})
     answer = dynamodb.get_item(
-        TableName=name, Key=key("a"), ProjectionExpression="#ab", ExpressionAttributeNames={"#ab": "a.b"}
+        TableName=name,
+        Key=key("a"),
+        ProjectionExpression="#ab",
+        ExpressionAttributeNames={"#ab": "a.b"},
     )
     assert answer["Item"] == {"a.b": n("1")}
 
@@ -183,26 +200,52 @@ def condition_error(client: Client, table: str, condition: str, message: str, **
     assert read(client, table, key("a")) == ITEM
 
 
+# Message stems shared by the condition, update and projection parsers.
+NO_VALUE = "An expression attribute value used in expression is not defined; attribute value: "
+NO_NAME = "An expression attribute name used in the document path is not defined; attribute name: "
+RESERVED = "Attribute name is a reserved keyword; reserved keyword: "
+OPERANDS = "Incorrect number of operands for operator or function; operator or function: "
+NEEDS_PATH = "Operator or function requires a document path; operator or function: "
+OPERAND_TYPE = "Incorrect operand type for operator or function; "
+DISTINCT = (
+    "The first operand must be distinct from the remaining operands for this operator or "
+    "function; operator: "
+)
+OVERLAP = "Two document paths overlap with each other; must remove or rewrite one of these paths; "
+CONFLICT = (
+    "Two document paths conflict with each other; must remove or rewrite one of these paths; "
+)
+BAD_BETWEEN = (
+    "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; "
+    "lower bound operand: AttributeValue: {N:6}, upper bound operand: AttributeValue: {N:4}"
+)
+BAD_TYPE_NAME = (
+    "Invalid attribute type name found; type: INT, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"
+)
+MISUSED_SIZE = "The function is not allowed to be used this way in an expression; function: size"
+
 CONDITION_ERRORS = [
     ("", {}, "The expression can not be empty;"),
     ("= :five", {":five": n("5")}, 'Syntax error; token: "=", near: "= :five"'),
     ("((attribute_not_exists(pk)))", {}, "The expression has redundant parentheses;"),
-    ("num = :nope", {}, "An expression attribute value used in expression is not defined; attribute value: :nope"),
-    ("#nope = :one", {":one": n("1")}, "An expression attribute name used in the document path is not defined; attribute name: #nope"),
-    ("status = :one", {":one": n("1")}, "Attribute name is a reserved keyword; reserved keyword: status"),
+    ("num = :nope", {}, NO_VALUE + ":nope"),
+    ("#nope = :one", {":one": n("1")}, NO_NAME + "#nope"),
+    ("status = :one", {":one": n("1")}, RESERVED + "status"),
     ("foo(num)", {}, "Invalid function name; function: foo"),
-    ("begins_with(txt)", {}, "Incorrect number of operands for operator or function; operator or function: begins_with, number of operands: 1"),
-    ("attribute_exists(:one)", {":one": n("1")}, "Operator or function requires a document path; operator or function: attribute_exists"),
-    ("attribute_type(num, :t)", {":t": s("INT")}, "Invalid attribute type name found; type: INT, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"),
-    ("size(txt)", {}, "The function is not allowed to be used this way in an expression; function: size"),
-    ("num = num", {}, "The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [num]"),
-    ("contains(txt, txt)", {}, "The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [txt]"),
-    ("num BETWEEN :six AND :four", {":six": n("6"), ":four": n("4")}, "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:6}, upper bound operand: AttributeValue: {N:4}"),
+    ("begins_with(txt)", {}, OPERANDS + "begins_with, number of operands: 1"),
+    ("attribute_exists(:one)", {":one": n("1")}, NEEDS_PATH + "attribute_exists"),
+    ("attribute_type(num, :t)", {":t": s("INT")}, BAD_TYPE_NAME),
+    ("size(txt)", {}, MISUSED_SIZE),
+    ("num = num", {}, DISTINCT + "=, first operand: [num]"),
+    ("contains(txt, txt)", {}, DISTINCT + "contains, first operand: [txt]"),
+    ("num BETWEEN :six AND :four", {":six": n("6"), ":four": n("4")}, BAD_BETWEEN),
 ]
 
 
 @pytest.mark.parametrize(
-    ("condition", "values", "detail"), CONDITION_ERRORS, ids=[c or "empty" for c, _, _ in CONDITION_ERRORS]
+    ("condition", "values", "detail"),
+    CONDITION_ERRORS,
+    ids=[c or "empty" for c, _, _ in CONDITION_ERRORS],
 )
 def test_condition_errors(
     dynamodb: Client, seeded: str, condition: str, values: Item, detail: str
@@ -213,7 +256,9 @@ def test_condition_errors(
 
 def test_distinct_operands_after_name_substitution(dynamodb: Client, seeded: str) -> None:
     condition_error(
-        dynamodb, seeded, "contains(#a, #a)",
+        dynamodb,
+        seeded,
+        "contains(#a, #a)",
         "Invalid ConditionExpression: The first operand must be distinct from the remaining "
         "operands for this operator or function; operator: contains, first operand: [data]",
         ExpressionAttributeNames={"#a": "data"},
@@ -222,7 +267,9 @@ def test_distinct_operands_after_name_substitution(dynamodb: Client, seeded: str
 
 def test_unused_name(dynamodb: Client, seeded: str) -> None:
     condition_error(
-        dynamodb, seeded, "attribute_exists(num)",
+        dynamodb,
+        seeded,
+        "attribute_exists(num)",
         "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}",
         ExpressionAttributeNames={"#unused": "x"},
     )
@@ -230,7 +277,9 @@ def test_unused_name(dynamodb: Client, seeded: str) -> None:
 
 def test_unused_value(dynamodb: Client, seeded: str) -> None:
     condition_error(
-        dynamodb, seeded, "num = :five",
+        dynamodb,
+        seeded,
+        "num = :five",
         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}",
         ExpressionAttributeValues={":five": n("5"), ":unused": n("1")},
     )
@@ -239,8 +288,14 @@ def test_unused_value(dynamodb: Client, seeded: str) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"ExpressionAttributeNames": {"name": "x"}}, 'ExpressionAttributeNames contains invalid key: Syntax error; key: "name"'),
-        ({"ExpressionAttributeValues": {"v": n("1")}}, 'ExpressionAttributeValues contains invalid key: Syntax error; key: "v"'),
+        (
+            {"ExpressionAttributeNames": {"name": "x"}},
+            'ExpressionAttributeNames contains invalid key: Syntax error; key: "name"',
+        ),
+        (
+            {"ExpressionAttributeValues": {"v": n("1")}},
+            'ExpressionAttributeValues contains invalid key: Syntax error; key: "v"',
+        ),
         ({"ExpressionAttributeNames": {}}, "ExpressionAttributeNames must not be empty"),
         ({"ExpressionAttributeValues": {}}, "ExpressionAttributeValues must not be empty"),
         (
@@ -263,23 +318,37 @@ def test_placeholder_map_errors(
 UPDATE_ERRORS = [
     ("INVALID SYNTAX HERE", {}, 'Syntax error; token: "INVALID", near: "INVALID SYNTAX"'),
     ("ADD hits : incr", {}, 'Syntax error; token: ":", near: "hits : incr"'),
-    ("SET a = :v SET b = :v", {":v": n("1")}, 'The "SET" section can only be used once in an update expression;'),
+    (
+        "SET a = :v SET b = :v",
+        {":v": n("1")},
+        'The "SET" section can only be used once in an update expression;',
+    ),
     ("SET a = foo(:v)", {":v": n("1")}, "Invalid function name; function: foo"),
-    ("SET a = if_not_exists(:v, a)", {":v": n("1")}, "Operator or function requires a document path; operator or function: if_not_exists"),
-    ("SET a = if_not_exists(a)", {}, "Incorrect number of operands for operator or function; operator or function: if_not_exists, number of operands: 1"),
-    ("SET a = list_append(a, :v)", {":v": s("x")}, "Incorrect operand type for operator or function; operator or function: list_append, operand type: S"),
-    ("SET a = :v + :one", {":v": s("x"), ":one": n("1")}, "Incorrect operand type for operator or function; operator or function: +, operand type: S"),
-    ("ADD a :v", {":v": s("x")}, "Incorrect operand type for operator or function; operator: ADD, operand type: STRING"),
-    ("DELETE a :v", {":v": n("1")}, "Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER"),
-    ("SET #n = :v", {":v": n("1")}, "An expression attribute name used in the document path is not defined; attribute name: #n"),
-    ("SET a = :nope", {}, "An expression attribute value used in expression is not defined; attribute value: :nope"),
-    ("SET size = :v", {":v": n("1")}, "Attribute name is a reserved keyword; reserved keyword: size"),
+    ("SET a = if_not_exists(:v, a)", {":v": n("1")}, NEEDS_PATH + "if_not_exists"),
+    ("SET a = if_not_exists(a)", {}, OPERANDS + "if_not_exists, number of operands: 1"),
+    (
+        "SET a = list_append(a, :v)",
+        {":v": s("x")},
+        OPERAND_TYPE + "operator or function: list_append, operand type: S",
+    ),
+    (
+        "SET a = :v + :one",
+        {":v": s("x"), ":one": n("1")},
+        OPERAND_TYPE + "operator or function: +, operand type: S",
+    ),
+    ("ADD a :v", {":v": s("x")}, OPERAND_TYPE + "operator: ADD, operand type: STRING"),
+    ("DELETE a :v", {":v": n("1")}, OPERAND_TYPE + "operator: DELETE, operand type: NUMBER"),
+    ("SET #n = :v", {":v": n("1")}, NO_NAME + "#n"),
+    ("SET a = :nope", {}, NO_VALUE + ":nope"),
+    ("SET size = :v", {":v": n("1")}, RESERVED + "size"),
     ("", {}, "The expression can not be empty;"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("expression", "values", "detail"), UPDATE_ERRORS, ids=[e or "empty" for e, _, _ in UPDATE_ERRORS]
+    ("expression", "values", "detail"),
+    UPDATE_ERRORS,
+    ids=[e or "empty" for e, _, _ in UPDATE_ERRORS],
 )
 def test_update_expression_errors(
     dynamodb: Client, seeded: str, expression: str, values: Item, detail: str
@@ -290,15 +359,22 @@ def test_update_expression_errors(
 
 
 def test_update_unused_value(dynamodb: Client, seeded: str) -> None:
-    with validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"):
+    with validation(
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"
+    ):
         update(dynamodb, seeded, key("a"), "SET a = :v", {":v": n("1"), ":unused": n("2")})
     assert read(dynamodb, seeded, key("a")) == ITEM
 
 
 def test_names_used_only_in_condition_count(dynamodb: Client, seeded: str) -> None:
     update(
-        dynamodb, seeded, key("a"), "SET #a = :v", {":v": n("1"), ":five": n("5")},
-        {"#a": "added", "#num": "num"}, ConditionExpression="#num = :five",
+        dynamodb,
+        seeded,
+        key("a"),
+        "SET #a = :v",
+        {":v": n("1"), ":five": n("5")},
+        {"#a": "added", "#num": "num"},
+        ConditionExpression="#num = :five",
     )
     assert read(dynamodb, seeded, key("a")) == {**ITEM, "added": n("1")}
 
@@ -308,11 +384,11 @@ def test_names_used_only_in_condition_count(dynamodb: Client, seeded: str) -> No
 
 PROJECTION_ERRORS = [
     ("", None, "The expression can not be empty;"),
-    ("num, num", None, "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [num], path two: [num]"),
-    ("doc, doc.k", None, "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [doc], path two: [doc, k]"),
-    ("doc.k, doc[0]", None, "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [doc, k], path two: [doc, [0]]"),
-    ("status", None, "Attribute name is a reserved keyword; reserved keyword: status"),
-    ("#nope", {"#other": "x"}, "An expression attribute name used in the document path is not defined; attribute name: #nope"),
+    ("num, num", None, OVERLAP + "path one: [num], path two: [num]"),
+    ("doc, doc.k", None, OVERLAP + "path one: [doc], path two: [doc, k]"),
+    ("doc.k, doc[0]", None, CONFLICT + "path one: [doc, k], path two: [doc, [0]]"),
+    ("status", None, RESERVED + "status"),
+    ("#nope", {"#other": "x"}, NO_NAME + "#nope"),
 ]
 
 
@@ -332,5 +408,8 @@ def test_projection_errors(
 def test_projection_unused_name(dynamodb: Client, seeded: str) -> None:
     with validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {#u}"):
         dynamodb.get_item(
-            TableName=seeded, Key=key("a"), ProjectionExpression="num", ExpressionAttributeNames={"#u": "x"}
+            TableName=seeded,
+            Key=key("a"),
+            ProjectionExpression="num",
+            ExpressionAttributeNames={"#u": "x"},
         )

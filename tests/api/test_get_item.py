@@ -9,11 +9,14 @@ import pytest
 from tests.api.helpers import (
     INVALID,
     KEY_SCHEMA_MISMATCH,
+    NAMES_WITHOUT_EXPRESSION,
     RESOURCE_NOT_FOUND,
     Client,
     Item,
     TableFactory,
+    empty_key,
     key,
+    mixed,
     one_error,
     raises,
     seed,
@@ -85,7 +88,9 @@ def test_projection_expression(dynamodb: Client, seeded: str) -> None:
 
 
 def test_attributes_to_get(dynamodb: Client, seeded: str) -> None:
-    answer = dynamodb.get_item(TableName=seeded, Key=key("a"), AttributesToGet=["age", "tags", "zzz"])
+    answer = dynamodb.get_item(
+        TableName=seeded, Key=key("a"), AttributesToGet=["age", "tags", "zzz"]
+    )
     assert answer["Item"] == {"age": {"N": "42"}, "tags": {"SS": ["x"]}}
 
 
@@ -154,9 +159,7 @@ def test_unknown_table(dynamodb: Client) -> None:
     ],
     ids=["wrong-name", "wrong-type", "extra-attribute", "empty"],
 )
-def test_key_not_matching_schema(
-    dynamodb: Client, seeded: str, bad_key: dict[str, Any]
-) -> None:
+def test_key_not_matching_schema(dynamodb: Client, seeded: str, bad_key: dict[str, Any]) -> None:
     with validation(KEY_SCHEMA_MISMATCH):
         dynamodb.get_item(TableName=seeded, Key=bad_key)
 
@@ -167,10 +170,7 @@ def test_missing_range_key(dynamodb: Client, table: TableFactory) -> None:
 
 
 def test_empty_string_key(dynamodb: Client, seeded: str) -> None:
-    with validation(
-        "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty string value. Key: pk"
-    ):
+    with validation(empty_key("pk")):
         dynamodb.get_item(TableName=seeded, Key=key(""))
 
 
@@ -180,10 +180,7 @@ def test_missing_key(unchecked: Client, seeded: str) -> None:
 
 
 def test_projection_with_attributes_to_get(dynamodb: Client, seeded: str) -> None:
-    with validation(
-        "Can not use both expression and non-expression parameters in the same request: "
-        "Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"
-    ):
+    with validation(mixed("AttributesToGet", "ProjectionExpression")):
         dynamodb.get_item(
             TableName=seeded, Key=key("a"), ProjectionExpression="age", AttributesToGet=["age"]
         )
@@ -195,7 +192,7 @@ def test_duplicate_attributes_to_get(dynamodb: Client, seeded: str) -> None:
 
 
 def test_names_without_projection(dynamodb: Client, seeded: str) -> None:
-    with validation("ExpressionAttributeNames can only be specified when using expressions"):
+    with validation(NAMES_WITHOUT_EXPRESSION):
         dynamodb.get_item(TableName=seeded, Key=key("a"), ExpressionAttributeNames={"#n": "name"})
 
 

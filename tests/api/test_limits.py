@@ -26,7 +26,9 @@ TOO_DEEP = (
     "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
     "beyond supported limit"
 )
-OVERFLOW = "Number overflow. Attempting to store a number with magnitude larger than supported range"
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
 UNDERFLOW = (
     "Number underflow. Attempting to store a number with magnitude smaller than supported range"
 )
@@ -220,9 +222,7 @@ def test_exact_38_digit_arithmetic(dynamodb: Client, table: TableFactory) -> Non
 def test_arithmetic_overflow(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     with validation(OVERFLOW):
-        update(
-            dynamodb, name, key("a"), "SET v = :big + :big", {":big": n("9.9E+125")}
-        )
+        update(dynamodb, name, key("a"), "SET v = :big + :big", {":big": n("9.9E+125")})
     assert count_items(dynamodb, name) == 0
 
 
@@ -232,9 +232,7 @@ def test_arithmetic_overflow(dynamodb: Client, table: TableFactory) -> None:
 def test_hash_key_size_limit(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     dynamodb.put_item(TableName=name, Item=key("k" * 2048))
-    with validation(
-        INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes"
-    ):
+    with validation(INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes"):
         dynamodb.put_item(TableName=name, Item=key("k" * 2049))
     assert count_items(dynamodb, name) == 1
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import (
+    NAME_PATTERN,
     Client,
     TableFactory,
     constraint,
@@ -95,16 +96,12 @@ def test_deleted_table_disappears(dynamodb: Client, trio: list[str]) -> None:
 
 
 def test_limit_zero(unchecked: Client) -> None:
-    with validation(
-        one_error("0", "limit", "Member must have value greater than or equal to 1")
-    ):
+    with validation(one_error("0", "limit", "Member must have value greater than or equal to 1")):
         unchecked.list_tables(Limit=0)
 
 
 def test_limit_above_100(dynamodb: Client) -> None:
-    with validation(
-        one_error("101", "limit", "Member must have value less than or equal to 100")
-    ):
+    with validation(one_error("101", "limit", "Member must have value less than or equal to 100")):
         dynamodb.list_tables(Limit=101)
 
 
@@ -123,7 +120,7 @@ def test_errors_are_aggregated(unchecked: Client) -> None:
         constraint(
             "a!b",
             "exclusiveStartTableName",
-            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            NAME_PATTERN,
         ),
     )
     with validation(message):

@@ -1,4 +1,4 @@
-"""The wire protocol, by hand: targets, JSON errors, content types, CRC32, request ids, error bodies."""
+"""The wire protocol by hand: targets, JSON errors, content types, CRC32, ids, error bodies."""
 
 from __future__ import annotations
 
@@ -68,7 +68,9 @@ def test_wrong_member_type(endpoint: str) -> None:
 
 def test_number_sent_as_json_number(endpoint: str, dynamodb: Client, table: TableFactory) -> None:
     name = table()
-    resp = raw_call(endpoint, "PutItem", {"TableName": name, "Item": {"pk": {"S": "a"}, "n": {"N": 5}}})
+    resp = raw_call(
+        endpoint, "PutItem", {"TableName": name, "Item": {"pk": {"S": "a"}, "n": {"N": 5}}}
+    )
     assert resp.status == 400
     assert resp.json()["Message"] == "NUMBER_VALUE cannot be converted to String"
     assert read(dynamodb, name, key("a")) is None
@@ -102,7 +104,10 @@ def test_success_response_headers(endpoint: str) -> None:
 
 
 def test_request_ids_are_unique(endpoint: str) -> None:
-    ids = {raw_request(endpoint, "{}", target="ListTables").headers["x-amzn-requestid"] for _ in range(5)}
+    ids = {
+        raw_request(endpoint, "{}", target="ListTables").headers["x-amzn-requestid"]
+        for _ in range(5)
+    }
     assert len(ids) == 5
 
 
@@ -195,7 +200,9 @@ def test_successful_write_body_is_empty_object(endpoint: str, table: TableFactor
 def test_binary_values_travel_as_base64(endpoint: str, table: TableFactory) -> None:
     name = table()
     raw_call(endpoint, "PutItem", {"TableName": name, "Item": {**key("a"), "b": {"B": "AAEC/w=="}}})
-    resp = raw_call(endpoint, "GetItem", {"TableName": name, "Key": key("a"), "ConsistentRead": True})
+    resp = raw_call(
+        endpoint, "GetItem", {"TableName": name, "Key": key("a"), "ConsistentRead": True}
+    )
     assert resp.json()["Item"]["b"] == {"B": "AAEC/w=="}
 
 
@@ -203,4 +210,3 @@ def test_health_check(endpoint: str) -> None:
     resp = raw_request(endpoint, b"", method="GET", content_type=None, sign=False)
     assert resp.status == 200
     assert resp.body.startswith(b"healthy: dynamodb.")
-

@@ -7,16 +7,26 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import (
+    CAPACITY_ENUM,
     INVALID,
+    METRICS_ENUM,
+    NAME_PATTERN,
+    NAMES_WITHOUT_EXPRESSION,
+    ONLY_ALL_OLD,
     REQUEST_FAILED,
     RESOURCE_NOT_FOUND,
+    RETURN_VALUES_ENUM,
+    VALUES_WITHOUT_CONDITION,
     Client,
     Item,
     TableFactory,
     constraint,
     count_items,
+    empty_key,
     errors,
+    failure_item,
     key,
+    mixed,
     one_error,
     raises,
     read,
@@ -24,9 +34,6 @@ from tests.api.helpers import (
     unique_name,
     validation,
 )
-
-RETURN_VALUES_ENUM = "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
-EMPTY_KEY = "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {name}"  # noqa: E501
 
 EVERY_TYPE: Item = {
     **key("every"),
@@ -49,7 +56,7 @@ def normalized(item: Item | None) -> Item | None:
         return None
     out: Item = {}
     for name, value in item.items():
-        (tag, raw), = value.items()
+        ((tag, raw),) = value.items()
         out[name] = {tag: sorted(raw)} if tag in ("SS", "NS", "BS") else value
     return out
 
@@ -89,7 +96,10 @@ def test_number_and_binary_keys(dynamodb: Client, table: TableFactory) -> None:
             {"AttributeName": "n", "AttributeType": "N"},
             {"AttributeName": "b", "AttributeType": "B"},
         ],
-        KeySchema=[{"AttributeName": "n", "KeyType": "HASH"}, {"AttributeName": "b", "KeyType": "RANGE"}],
+        KeySchema=[
+            {"AttributeName": "n", "KeyType": "HASH"},
+            {"AttributeName": "b", "KeyType": "RANGE"},
+        ],
     )
     dynamodb.put_item(TableName=name, Item={"n": {"N": "1.50"}, "b": {"B": b"\x01"}})
     got = read(dynamodb, name, {"n": {"N": "1.5"}, "b": {"B": b"\x01"}})
@@ -102,7 +112,9 @@ def test_number_and_binary_keys(dynamodb: Client, table: TableFactory) -> None:
 def test_all_old_returns_replaced_item(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     old = seed(dynamodb, name, {**key("a"), "v": {"S": "old"}})
-    answer = dynamodb.put_item(TableName=name, Item={**key("a"), "v": {"S": "new"}}, ReturnValues="ALL_OLD")
+    answer = dynamodb.put_item(
+        TableName=name, Item={**key("a"), "v": {"S": "new"}}, ReturnValues="ALL_OLD"
+    )
     assert answer["Attributes"] == old
 
 
@@ -122,7 +134,7 @@ def test_return_values_none(dynamodb: Client, table: TableFactory) -> None:
 def test_unsupported_return_values(dynamodb: Client, table: TableFactory, value: str) -> None:
     name = table()
     old = seed(dynamodb, name, {**key("a"), "v": {"S": "old"}})
-    with validation("ReturnValues can only be ALL_OLD or NONE"):
+    with validation(ONLY_ALL_OLD):
         dynamodb.put_item(TableName=name, Item=key("a"), ReturnValues=value)
     assert read(dynamodb, name, key("a")) == old
 
@@ -137,10 +149,14 @@ def test_three_enum_errors_are_aggregated(unchecked: Client, table: TableFactory
     message = errors(
         constraint("INVALID", "returnValues", RETURN_VALUES_ENUM),
         constraint(
-            "INVALID", "returnConsumedCapacity", "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+            "INVALID",
+            "returnConsumedCapacity",
+            CAPACITY_ENUM,
         ),
         constraint(
-            "INVALID", "returnItemCollectionMetrics", "Member must satisfy enum value set: [SIZE, NONE]"
+            "INVALID",
+            "returnItemCollectionMetrics",
+            METRICS_ENUM,
         ),
     )
     with validation(message):
@@ -187,11 +203,13 @@ def test_condition_failure_returns_old_item(dynamodb: Client, table: TableFactor
             ExpressionAttributeValues={":two": {"N": "2"}},
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    assert info.value.response["Item"] == old
+    assert failure_item(info.value) == old
     assert read(dynamodb, name, key("a")) == old
 
 
-def test_condition_failure_on_missing_item_has_no_item(dynamodb: Client, table: TableFactory) -> None:
+def test_condition_failure_on_missing_item_has_no_item(
+    dynamodb: Client, table: TableFactory
+) -> None:
     name = table()
     with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
         dynamodb.put_item(
@@ -248,10 +266,7 @@ def test_legacy_expected_value_and_operator(dynamodb: Client, table: TableFactor
 
 def test_expected_with_condition_expression(dynamodb: Client, table: TableFactory) -> None:
     name = table()
-    with validation(
-        "Can not use both expression and non-expression parameters in the same request: "
-        "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"
-    ):
+    with validation(mixed("Expected", "ConditionExpression")):
         dynamodb.put_item(
             TableName=name,
             Item=key("a"),
@@ -263,17 +278,16 @@ def test_expected_with_condition_expression(dynamodb: Client, table: TableFactor
 
 def test_values_without_expression(dynamodb: Client, table: TableFactory) -> None:
     name = table()
-    with validation(
-        "ExpressionAttributeValues can only be specified when using expressions: "
-        "ConditionExpression is null"
-    ):
-        dynamodb.put_item(TableName=name, Item=key("a"), ExpressionAttributeValues={":v": {"S": "x"}})
+    with validation(VALUES_WITHOUT_CONDITION):
+        dynamodb.put_item(
+            TableName=name, Item=key("a"), ExpressionAttributeValues={":v": {"S": "x"}}
+        )
     assert read(dynamodb, name, key("a")) is None
 
 
 def test_names_without_expression(dynamodb: Client, table: TableFactory) -> None:
     name = table()
-    with validation("ExpressionAttributeNames can only be specified when using expressions"):
+    with validation(NAMES_WITHOUT_EXPRESSION):
         dynamodb.put_item(TableName=name, Item=key("a"), ExpressionAttributeNames={"#n": "x"})
     assert read(dynamodb, name, key("a")) is None
 
@@ -315,7 +329,9 @@ def test_overwrite_charges_the_larger_item(dynamodb: Client, table: TableFactory
 
 
 def test_item_collection_metrics_without_lsi(dynamodb: Client, table: TableFactory) -> None:
-    answer = dynamodb.put_item(TableName=table(range_key=True), Item=key("a", "b"), ReturnItemCollectionMetrics="SIZE")
+    answer = dynamodb.put_item(
+        TableName=table(range_key=True), Item=key("a", "b"), ReturnItemCollectionMetrics="SIZE"
+    )
     assert "ItemCollectionMetrics" not in answer
 
 
@@ -334,13 +350,17 @@ def test_short_name_is_just_unknown(dynamodb: Client) -> None:
 
 def test_table_name_too_long(dynamodb: Client) -> None:
     name = "a" * 256
-    with validation(one_error(name, "tableName", "Member must have length less than or equal to 255")):
+    with validation(
+        one_error(name, "tableName", "Member must have length less than or equal to 255")
+    ):
         dynamodb.put_item(TableName=name, Item=key("a"))
 
 
 def test_table_name_with_bad_characters(dynamodb: Client) -> None:
     message = one_error(
-        "bad table!@#", "tableName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        "bad table!@#",
+        "tableName",
+        NAME_PATTERN,
     )
     with validation(message):
         dynamodb.put_item(TableName="bad table!@#", Item=key("a"))
@@ -379,14 +399,14 @@ def test_key_type_mismatch(dynamodb: Client, table: TableFactory) -> None:
 
 def test_empty_string_hash_key(dynamodb: Client, table: TableFactory) -> None:
     name = table()
-    with validation(EMPTY_KEY.format(kind="string", name="pk")):
+    with validation(empty_key("pk")):
         dynamodb.put_item(TableName=name, Item=key(""))
     assert count_items(dynamodb, name) == 0
 
 
 def test_empty_string_range_key(dynamodb: Client, table: TableFactory) -> None:
     name = table(range_key=True)
-    with validation(EMPTY_KEY.format(kind="string", name="sk")):
+    with validation(empty_key("sk")):
         dynamodb.put_item(TableName=name, Item=key("a", ""))
     assert count_items(dynamodb, name) == 0
 
@@ -396,7 +416,7 @@ def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "B"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
     )
-    with validation(EMPTY_KEY.format(kind="binary", name="pk")):
+    with validation(empty_key("pk", "binary")):
         dynamodb.put_item(TableName=name, Item={"pk": {"B": b""}})
     assert count_items(dynamodb, name) == 0
 
@@ -408,7 +428,10 @@ def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
         ({"NS": []}, INVALID + "An number set  may not be empty"),
         ({"BS": []}, INVALID + "Binary sets should not be empty"),
         ({"SS": ["a", "a"]}, INVALID + "Input collection [a, a] contains duplicates."),
-        ({}, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
+        (
+            {},
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+        ),
         (
             {"S": "a", "N": "1"},
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one "

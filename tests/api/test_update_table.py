@@ -6,6 +6,7 @@ import datetime
 
 from tests.api.helpers import (
     INVALID,
+    NO_THROUGHPUT_ON_DEMAND,
     Client,
     TableFactory,
     key,
@@ -84,7 +85,9 @@ def test_items_survive_billing_change(dynamodb: Client, table: TableFactory) -> 
     name = table()
     item = {**key("a"), "v": {"N": "1"}}
     dynamodb.put_item(TableName=name, Item=item)
-    dynamodb.update_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput=THROUGHPUT)
+    dynamodb.update_table(
+        TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput=THROUGHPUT
+    )
     wait_active(dynamodb, name)
     assert read(dynamodb, name, key("a")) == item
 
@@ -129,10 +132,7 @@ def test_nothing_to_update(dynamodb: Client, table: TableFactory) -> None:
 
 def test_throughput_on_on_demand_table(dynamodb: Client, table: TableFactory) -> None:
     name = table()
-    with validation(
-        INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
-        "BillingMode is PAY_PER_REQUEST"
-    ):
+    with validation(NO_THROUGHPUT_ON_DEMAND):
         dynamodb.update_table(TableName=name, ProvisionedThroughput=THROUGHPUT)
     desc = dynamodb.describe_table(TableName=name)["Table"]
     assert desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
@@ -165,7 +165,9 @@ def test_invalid_billing_mode(unchecked: Client, table: TableFactory) -> None:
     name = table()
     with validation(
         one_error(
-            "FREE", "billingMode", "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+            "FREE",
+            "billingMode",
+            "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
         )
     ):
         unchecked.update_table(TableName=name, BillingMode="FREE")

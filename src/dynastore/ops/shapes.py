@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")

@@ -257,7 +257,10 @@ class _Timestamp(_Node):
         raise SerializationException(conversion_error("Date", "java.util.Date", value))
 
     def echo(self, value: Any) -> str:
-        return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(value))
+        try:
+            return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(value))
+        except (OverflowError, OSError, ValueError):  # beyond what gmtime can represent
+            return str(value)
 
 
 class _Blob(_Node):
