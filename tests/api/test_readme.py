@@ -31,7 +31,7 @@ def test_boto3_example(endpoint: str) -> None:
     table = unique_name()
     code = _adapt(_block("python", "### boto3"), endpoint, table)
     namespace: dict[str, object] = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(code, "README.md", "exec"), namespace)
     ddb = namespace["ddb"]
     item = ddb.get_item(TableName=table, Key={"jobId": {"S": "j1"}})["Item"]  # type: ignore[attr-defined]
     assert item == {"jobId": {"S": "j1"}, "status": {"S": "queued"}}
