@@ -8,31 +8,41 @@ from pathlib import Path
 from dynastore.config import Config, ConfigError
 from dynastore.engine.engine import Engine, EngineSettings
 from dynastore.ops.registry import dynamodb_service
+from dynastore.ops.ttl import TtlOptions
 from dynastore.server.http import AsgiApp
 from dynastore.server.protocol import Dispatcher
 from dynastore.server.sigv4 import SigV4Verifier, load_credentials_file
+from dynastore.services.streams import streams_service
 from dynastore.storage.base import Backend
+from dynastore.workers.base import Worker
+from dynastore.workers.streams import StreamSettings, StreamsWorker
+from dynastore.workers.ttl import TtlSettings, TtlWorker
 
 log = logging.getLogger("dynastore")
 
 
-def open_backend(config: Config) -> Backend:
-    """The storage backend named by the configuration's database URL."""
+def open_backend(config: Config, *, group_commit: bool = False) -> Backend:
+    """The storage backend named by the configuration's database URL.
+
+    `group_commit`: writes wait for `Backend.flush` (the server's request loop only).
+    """
     url = config.database_url
     if url.startswith("sqlite:///"):
         from dynastore.storage.sqlite import SqliteBackend
 
         path = Path(url[len("sqlite:///") :])
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteBackend(str(path), synchronous=config.sync.upper())
+        return SqliteBackend(str(path), synchronous=config.sync.upper(), group_commit=group_commit)
     raise ConfigError(f"unsupported database URL: {url}")
 
 
 def build_engine(config: Config) -> Engine:
     settings = EngineSettings(
-        status_delay=config.table_status_delay, shared_store=config.workers > 1
+        status_delay=config.table_status_delay,
+        shared_store=config.workers > 1,
+        burst_seconds=config.burst_seconds,
     )
-    return Engine(open_backend(config), settings)
+    return Engine(open_backend(config, group_commit=True), settings)
 
 
 def build_app(config: Config) -> AsgiApp:
@@ -47,5 +57,38 @@ def build_app(config: Config) -> AsgiApp:
         default_account=config.account_id,
         default_region=config.region,
     )
-    dispatcher = Dispatcher([dynamodb_service(engine)], verifier, config.region)
-    return AsgiApp(dispatcher, config.max_body_bytes, on_shutdown=engine.close)
+    services = [
+        dynamodb_service(engine, ttl_options=TtlOptions(change_window=config.ttl_change_window)),
+        streams_service(engine),
+    ]
+    dispatcher = Dispatcher(services, verifier, config.region)
+    workers = build_workers(config, engine)
+
+    def start() -> None:
+        for worker in workers:
+            worker.start()
+
+    def stop() -> None:
+        for worker in workers:
+            worker.stop()
+        engine.close()
+
+    return AsgiApp(
+        dispatcher,
+        config.max_body_bytes,
+        on_startup=start,
+        on_shutdown=stop,
+        commit=engine.backend,
+    )
+
+
+def build_workers(config: Config, engine: Engine) -> list[Worker]:
+    """The background loops of one process (they run on its event loop)."""
+    ttl = TtlSettings(delay=config.ttl_delay, interval=config.ttl_interval)
+    streams = StreamSettings(
+        retention=config.stream_retention,
+        interval=config.stream_interval,
+        shard_seconds=config.stream_shard_seconds,
+        shard_records=config.stream_shard_records,
+    )
+    return [TtlWorker(engine, ttl), StreamsWorker(engine, streams)]

@@ -54,10 +54,46 @@ def main() -> None:
     help="Seconds tables stay CREATING/UPDATING/DELETING.  [default: 0]",
 )
 @click.option(
+    "--burst-seconds",
+    type=float,
+    help="Unused provisioned capacity kept as burst credit, in seconds.  [default: 300]",
+)
+@click.option(
     "--sync",
     type=click.Choice(SYNC_MODES),
     help="normal: durable across process crashes; full: also across power loss (fsync per "
     "commit).  [default: normal]",
+)
+@click.option(
+    "--ttl-delay",
+    type=float,
+    help="Seconds after an item's TTL before the sweeper deletes it.  [default: 10]",
+)
+@click.option("--ttl-interval", type=float, help="Seconds between two TTL sweeps.  [default: 1]")
+@click.option(
+    "--ttl-change-window",
+    type=float,
+    help="Seconds before a table's TTL setting may change again.  [default: 3600]",
+)
+@click.option(
+    "--stream-retention",
+    type=float,
+    help="Seconds stream records stay readable.  [default: 86400]",
+)
+@click.option(
+    "--stream-interval",
+    type=float,
+    help="Seconds between two stream trimming / shard rollover steps.  [default: 10]",
+)
+@click.option(
+    "--stream-shard-seconds",
+    type=float,
+    help="Age at which an open stream shard closes and a child opens (0: never).  [default: 14400]",
+)
+@click.option(
+    "--stream-shard-records",
+    type=int,
+    help="Records at which an open stream shard closes (0: no limit).  [default: 0]",
 )
 @click.option(
     "--config",

@@ -37,7 +37,15 @@ class Config:
     log_level: str = "info"
     workers: int = 1
     table_status_delay: float = 0.0
+    burst_seconds: float = 300.0
     sync: str = "normal"
+    ttl_delay: float = 10.0
+    ttl_interval: float = 1.0
+    ttl_change_window: float = 3600.0
+    stream_retention: float = 86400.0
+    stream_interval: float = 10.0
+    stream_shard_seconds: float = 14400.0
+    stream_shard_records: int = 0
     max_body_bytes: int = 16 * 1024 * 1024 + 64 * 1024
 
     @property
@@ -54,8 +62,17 @@ class Config:
 
 
 _PATH_FIELDS = {"data_dir", "credentials_file"}
-_INT_FIELDS = {"port", "workers", "max_body_bytes"}
-_FLOAT_FIELDS = {"table_status_delay"}
+_INT_FIELDS = {"port", "workers", "max_body_bytes", "stream_shard_records"}
+_FLOAT_FIELDS = {
+    "table_status_delay",
+    "burst_seconds",
+    "ttl_delay",
+    "ttl_interval",
+    "ttl_change_window",
+    "stream_retention",
+    "stream_interval",
+    "stream_shard_seconds",
+}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -86,9 +103,22 @@ def _check(config: Config) -> Config:
         raise ConfigError("workers must be at least 1")
     if config.table_status_delay < 0:
         raise ConfigError("table_status_delay must not be negative")
+    if config.burst_seconds < 1:
+        raise ConfigError("burst_seconds must be at least 1")
+    _check_background(config)
     if len(config.account_id) != 12 or not config.account_id.isdigit():
         raise ConfigError("account_id must be 12 digits")
     return config
+
+
+def _check_background(config: Config) -> None:
+    """The TTL and streams settings."""
+    for name in ("ttl_delay", "ttl_change_window", "stream_shard_seconds", "stream_shard_records"):
+        if getattr(config, name) < 0:
+            raise ConfigError(f"{name} must not be negative")
+    for name in ("ttl_interval", "stream_interval", "stream_retention"):
+        if getattr(config, name) <= 0:
+            raise ConfigError(f"{name} must be positive")
 
 
 def load_config(

@@ -145,3 +145,21 @@ def resource_not_found_table(table_name: str) -> ResourceNotFoundException:
 def validation(message: str) -> ValidationException:
     """Shorthand used by the engine for a single-message ValidationException."""
     return ValidationException(message)
+
+
+class DuplicateItemException(AwsError):
+    """A PartiQL INSERT of a key that already holds an item."""
+
+    default_message = "Duplicate primary key exists in table"
+
+
+class ExpiredIteratorException(AwsError):
+    """DynamoDB Streams: a shard iterator older than 15 minutes."""
+
+    default_message = "The provided iterator exceeds the maximum age allowed."
+
+
+class TrimmedDataAccessException(AwsError):
+    """DynamoDB Streams: the position is past the 24-hour trim point."""
+
+    default_message = "The data you are trying to access has been trimmed"

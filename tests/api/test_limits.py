@@ -9,7 +9,6 @@ from tests.api.helpers import (
     Client,
     Item,
     TableFactory,
-    count_items,
     key,
     n,
     read,
@@ -64,7 +63,7 @@ def test_item_one_byte_over_is_rejected(dynamodb: Client, table: TableFactory, a
     name = table()
     with validation(PUT_TOO_BIG):
         dynamodb.put_item(TableName=name, Item=sized_item(MAX_ITEM + 1, attr))
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("a")) is None
 
 
 def test_utf8_bytes_are_counted(dynamodb: Client, table: TableFactory) -> None:
@@ -81,7 +80,7 @@ def test_binary_is_counted_decoded(dynamodb: Client, table: TableFactory) -> Non
     dynamodb.put_item(TableName=name, Item={**key("a"), "d": {"B": b"\x00" * (MAX_ITEM - 4)}})
     with validation(PUT_TOO_BIG):
         dynamodb.put_item(TableName=name, Item={**key("b"), "d": {"B": b"\x00" * (MAX_ITEM - 3)}})
-    assert count_items(dynamodb, name) == 1
+    assert read(dynamodb, name, key("b")) is None
 
 
 def test_update_past_the_limit(dynamodb: Client, table: TableFactory) -> None:
@@ -97,7 +96,7 @@ def test_oversized_update_of_missing_item(dynamodb: Client, table: TableFactory)
     name = table()
     with validation(UPDATE_TOO_BIG):
         update(dynamodb, name, key("a"), "SET d = :v", {":v": s("x" * MAX_ITEM)})
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("a")) is None
 
 
 # --- nesting ---------------------------------------------------------------------------
@@ -114,7 +113,7 @@ def test_32_nested_maps_are_rejected(dynamodb: Client, table: TableFactory) -> N
     name = table()
     with validation(TOO_DEEP):
         dynamodb.put_item(TableName=name, Item={**key("a"), "deep": nested(32)})
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("a")) is None
 
 
 def test_nesting_counts_lists_too(dynamodb: Client, table: TableFactory) -> None:
@@ -124,7 +123,7 @@ def test_nesting_counts_lists_too(dynamodb: Client, table: TableFactory) -> None
         value = {"L": [value]} if level % 2 else {"M": {"m": value}}
     with validation(TOO_DEEP):
         dynamodb.put_item(TableName=name, Item={**key("a"), "deep": value})
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("a")) is None
 
 
 # --- numbers ---------------------------------------------------------------------------
@@ -223,7 +222,7 @@ def test_arithmetic_overflow(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     with validation(OVERFLOW):
         update(dynamodb, name, key("a"), "SET v = :big + :big", {":big": n("9.9E+125")})
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("a")) is None
 
 
 # --- key sizes -------------------------------------------------------------------------
@@ -234,7 +233,12 @@ def test_hash_key_size_limit(dynamodb: Client, table: TableFactory) -> None:
     dynamodb.put_item(TableName=name, Item=key("k" * 2048))
     with validation(INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes"):
         dynamodb.put_item(TableName=name, Item=key("k" * 2049))
-    assert count_items(dynamodb, name) == 1
+    assert read(dynamodb, name, key("k" * 2048)) == key("k" * 2048)
+
+
+def test_hash_key_size_limit_on_reads(dynamodb: Client, table: TableFactory) -> None:
+    with validation(INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes"):
+        dynamodb.get_item(TableName=table(), Key=key("k" * 2049))
 
 
 def test_range_key_size_limit(dynamodb: Client, table: TableFactory) -> None:
@@ -244,4 +248,4 @@ def test_range_key_size_limit(dynamodb: Client, table: TableFactory) -> None:
         INVALID + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
     ):
         dynamodb.put_item(TableName=name, Item=key("a", "r" * 1025))
-    assert count_items(dynamodb, name) == 1
+    assert read(dynamodb, name, key("a", "r" * 1024)) == key("a", "r" * 1024)

@@ -21,7 +21,6 @@ from tests.api.helpers import (
     Item,
     TableFactory,
     constraint,
-    count_items,
     empty_key,
     errors,
     failure_item,
@@ -378,37 +377,41 @@ def test_missing_item(unchecked: Client, table: TableFactory) -> None:
 
 def test_missing_hash_key(dynamodb: Client, table: TableFactory) -> None:
     name = table()
+    old = seed(dynamodb, name, {**key("x"), "other": {"S": "old"}})
     with validation(INVALID + "Missing the key pk in the item"):
         dynamodb.put_item(TableName=name, Item={"other": {"S": "x"}})
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("x")) == old
 
 
 def test_missing_range_key(dynamodb: Client, table: TableFactory) -> None:
     name = table(range_key=True)
+    old = seed(dynamodb, name, {**key("a", "1"), "v": {"S": "old"}})
     with validation(INVALID + "Missing the key sk in the item"):
-        dynamodb.put_item(TableName=name, Item=key("a"))
-    assert count_items(dynamodb, name) == 0
+        dynamodb.put_item(TableName=name, Item={**key("a"), "v": {"S": "new"}})
+    assert read(dynamodb, name, key("a", "1")) == old
 
 
 def test_key_type_mismatch(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     with validation(INVALID + "Type mismatch for key pk expected: S actual: N"):
         dynamodb.put_item(TableName=name, Item={"pk": {"N": "1"}})
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("1")) is None
 
 
 def test_empty_string_hash_key(dynamodb: Client, table: TableFactory) -> None:
     name = table()
+    old = seed(dynamodb, name, key("a"))
     with validation(empty_key("pk")):
-        dynamodb.put_item(TableName=name, Item=key(""))
-    assert count_items(dynamodb, name) == 0
+        dynamodb.put_item(TableName=name, Item={**key(""), "v": {"S": "x"}})
+    assert read(dynamodb, name, key("a")) == old
 
 
 def test_empty_string_range_key(dynamodb: Client, table: TableFactory) -> None:
     name = table(range_key=True)
+    old = seed(dynamodb, name, key("a", "1"))
     with validation(empty_key("sk")):
         dynamodb.put_item(TableName=name, Item=key("a", ""))
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, key("a", "1")) == old
 
 
 def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
@@ -416,9 +419,10 @@ def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "B"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
     )
+    seed(dynamodb, name, {"pk": {"B": b"\x00"}})
     with validation(empty_key("pk", "binary")):
         dynamodb.put_item(TableName=name, Item={"pk": {"B": b""}})
-    assert count_items(dynamodb, name) == 0
+    assert read(dynamodb, name, {"pk": {"B": b"\x00"}}) == {"pk": {"B": b"\x00"}}
 
 
 @pytest.mark.parametrize(
@@ -428,6 +432,11 @@ def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
         ({"NS": []}, INVALID + "An number set  may not be empty"),
         ({"BS": []}, INVALID + "Binary sets should not be empty"),
         ({"SS": ["a", "a"]}, INVALID + "Input collection [a, a] contains duplicates."),
+        ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),
+        (
+            {"BS": [b"b", b"b"]},
+            INVALID + "Input collection [Yg==, Yg==]of type BS contains duplicates.",
+        ),
         (
             {},
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
@@ -440,7 +449,18 @@ def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
         ({"M": {"in": {"SS": []}}}, INVALID + "An string set  may not be empty"),
         ({"L": [{"NS": []}]}, INVALID + "An number set  may not be empty"),
     ],
-    ids=["empty-ss", "empty-ns", "empty-bs", "dup-ss", "no-type", "two-types", "in-map", "in-list"],
+    ids=[
+        "empty-ss",
+        "empty-ns",
+        "empty-bs",
+        "dup-ss",
+        "dup-ns",
+        "dup-bs",
+        "no-type",
+        "two-types",
+        "in-map",
+        "in-list",
+    ],
 )
 def test_invalid_attribute_values(
     unchecked: Client, table: TableFactory, value: dict[str, Any], message: str
@@ -450,10 +470,3 @@ def test_invalid_attribute_values(
     with validation(message):
         unchecked.put_item(TableName=name, Item={**key("a"), "v": value})
     assert read(unchecked, name, key("a")) == old
-
-
-def test_numerically_duplicate_number_set(dynamodb: Client, table: TableFactory) -> None:
-    name = table()
-    with raises("ValidationException"):
-        dynamodb.put_item(TableName=name, Item={**key("a"), "ns": {"NS": ["1", "1.0"]}})
-    assert read(dynamodb, name, key("a")) is None

@@ -20,6 +20,8 @@ from dynastore.engine import keys
 from dynastore.storage.base import Backend, WriteTx
 
 CATALOG_SPACE = 0  # stored on disk — do not change
+STREAM_SPACE = 1  # stream descriptors (engine/streams.py); stored on disk — do not change
+WORKER_SPACE = 2  # background-work bookkeeping (TTL backfill, log trim points); do not change
 FIRST_TABLE_SPACE = 1000  # spaces below are reserved for internal use
 _VERSION_KEY = b"catalog-version"
 _TABLE_PREFIX = b"t/"
@@ -62,6 +64,8 @@ class TableDef:
     log_space: int = 0  # change log (streams, PITR, replication); 0: not kept
     ttl_space: int = 0  # expiry index; 0: TTL never enabled
     ttl_attribute: str | None = None  # set while TTL is enabled
+    # Feature state that DescribeTable does not show (TTL status and change time, ...).
+    features: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -103,6 +107,7 @@ class TableDef:
                 "log_space": self.log_space,
                 "ttl_space": self.ttl_space,
                 "ttl_attribute": self.ttl_attribute,
+                "features": self.features,
                 "description": self.description,
             }
         )
@@ -134,6 +139,7 @@ class TableDef:
             log_space=raw.get("log_space", 0),
             ttl_space=raw.get("ttl_space", 0),
             ttl_attribute=raw.get("ttl_attribute"),
+            features=raw.get("features") or {},
         )
 
 
@@ -204,6 +210,18 @@ class Catalog:
             name = key[len(prefix) :].decode()
             if self.get(account, region, name) is not None:
                 yield name
+
+    def all_tables(self) -> Iterator[TableDef]:
+        """Every table of every account and region (background workers)."""
+        with self._backend.read() as tx:
+            found = [
+                k for k, _ in tx.range(CATALOG_SPACE, _TABLE_PREFIX, keys.prefix_end(_TABLE_PREFIX))
+            ]
+        for key in found:
+            account, region, name = key[len(_TABLE_PREFIX) :].decode().split("/", 2)
+            table = self.get(account, region, name)
+            if table is not None:
+                yield table
 
     # --- writes ------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from dynastore.engine.catalog import Catalog, TableDef
 from dynastore.engine.expr import ExpressionCache
+from dynastore.engine.insights import Insights
+from dynastore.engine.throttle import DEFAULT_BURST_SECONDS, Throttle
 from dynastore.errors import ResourceNotFoundException
 from dynastore.storage.base import Backend
 
@@ -22,6 +24,7 @@ class EngineSettings:
 
     status_delay: float = 0.0
     shared_store: bool = False
+    burst_seconds: float = DEFAULT_BURST_SECONDS  # unused provisioned capacity kept as credit
 
 
 class Engine:
@@ -38,6 +41,9 @@ class Engine:
         self.clock = clock
         self.catalog = Catalog(backend, settings.status_delay, settings.shared_store, clock)
         self.expressions = ExpressionCache()
+        # Capacity buckets, CloudWatch counters and Contributor Insights: per process.
+        self.insights = Insights(clock)
+        self.throttle = Throttle(clock, self.insights, settings.burst_seconds)
 
     def begin_request(self) -> None:
         """Per-request hook: see other processes' catalog changes."""

@@ -168,11 +168,18 @@ def values_equal(a: AttrValue, b: AttrValue) -> bool:
 
 
 def _number_size(text: str) -> int:
-    value = Decimal(text)
-    if value.is_zero():
-        return 1
-    digits = value.normalize(Context(prec=200)).as_tuple().digits
-    return (len(digits) + 1) // 2 + 1
+    if "e" in text or "E" in text:
+        value = Decimal(text)
+        if value.is_zero():
+            return 1
+        count = len(value.normalize(Context(prec=200)).as_tuple().digits)
+    else:
+        # Plain notation (what stored numbers use): count significant digits textually.
+        digits = text.lstrip("+-").replace(".", "").strip("0")
+        if not digits:
+            return 1
+        count = len(digits)
+    return (count + 1) // 2 + 1
 
 
 def value_size(value: AttrValue) -> int:

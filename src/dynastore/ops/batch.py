@@ -1,9 +1,13 @@
 """BatchWriteItem and BatchGetItem.
 
-A batch write applies all its requests in one storage transaction (each item write is
-atomic, as DynamoDB promises; the batch being atomic too is stronger, and cheaper here:
-one commit instead of 25). Nothing is ever left unprocessed by this server unless
-capacity throttling says so.
+A batch write applies all its requests in one storage transaction, each through the
+ordinary write path (`write_in`: indexes, change log), so each item write is atomic, as
+DynamoDB promises; the batch being atomic too is stronger, and cheaper here: one commit
+instead of 25. Nothing is left unprocessed unless capacity throttling says so.
+
+A batch get reads one snapshot. Without a projection or ConsumedCapacity the stored bytes
+of each item are spliced into the answer unparsed. Past 16 MB of items, the remaining keys
+come back as UnprocessedKeys, as DynamoDB does.
 """
 
 from __future__ import annotations
@@ -17,144 +21,196 @@ from dynastore.engine.capacity import read_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item, item_size
-from dynastore.engine.writes import check_index_keys, storage_key, write_in
+from dynastore.engine.writes import Compute, check_index_keys, storage_key, write_in
 from dynastore.errors import ValidationException
 from dynastore.ops.context import Request, Result, table_ref
-from dynastore.ops.expressions import prepare_read
-from dynastore.ops.items import check_key, check_size, key_of, table_key_schema, write_capacity
+from dynastore.ops.expressions import Projector, prepare_read
+from dynastore.ops.items import (
+    CapacityTotals,
+    check_key,
+    delete_compute,
+    key_of,
+    put_compute,
+    table_key_schema,
+    write_cost,
+)
 from dynastore.server.protocol import RequestContext
 
 MAX_WRITES = 25
 MAX_READS = 100
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DUPLICATES = "Provided list of item keys contains duplicates"
+TOO_MANY_READS = "Too many items requested for the BatchGetItem call"
+# The write-request level of DynamoDB's AttributeValue-style check: an empty WriteRequest.
+EMPTY_REQUEST = (
+    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
+    "the supported datatypes"
+)
+KEY_MISMATCH = "The provided key element does not match the schema"
+# validate_item_key's messages that a batch reports as the key schema mismatch
+_SCHEMA_MESSAGES = ("Missing the key", "Type mismatch for key")
 
 
-def _gone(old: Item | None) -> None:
-    return None
+# --- BatchWriteItem ---------------------------------------------------------------------
 
 
-def _add_capacity(totals: dict[str, float], entry: dict[str, Any] | None) -> None:
-    if entry is not None:
-        totals[entry["TableName"]] = totals.get(entry["TableName"], 0.0) + entry["CapacityUnits"]
-
-
-def _capacity_list(mode: str | None, totals: dict[str, float], read: bool) -> list[Any]:
-    kind = "ReadCapacityUnits" if read else "WriteCapacityUnits"
-    out = []
-    for name, units in totals.items():
-        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": units, kind: units}
-        if mode == "INDEXES":
-            entry["Table"] = {"CapacityUnits": units, kind: units}
-        out.append(entry)
-    return out
-
-
-def batch_write_item(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    requests: dict[str, list[dict[str, Any]]] = req["RequestItems"]
-    planned: list[tuple[TableDef, Item, Item | None]] = []  # (table, key, new item or None)
-    for name, entries in requests.items():
+def _check_requests(requests: dict[str, list[dict[str, Any]]]) -> None:
+    """The checks DynamoDB makes before looking at any table: values and item sizes."""
+    for entries in requests.values():
         for entry in entries:
             put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
             if (put is None) == (delete is None):
-                raise ValidationException(
-                    "Supplied AttributeValue has more than one datatypes set, must contain "
-                    "exactly one of the supported datatypes"
-                )
+                raise ValidationException(EMPTY_REQUEST)
             if put is not None:
-                attrs.validate_item(put["Item"])
-            else:
+                attrs.validate_item(put["Item"])  # values and the 400 KB limit
+            elif delete is not None:
                 attrs.validate_item(delete["Key"])
+
+
+def _put_key(table: TableDef, item: Item) -> Item:
+    try:
+        attrs.validate_item_key(item, table_key_schema(table))
+    except ValidationException as error:
+        if any(text in (error.message or "") for text in _SCHEMA_MESSAGES):
+            raise ValidationException(KEY_MISMATCH) from error
+        raise
+    check_index_keys(table, item)
+    return key_of(table, item)
+
+
+def _plan_writes(
+    engine: Engine, ctx: RequestContext, requests: dict[str, list[dict[str, Any]]]
+) -> list[tuple[TableDef, Item, Compute]]:
+    planned: list[tuple[TableDef, Item, Compute]] = []
     for name, entries in requests.items():
         table = engine.active_table(*table_ref(ctx, name))
         seen: set[bytes] = set()
         for entry in entries:
             put = entry.get("PutRequest")
             if put is not None:
-                item = put["Item"]
-                try:
-                    attrs.validate_item_key(item, table_key_schema(table))
-                except ValidationException as error:
-                    raise ValidationException(
-                        "The provided key element does not match the schema"
-                    ) from error
-                check_index_keys(table, item)
-                check_size(item)
-                key = key_of(table, item)
-                new: Item | None = item
+                key = _put_key(table, put["Item"])
+                compute = put_compute(put["Item"])
             else:
                 key = entry["DeleteRequest"]["Key"]
                 check_key(table, key)
-                new = None
+                compute = delete_compute
             encoded = storage_key(table, key)
             if encoded in seen:
                 raise ValidationException(DUPLICATES)
             seen.add(encoded)
-            planned.append((table, key, new))
-    mode = req.get("ReturnConsumedCapacity")
-    totals: dict[str, float] = {}
-    with engine.backend.write() as tx:
-        for table, key, new in planned:
-            result = write_in(tx, table, key, _gone if new is None else _constant(new))
-            _add_capacity(totals, write_capacity(req, table, result.old, result.new))
-    out: dict[str, Any] = {"UnprocessedItems": {}}
-    if mode in ("TOTAL", "INDEXES"):
-        out["ConsumedCapacity"] = _capacity_list(mode, totals, read=False)
-    if req.get("ReturnItemCollectionMetrics") == "SIZE":
-        out["ItemCollectionMetrics"] = {}
+            planned.append((table, key, compute))
+    return planned
+
+
+def _collection_metrics(planned: list[tuple[TableDef, Item, Compute]]) -> dict[str, Any]:
+    """ItemCollectionMetrics: one entry per write to a table with local secondary indexes."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, key, _ in planned:
+        if any(index.kind == "LSI" for index in table.indexes):
+            out.setdefault(table.name, []).append(
+                {
+                    "ItemCollectionKey": {table.pk.name: key[table.pk.name]},
+                    "SizeEstimateRangeGB": [0.0, 1.0],
+                }
+            )
     return out
 
 
-def _constant(item: Item) -> Any:
-    def compute(old: Item | None) -> Item:
-        return item
+def batch_write_item(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    requests: dict[str, list[dict[str, Any]]] = req["RequestItems"]
+    _check_requests(requests)
+    planned = _plan_writes(engine, ctx, requests)
+    mode = req.get("ReturnConsumedCapacity")
+    charge = mode in ("TOTAL", "INDEXES")
+    totals = CapacityTotals()
+    with engine.backend.write() as tx:
+        for table, key, compute in planned:
+            result = write_in(tx, table, key, compute)
+            if charge:
+                units, per_index = write_cost(table, result.old, result.new)
+                totals.add(table, units, per_index)
+    out: dict[str, Any] = {"UnprocessedItems": {}}
+    if charge:
+        out["ConsumedCapacity"] = totals.entries(mode, read=False)
+    if req.get("ReturnItemCollectionMetrics") == "SIZE":
+        out["ItemCollectionMetrics"] = _collection_metrics(planned)
+    return out
 
-    return compute
+
+# --- BatchGetItem -----------------------------------------------------------------------
 
 
-def batch_get_item(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    requests: dict[str, dict[str, Any]] = req["RequestItems"]
+def _check_gets(
+    engine: Engine, requests: dict[str, dict[str, Any]]
+) -> list[tuple[str, dict[str, Any], Projector | None]]:
+    """Per table, in request order: expressions, then key values, duplicates and the count."""
     total = 0
     plans = []
     for name, spec in requests.items():
         projection = prepare_read(engine, spec)
         seen: set[bytes] = set()
-        keys = spec["Keys"]
-        for key in keys:
+        for key in spec["Keys"]:
             attrs.validate_item(key)
+            # Numbers are canonical after validation, so equal keys serialise alike.
             marker = orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
             if marker in seen:
                 raise ValidationException(DUPLICATES)
             seen.add(marker)
-        total += len(keys)
-        if total > MAX_READS:
-            raise ValidationException("Too many items requested for the BatchGetItem call")
+            total += 1
+            if total > MAX_READS:
+                raise ValidationException(TOO_MANY_READS)
         plans.append((name, spec, projection))
+    return plans
+
+
+def batch_get_item(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    plans = _check_gets(engine, req["RequestItems"])
+    tables: list[TableDef] = []
+    for name, spec, _ in plans:
+        table = engine.active_table(*table_ref(ctx, name))
+        for key in spec["Keys"]:
+            check_key(table, key)
+        tables.append(table)
     mode = req.get("ReturnConsumedCapacity")
-    responses: dict[str, list[Any]] = {}
+    charge = mode in ("TOTAL", "INDEXES")
+    splice = not charge and all(projection is None for _, _, projection in plans)
+    totals = CapacityTotals()
+    found: dict[str, list[Any]] = {}
     unprocessed: dict[str, Any] = {}
-    totals: dict[str, float] = {}
     size = 0
     with engine.backend.read() as tx:
-        for name, spec, projection in plans:
-            table = engine.active_table(*table_ref(ctx, name))
+        for (name, spec, projection), table in zip(plans, tables, strict=True):
             consistent = bool(spec.get("ConsistentRead"))
-            found = responses.setdefault(name, [])
-            for key in spec["Keys"]:
-                check_key(table, key)
-            for position, key in enumerate(spec["Keys"]):
+            items = found.setdefault(name, [])
+            keys = spec["Keys"]
+            for position, key in enumerate(keys):
                 if size > MAX_RESPONSE_BYTES:
-                    unprocessed[name] = {**spec, "Keys": spec["Keys"][position:]}
+                    unprocessed[name] = {**spec, "Keys": keys[position:]}
                     break
                 raw = tx.get(table.space, storage_key(table, key))
-                units = read_units(0, consistent)
-                if raw is not None:
-                    item = orjson.loads(raw)
-                    units = read_units(item_size(item), consistent)
-                    size += len(raw)
-                    found.append(projection(item) if projection is not None else item)
-                totals[name] = totals.get(name, 0.0) + units
-    out: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
-    if mode in ("TOTAL", "INDEXES"):
-        out["ConsumedCapacity"] = _capacity_list(mode, totals, read=True)
+                if raw is None:
+                    if charge:
+                        totals.add(table, read_units(0, consistent))
+                    continue
+                size += len(raw)
+                if splice:
+                    items.append(raw)
+                    continue
+                item = orjson.loads(raw)
+                if charge:
+                    totals.add(table, read_units(item_size(item), consistent))
+                items.append(projection(item) if projection is not None else item)
+    if splice:
+        return _spliced(found, unprocessed)
+    out: dict[str, Any] = {"Responses": found, "UnprocessedKeys": unprocessed}
+    if charge:
+        out["ConsumedCapacity"] = totals.entries(mode, read=True)
     return out
+
+
+def _spliced(found: dict[str, list[Any]], unprocessed: dict[str, Any]) -> bytes:
+    """The answer as bytes, stored items copied in as they are."""
+    tables = b",".join(
+        orjson.dumps(name) + b":[" + b",".join(raws) + b"]" for name, raws in found.items()
+    )
+    return b'{"Responses":{' + tables + b'},"UnprocessedKeys":' + orjson.dumps(unprocessed) + b"}"

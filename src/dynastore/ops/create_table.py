@@ -6,10 +6,13 @@ import copy
 import uuid
 from typing import Any
 
+from dynastore.engine import streams
+from dynastore.engine.capacity import check_on_demand, check_table_maximum
 from dynastore.engine.catalog import IndexDef, KeyAttr, TableDef, table_arn
 from dynastore.engine.engine import Engine
 from dynastore.errors import ResourceInUseException, ValidationException
 from dynastore.ops.context import Request, Result, table_ref
+from dynastore.ops.tags import check_tags
 from dynastore.server.protocol import RequestContext
 
 INVALID = "One or more parameter values were invalid: "
@@ -216,7 +219,9 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             f"[{', '.join(defined)}], keys used: [{', '.join(sorted(used))}]"
         )
     check_table_class(req.get("TableClass"))
-    tags = req.get("Tags") or []
+    stream_view = streams.create_spec(req.get("StreamSpecification"))
+    check_capacity_limits(req, mode, region)
+    tags = check_tags(req.get("Tags") or [])
     if engine.catalog.get(account, region, name) is not None:
         raise ResourceInUseException(f"Table already exists: {name}")
     now = engine.clock()
@@ -270,6 +275,8 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
                 index_description(name, region, account, index, raw, status)
             )
         table = TableDef(account, region, name, space, pk, sk, desc, defs, deadline)
+        if stream_view is not None:
+            streams.enable(tx, engine.catalog, table, stream_view, now)
         if not deadline:
             table.description = _activated(desc)
         table.description["Tags"] = tags
@@ -295,3 +302,23 @@ def check_table_class(table_class: str | None) -> None:
             "satisfy constraint: Member must satisfy enum value set: "
             "[STANDARD, STANDARD_INFREQUENT_ACCESS]"
         )
+
+
+def check_capacity_limits(req: Request, mode: str, region: str) -> None:
+    """The account maxima on provisioned units and on-demand maximums (DescribeLimits')."""
+    throughput = req.get("ProvisionedThroughput")
+    if mode == "PROVISIONED" and throughput:
+        check_table_maximum(throughput, region)
+    maximums = req.get("OnDemandThroughput") or {}
+    present = [n for n in ("MaxReadRequestUnits", "MaxWriteRequestUnits") if n in maximums]
+    if mode == "PROVISIONED" and present:
+        raise _invalid(
+            f"{present[0]} for OnDemandThroughput cannot be specified when table BillingMode "
+            "is PROVISIONED."
+        )
+    check_on_demand(maximums, region)
+    for raw in req.get("GlobalSecondaryIndexes") or []:
+        if raw.get("ProvisionedThroughput"):
+            check_table_maximum(raw["ProvisionedThroughput"], region, raw["IndexName"])
+        if raw.get("OnDemandThroughput"):
+            check_on_demand(raw["OnDemandThroughput"], region, raw["IndexName"])

@@ -5,14 +5,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dynastore.engine.capacity import decreases_today
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
+from dynastore.engine.insights import SETTINGS_FIELD
+
+# Kept in the stored description for their own operations, never in DescribeTable's answer.
+HIDDEN = frozenset(("Tags", "StreamTags", SETTINGS_FIELD))
 
 
 def table_description(engine: Engine, table: TableDef) -> dict[str, Any]:
     """The description with ItemCount / TableSizeBytes (and per index) filled in."""
-    desc = copy.deepcopy(table.description)
-    desc.pop("Tags", None)
+    desc = copy.deepcopy({k: v for k, v in table.description.items() if k not in HIDDEN})
+    now = engine.clock()
     count, size = engine.backend.stats(table.space)
     desc["ItemCount"] = count
     desc["TableSizeBytes"] = size
@@ -23,5 +28,9 @@ def table_description(engine: Engine, table: TableDef) -> dict[str, Any]:
                 icount, isize = engine.backend.stats(index.space)
                 entry["ItemCount"] = icount
                 entry["IndexSizeBytes"] = isize
+    # NumberOfDecreasesToday restarts every UTC day, whenever the table was last updated.
+    for holder in (desc, *desc.get("GlobalSecondaryIndexes", [])):
+        throughput = holder.get("ProvisionedThroughput")
+        if throughput and "NumberOfDecreasesToday" in throughput:
+            throughput["NumberOfDecreasesToday"] = decreases_today(throughput, now)
     return desc
-

@@ -120,3 +120,85 @@ def prepare_read(engine: Engine, req: Request, operation: str = "GetItem") -> Pr
         return expr.project(item, paths)
 
     return project
+
+
+# --- Query and Scan ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSearch:
+    """The resolved expressions (or translated legacy parameters) of a Query or Scan."""
+
+    key_condition: expr.Condition | None  # Query only; checked against the schema later
+    legacy_keys: bool  # the key condition came from KeyConditions
+    filter: expr.Condition | None
+    projection: expr.Projection | None
+    filter_label: str  # how DynamoDB names the filter in its messages
+
+
+def prepare_search(
+    engine: Engine, req: Request, operation: str, checks: Callable[[], None]
+) -> PreparedSearch:
+    """Query's or Scan's parameters in DynamoDB's order: the expression/legacy mix, the
+    legacy filter and AttributesToGet (Query checks the filter first, Scan the list
+    first), then `checks()` (the operation's own checks that DynamoDB makes at this
+    point), then the expressions: parsed key condition, filter, projection, resolved
+    filter, projection, key condition, unused placeholders.
+    """
+    _mix(req, operation)
+    legacy_filter_name = "QueryFilter" if operation == "Query" else "ScanFilter"
+    legacy_filter: expr.Condition | None = None
+    legacy_projection: expr.Projection | None = None
+    names = req.get("AttributesToGet")
+    if operation == "Query":
+        legacy_filter = expr.filter_to_condition(
+            req.get(legacy_filter_name), req.get("ConditionalOperator")
+        )
+    if names is not None:
+        legacy_projection = expr.attributes_to_projection(names)
+    if operation != "Query":
+        legacy_filter = expr.filter_to_condition(
+            req.get(legacy_filter_name), req.get("ConditionalOperator")
+        )
+    checks()
+    cache = engine.expressions
+    key_text = req.get("KeyConditionExpression")
+    filter_text = req.get("FilterExpression")
+    projection_text = req.get("ProjectionExpression")
+    if key_text is None and filter_text is None and projection_text is None:
+        _resolver(req)
+        key_conditions = req.get("KeyConditions")
+        key_condition = (
+            expr.key_conditions_to_condition(key_conditions) if key_conditions is not None else None
+        )
+        return PreparedSearch(
+            key_condition, True, legacy_filter, legacy_projection, legacy_filter_name
+        )
+    parsed_key = (
+        cache.get_or_parse_condition(key_text, "KeyConditionExpression")
+        if key_text is not None
+        else None
+    )
+    parsed_filter = (
+        cache.get_or_parse_condition(filter_text, "FilterExpression")
+        if filter_text is not None
+        else None
+    )
+    parsed_projection = (
+        cache.get_or_parse_projection(projection_text) if projection_text is not None else None
+    )
+    resolver = _resolver(req)
+    filter_node = resolver.condition(parsed_filter, "FilterExpression") if parsed_filter else None
+    projection = resolver.projection(parsed_projection) if parsed_projection else None
+    key_node = resolver.condition(parsed_key, "KeyConditionExpression") if parsed_key else None
+    resolver.check_unused()
+    legacy_keys = key_node is None and req.get("KeyConditions") is not None
+    if legacy_keys:
+        key_node = expr.key_conditions_to_condition(req["KeyConditions"])
+    if filter_node is None:
+        filter_node, label = legacy_filter, legacy_filter_name
+    else:
+        label = "Filter Expression"
+    return PreparedSearch(
+        key_node, legacy_keys, filter_node, projection or legacy_projection, label
+    )

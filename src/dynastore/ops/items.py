@@ -9,9 +9,19 @@ from dynastore.engine.capacity import consumed, write_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import MAX_ITEM_SIZE, Item, item_size
-from dynastore.engine.writes import index_key, project_for_index, storage_key
-from dynastore.errors import ValidationException
+from dynastore.engine.writes import (
+    Compute,
+    Condition,
+    WriteResult,
+    check_index_keys,
+    index_key,
+    project_for_index,
+    storage_key,
+    write_item,
+)
+from dynastore.errors import ConditionalCheckFailedException, ValidationException
 from dynastore.ops.context import Request, table_ref
+from dynastore.ops.expressions import UpdatedPaths, Updater
 from dynastore.server.protocol import RequestContext
 
 RETURN_VALUES_PUT_DELETE = ("NONE", "ALL_OLD")
@@ -52,13 +62,10 @@ def check_return_values(value: str | None, allowed: tuple[str, ...]) -> str:
     return rv
 
 
-def write_capacity(
-    req: Request, table: TableDef, old: Item | None, new: Item | None
-) -> dict[str, Any] | None:
-    """ConsumedCapacity of one item write, with the index writes it caused."""
-    mode = req.get("ReturnConsumedCapacity")
-    if mode not in ("TOTAL", "INDEXES"):
-        return None
+def write_cost(
+    table: TableDef, old: Item | None, new: Item | None
+) -> tuple[float, dict[str, float]]:
+    """Write units of one item write: the table's, and each index's that it touched."""
     sizes = [item_size(i) for i in (old, new) if i is not None]
     units = write_units(max(sizes) if sizes else 0)
     per_index: dict[str, float] = {}
@@ -74,7 +81,113 @@ def write_capacity(
                 cost += write_units(item_size(project_for_index(table, index, new)))
             if cost:
                 per_index[index.name] = cost
+    return units, per_index
+
+
+def write_capacity(
+    req: Request,
+    table: TableDef,
+    old: Item | None,
+    new: Item | None,
+    cost: tuple[float, dict[str, float]] | None = None,
+) -> dict[str, Any] | None:
+    """ConsumedCapacity of one item write, with the index writes it caused."""
+    mode = req.get("ReturnConsumedCapacity")
+    if mode not in ("TOTAL", "INDEXES"):
+        return None
+    units, per_index = cost if cost is not None else write_cost(table, old, new)
     return consumed(mode, table, units, read=False, index_units=per_index)
+
+
+def metered_write(
+    engine: Engine,
+    table: TableDef,
+    key: Item,
+    compute: Compute,
+    condition: Condition | None,
+    on_failure: bool,
+    estimate: float = 1.0,
+    item: Item | None = None,
+) -> tuple[WriteResult, tuple[float, dict[str, float]]]:
+    """One item write through capacity: admitted first (ProvisionedThroughputExceeded /
+    ThrottlingException when throttled), then charged its `write_cost`. `estimate` is the
+    units reserved up front (a put knows its item's); `item` the new item when known."""
+    reserved = engine.throttle.reserve_write(table, estimate, key, item)
+    try:
+        result = write_item(engine.backend, table, key, compute, condition, on_failure)
+    except ConditionalCheckFailedException:
+        # A failed condition consumes write capacity too, as in DynamoDB.
+        engine.throttle.settle_write(table, reserved, estimate)
+        raise
+    cost = write_cost(table, result.old, result.new)
+    engine.throttle.settle_write(table, reserved, cost[0], cost[1], result.old, result.new)
+    return result, cost
+
+
+class CapacityTotals:
+    """ConsumedCapacity summed per table, for operations that touch several items."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, tuple[TableDef, float, dict[str, float]]] = {}
+
+    def add(
+        self, table: TableDef, units: float, index_units: dict[str, float] | None = None
+    ) -> None:
+        _, total, per_index = self._tables.get(table.name, (table, 0.0, {}))
+        for name, extra in (index_units or {}).items():
+            per_index[name] = per_index.get(name, 0.0) + extra
+        self._tables[table.name] = (table, total + units, per_index)
+
+    def entries(self, mode: str | None, *, read: bool) -> list[dict[str, Any]]:
+        """One ConsumedCapacity entry per table, in the order tables were first seen."""
+        out = []
+        for table, units, per_index in self._tables.values():
+            entry = consumed(mode, table, units, read=read, index_units=per_index)
+            if entry is not None:
+                out.append(entry)
+        return out
+
+
+# --- the compute functions of the write path (see engine.writes.write_in) ---------------
+
+
+def put_compute(item: Item) -> Compute:
+    """A PutItem's new item, whatever the old one was."""
+
+    def compute(old: Item | None) -> Item:
+        return item
+
+    return compute
+
+
+def delete_compute(old: Item | None) -> None:
+    """A DeleteItem's new item: none."""
+    return None
+
+
+def update_compute(
+    table: TableDef, key: Item, update: Updater | None, changed: list[UpdatedPaths]
+) -> Compute:
+    """An UpdateItem's new item (the key alone when there was none); `changed` receives the
+    paths the update wrote, for UPDATED_OLD / UPDATED_NEW."""
+
+    def compute(old: Item | None) -> Item:
+        base = old if old is not None else dict(key)
+        if update is None:
+            return base
+        new, paths = update(base)
+        for name in table.key_names:
+            if name in paths.top_level:
+                raise ValidationException(
+                    "One or more parameter values were invalid: Cannot update attribute "
+                    f"{name}. This attribute is part of the key"
+                )
+        check_index_keys(table, new)
+        check_size(new)
+        changed[:] = [paths]
+        return new
+
+    return compute
 
 
 def collection_metrics(req: Request, table: TableDef, key: Item) -> dict[str, Any] | None:

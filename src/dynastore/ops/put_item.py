@@ -13,7 +13,6 @@ from dynastore.ops.expressions import prepare_write
 from dynastore.ops.items import (
     RETURN_VALUES_PUT_DELETE,
     check_return_values,
-    check_size,
     collection_metrics,
     finish,
     item_table,
@@ -29,8 +28,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     prepared = prepare_write(engine, req, update=False)
     table = item_table(engine, ctx, req)
     attrs.validate_item_key(item, table_key_schema(table))
-    check_index_keys(table, item)
-    check_size(item)
+    check_index_keys(table, item)  # attrs.validate_item checked the size
     on_failure = req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
 
     def compute(old: Item | None) -> Item:

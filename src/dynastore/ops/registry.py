@@ -8,11 +8,18 @@ from typing import Any
 from dynastore.engine.engine import Engine
 from dynastore.ops import (
     batch,
+    contributor_insights,
     create_table,
     delete_item,
     get_item,
+    partiql,
     put_item,
+    query,
+    scan,
     tables,
+    tags,
+    transact,
+    ttl,
     update_item,
     update_table,
 )
@@ -36,6 +43,19 @@ OPERATIONS: Mapping[str, OperationFn] = {
     "DeleteItem": delete_item.handle,
     "BatchWriteItem": batch.batch_write_item,
     "BatchGetItem": batch.batch_get_item,
+    "Query": query.handle,
+    "Scan": scan.handle,
+    "TransactWriteItems": transact.transact_write_items,
+    "TransactGetItems": transact.transact_get_items,
+    "ExecuteStatement": partiql.execute_statement,
+    "BatchExecuteStatement": partiql.batch_execute_statement,
+    "ExecuteTransaction": partiql.execute_transaction,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsOfResource": tags.list_tags_of_resource,
+    "UpdateContributorInsights": contributor_insights.update_contributor_insights,
+    "DescribeContributorInsights": contributor_insights.describe_contributor_insights,
+    "ListContributorInsights": contributor_insights.list_contributor_insights,
 }
 
 
@@ -47,15 +67,20 @@ def _bind(engine: Engine, fn: OperationFn) -> Handler:
     return handler
 
 
-def dynamodb_service(engine: Engine, validator: RequestValidator | None = None) -> Service:
+def dynamodb_service(
+    engine: Engine,
+    validator: RequestValidator | None = None,
+    ttl_options: ttl.TtlOptions | None = None,
+) -> Service:
     """The DynamoDB JSON service over `engine`."""
     checker = validator or RequestValidator.from_botocore()
+    operations = {**OPERATIONS, **ttl.operations(ttl_options or ttl.TtlOptions())}
 
     def validate(operation: str, body: dict[str, Any]) -> None:
         checker.validate(operation, body)
 
     return Service(
         TARGET_PREFIX,
-        {name: _bind(engine, fn) for name, fn in OPERATIONS.items()},
+        {name: _bind(engine, fn) for name, fn in operations.items()},
         validate,
     )

@@ -1,25 +1,57 @@
-"""UpdateTable: billing mode, provisioned throughput, deletion protection and table class.
+"""UpdateTable: billing mode, provisioned throughput, deletion protection, table class and
+global secondary indexes (GlobalSecondaryIndexUpdates: Create, Update, Delete).
 
-Index, stream, encryption and replica updates arrive with their features; until then they
-are refused with a ValidationException rather than silently stored.
+Stream, encryption and replica updates arrive with their features; until then they are
+refused with a ValidationException rather than silently stored. A created GSI is
+backfilled in bounded chunks (engine/indexes.py): the first chunk runs before the
+answer is sent, the rest in the background.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
-from dynastore.engine.catalog import TableDef
+from dynastore.engine import indexes, streams
+from dynastore.engine.capacity import (
+    check_decrease,
+    check_on_demand,
+    check_table_maximum,
+    decreases_today,
+)
+from dynastore.engine.catalog import Catalog, IndexDef, TableDef
 from dynastore.engine.engine import Engine
-from dynastore.errors import ResourceInUseException, ValidationException
+from dynastore.errors import (
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 from dynastore.ops.context import Request, Result
-from dynastore.ops.create_table import INVALID, check_capacity, check_table_class
+from dynastore.ops.create_table import (
+    INVALID,
+    MAX_GSI,
+    MAX_PROJECTED,
+    check_capacity,
+    check_table_class,
+    index_description,
+    parse_gsi,
+)
 from dynastore.ops.describe import table_description
 from dynastore.ops.tables import existing_table
 from dynastore.server.protocol import RequestContext
+from dynastore.storage.base import WriteTx
+from dynastore.workers.backfill import kick
 
+_GSI_UPDATES = "GlobalSecondaryIndexUpdates"
+_ACTIONS = ("Update", "Create", "Delete")
+_ONE_ONLINE_INDEX = (
+    "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
+    "per table"
+)
 _LATER = (
-    "GlobalSecondaryIndexUpdates",
-    "StreamSpecification",
     "SSESpecification",
     "ReplicaUpdates",
     "MultiRegionConsistency",
@@ -33,6 +65,8 @@ _ANY = (
     "OnDemandThroughput",
     "WarmThroughput",
     "AttributeDefinitions",
+    _GSI_UPDATES,
+    "StreamSpecification",
     *_LATER,
 )
 
@@ -71,6 +105,7 @@ def _apply_billing(table: TableDef, req: Request, now: float) -> bool:
         desc["BillingModeSummary"] = summary
     if throughput:
         check_capacity(throughput)
+        check_table_maximum(throughput, table.region)
         changed |= _set_throughput(desc["ProvisionedThroughput"], throughput, now, not changed)
     return changed
 
@@ -91,22 +126,43 @@ def _set_throughput(
                 "request higher limits."
             )
         return False
+    decrease = check_decrease(current, wanted, now)  # 4 a day, then one an hour
     if new_r > old_r or new_w > old_w:
         current["LastIncreaseDateTime"] = now
-    if new_r < old_r or new_w < old_w:
+    if decrease:
+        current["NumberOfDecreasesToday"] = decreases_today(current, now) + 1
         current["LastDecreaseDateTime"] = now
-        current["NumberOfDecreasesToday"] = current.get("NumberOfDecreasesToday", 0) + 1
     current["ReadCapacityUnits"] = new_r
     current["WriteCapacityUnits"] = new_w
     return True
 
 
+def _set_on_demand(table: TableDef, maximums: dict[str, Any]) -> None:
+    """Merge OnDemandThroughput maximums (-1 removes one) into an on-demand table."""
+    desc = table.description
+    given = [n for n in ("MaxReadRequestUnits", "MaxWriteRequestUnits") if n in maximums]
+    mode = desc.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    if mode == "PROVISIONED" and given:
+        raise ValidationException(
+            f"{INVALID}{given[0]} for OnDemandThroughput cannot be specified when the table "
+            "BillingMode is PROVISIONED"
+        )
+    check_on_demand(maximums, table.region, clearing=True)
+    desc["OnDemandThroughput"] = {**desc.get("OnDemandThroughput", {}), **maximums}
+
+
 def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    if not any(k in req for k in _ANY):
+    # An empty GlobalSecondaryIndexUpdates, or AttributeDefinitions (used only by a GSI
+    # Create), changes nothing on its own.
+    if not any(
+        k in req and (k != _GSI_UPDATES or req[k]) for k in _ANY if k != "AttributeDefinitions"
+    ):
         raise ValidationException(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
+    check_gsi_updates(req)
+    streams.check_update_spec(req)
     later = [k for k in _LATER if req.get(k)]
     if later:
         raise ValidationException(f"{later[0]} is not supported by this server yet")
@@ -118,6 +174,8 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
         )
     check_table_class(req.get("TableClass"))
     now = engine.clock()
+    old_mode = _billing_mode(table)
+    gsi = GsiChanges()
     try:
         changed = _apply_billing(table, req, now)
         desc = table.description
@@ -132,18 +190,295 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
                 }
                 changed = True
         if "OnDemandThroughput" in req:
-            desc["OnDemandThroughput"] = req["OnDemandThroughput"]
+            _set_on_demand(table, req["OnDemandThroughput"])
+        if _GSI_UPDATES in req:
+            gsi = plan_gsi_updates(table, req, now, old_mode)
+        if req.get("StreamSpecification"):
+            changed = True
         deadline = engine.catalog.transition_deadline() if changed else 0.0
         if deadline:
             desc["TableStatus"] = "UPDATING"
             table.status_until = deadline
         with engine.backend.write() as tx:
+            gsi.apply(tx, table, engine.catalog)
+            if req.get("StreamSpecification"):
+                streams.apply_update(tx, engine.catalog, table, req["StreamSpecification"], now)
             engine.catalog.save(tx, table)
     except Exception:
         engine.catalog.forget(table)
         raise
+    engine.throttle.forget(table)  # capacity, billing or indexes may have changed
     answer = table_description(engine, table)
     answer.pop("Tags", None)
-    if changed:
+    if changed or gsi.created or gsi.deleted:
         answer["TableStatus"] = "UPDATING"
+    gsi.shape_answer(answer)
+    # The first chunk now (a small table's index is ready at once), the rest later.
+    if gsi.jobs and not indexes.run_chunk(engine.backend, engine.catalog, gsi.jobs[0]):
+        kick(engine)
     return {"TableDescription": answer}
+
+
+# --- GlobalSecondaryIndexUpdates ---------------------------------------------------------
+
+
+def _billing_mode(table: TableDef) -> str:
+    return str(table.description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"))
+
+
+def _action(update: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    kind = next(k for k in _ACTIONS if update.get(k) is not None)
+    return kind, update[kind]
+
+
+def check_gsi_updates(req: Request) -> None:
+    """The checks of GlobalSecondaryIndexUpdates that need no table."""
+    updates = req.get(_GSI_UPDATES)
+    if updates is None:
+        return
+    if not updates:
+        raise ValidationException(INVALID + "List of GlobalSecondaryIndexUpdates is empty")
+    seen: set[str] = set()
+    for update in updates:
+        present = [k for k in _ACTIONS if update.get(k) is not None]
+        if not present:
+            raise ValidationException(
+                INVALID + "One of GlobalSecondaryIndexUpdate.Update, "
+                "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not "
+                "be null"
+            )
+        if len(present) > 1:
+            raise ValidationException(
+                INVALID + "Only one global secondary index action is allowed per "
+                "GlobalSecondaryIndexUpdate object"
+            )
+        name = update[present[0]]["IndexName"]
+        if name in seen:
+            raise ValidationException(
+                INVALID + "Only one global secondary index update per index is allowed "
+                f"simultaneously. Index: {name}"
+            )
+        seen.add(name)
+
+
+@dataclass
+class GsiChanges:
+    """What GlobalSecondaryIndexUpdates did to a table definition, and what storage must
+    do in the same transaction (index spaces, backfill records, deleted entries)."""
+
+    created: list[tuple[IndexDef, dict[str, Any]]] = field(default_factory=list)
+    deleted: list[tuple[int, IndexDef, dict[str, Any]]] = field(default_factory=list)
+    updated: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> old entry
+    jobs: list[indexes.Backfill] = field(default_factory=list)
+
+    def apply(self, tx: WriteTx, table: TableDef, catalog: Catalog) -> None:
+        for index, _ in self.created:
+            placed = dataclasses.replace(index, space=catalog.allocate_space(tx))
+            table.indexes = [placed if i is index else i for i in table.indexes]
+            self.jobs.append(indexes.start_backfill(tx, table, placed))
+        for _, index, _ in self.deleted:
+            tx.delete_range(index.space, b"", None)
+            indexes.cancel_backfill(tx, index)
+
+    def shape_answer(self, answer: dict[str, Any]) -> None:
+        """DynamoDB's echo: a new index CREATING without Backfilling yet, a deleted one
+        DELETING, an updated one UPDATING with its throughput as it was."""
+        entries: list[dict[str, Any]] = answer.get("GlobalSecondaryIndexes", [])
+        for entry in entries:
+            name = entry["IndexName"]
+            if any(name == index.name for index, _ in self.created):
+                entry["Backfilling"] = False
+                entry.pop("WarmThroughput", None)
+            elif name in self.updated:
+                old = self.updated[name]
+                entry["IndexStatus"] = "UPDATING"
+                entry["ProvisionedThroughput"] = old["ProvisionedThroughput"]
+        for position, _, old in self.deleted:
+            gone = {**old, "IndexStatus": "DELETING"}
+            gone.pop("Backfilling", None)
+            entries.insert(min(position, len(entries)), gone)
+        if entries:
+            answer["GlobalSecondaryIndexes"] = entries
+
+
+def plan_gsi_updates(table: TableDef, req: Request, now: float, old_mode: str) -> GsiChanges:
+    """Check GlobalSecondaryIndexUpdates against the table and apply them to its
+    definition; storage work is left to `GsiChanges.apply` inside the transaction."""
+    updates: list[dict[str, Any]] = req[_GSI_UPDATES]
+    actions = [_action(u) for u in updates]
+    online = [kind for kind, _ in actions if kind != "Update"]
+    if online:
+        building = any(
+            e.get("IndexStatus") in ("CREATING", "DELETING")
+            for e in table.description.get("GlobalSecondaryIndexes", [])
+        )
+        if len(online) > 1 or building:
+            raise LimitExceededException(_ONE_ONLINE_INDEX)
+        if req.get("ProvisionedThroughput"):
+            raise ValidationException(
+                INVALID + "You cannot create or delete index while updating table IOPS"
+            )
+        if "DeletionProtectionEnabled" in req:
+            raise ValidationException(
+                INVALID + "DeletionProtection modification must be the only operation in the "
+                "request"
+            )
+        if req.get("TableClass"):
+            raise ValidationException(
+                INVALID + "TableClass modification must be the only operation in the request"
+            )
+    mode = _billing_mode(table)
+    if mode == "PROVISIONED" and old_mode != "PROVISIONED":
+        given = {
+            body["IndexName"]
+            for kind, body in actions
+            if kind == "Update" and body.get("ProvisionedThroughput")
+        }
+        missing = [i.name for i in table.indexes if i.kind == "GSI" and i.name not in given]
+        if missing:
+            raise ValidationException(
+                INVALID + f"ProvisionedThroughput must be specified for index: {','.join(missing)}"
+            )
+    changes = GsiChanges()
+    for kind, body in actions:
+        if kind == "Create":
+            _create(table, req, body, mode, changes)
+        elif kind == "Delete":
+            _delete(table, body["IndexName"], changes)
+        else:
+            _update(table, body, mode, now, changes)
+    return changes
+
+
+def _not_found(table: TableDef, name: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(
+        f"Requested resource not found: Index {name} for table {table.name}"
+    )
+
+
+def _gsi(table: TableDef, name: str, verb: str) -> IndexDef:
+    index = table.index(name)
+    if index is None:
+        raise _not_found(table, name)
+    if index.kind != "GSI":
+        raise ValidationException(
+            f"Cannot {verb} an index that is not a GlobalSecondaryIndex: {name}"
+        )
+    return index
+
+
+def _create(
+    table: TableDef, req: Request, body: dict[str, Any], mode: str, changes: GsiChanges
+) -> None:
+    name = body["IndexName"]
+    if table.index(name) is not None:
+        raise ValidationException("Attempting to create an index which already exists")
+    given = req.get("AttributeDefinitions")
+    if not given:
+        raise ValidationException(
+            INVALID + f"AttributeDefinitions is not specified for index: {name}"
+        )
+    desc = table.description
+    defined = {d["AttributeName"]: d["AttributeType"] for d in given}
+    defined.update({d["AttributeName"]: d["AttributeType"] for d in desc["AttributeDefinitions"]})
+    throughput = body.get("ProvisionedThroughput")
+    if mode == "PROVISIONED" and not throughput:
+        raise ValidationException(
+            INVALID + f"Both ReadCapacityUnits and WriteCapacityUnits must be specified for "
+            f"index: {name}"
+        )
+    if mode == "PAY_PER_REQUEST" and throughput:
+        raise ValidationException(
+            INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for "
+            f"index: {name} when BillingMode is PAY_PER_REQUEST"
+        )
+    index = parse_gsi(body, defined, "", set())
+    gsis = [i for i in table.indexes if i.kind == "GSI"]
+    if len(gsis) >= MAX_GSI:
+        raise LimitExceededException(
+            "Subscriber limit exceeded: Number of global secondary indexes exceeds per-table "
+            f"limit of {MAX_GSI}"
+        )
+    projected = {a for i in table.indexes for a in i.non_key} | set(index.non_key)
+    if len(projected) > MAX_PROJECTED:
+        raise ValidationException(
+            INVALID + "Number of projected attributes in all indexes exceeds limit of 100"
+        )
+    entry = index_description(table.name, table.region, table.account, index, body, "CREATING")
+    entry["Backfilling"] = True
+    desc.setdefault("GlobalSecondaryIndexes", []).append(entry)
+    known = {d["AttributeName"] for d in desc["AttributeDefinitions"]}
+    for attr in (index.pk, index.sk):
+        if attr is not None and attr.name not in known:
+            desc["AttributeDefinitions"].append(
+                {"AttributeName": attr.name, "AttributeType": attr.type}
+            )
+            known.add(attr.name)
+    table.indexes.append(index)  # its storage space is allocated in the transaction
+    changes.created.append((index, entry))
+
+
+def _delete(table: TableDef, name: str, changes: GsiChanges) -> None:
+    index = _gsi(table, name, "delete")
+    desc = table.description
+    entries: list[dict[str, Any]] = desc["GlobalSecondaryIndexes"]
+    position = next(n for n, e in enumerate(entries) if e["IndexName"] == name)
+    old = entries.pop(position)
+    if not entries:
+        del desc["GlobalSecondaryIndexes"]
+    table.indexes = [i for i in table.indexes if i.name != name]
+    used = {table.pk.name} | ({table.sk.name} if table.sk else set())
+    for other in table.indexes:
+        used |= {a.name for a in (other.pk, other.sk) if a is not None}
+    # DynamoDB drops the definitions no key uses any more.
+    desc["AttributeDefinitions"] = [
+        d for d in desc["AttributeDefinitions"] if d["AttributeName"] in used
+    ]
+    changes.deleted.append((position, index, copy.deepcopy(old)))
+
+
+def _update(
+    table: TableDef, body: dict[str, Any], mode: str, now: float, changes: GsiChanges
+) -> None:
+    name = body["IndexName"]
+    _gsi(table, name, "update")
+    entry = indexes.gsi_description(table, name)
+    assert entry is not None
+    throughput = body.get("ProvisionedThroughput")
+    if mode == "PAY_PER_REQUEST":
+        if throughput or (not body.get("OnDemandThroughput") and not body.get("WarmThroughput")):
+            raise ValidationException(
+                INVALID + f"The only Updates for index: {name} when TableThroughputMode is "
+                "PAY_PER_REQUEST can be to OnDemandThroughput, WarmThroughput"
+            )
+    elif not throughput and not body.get("WarmThroughput"):
+        raise ValidationException(
+            INVALID + "Both ReadCapacityUnits and WriteCapacityUnits must be specified for "
+            f"index: {name}"
+        )
+    old = copy.deepcopy(entry)
+    if throughput:
+        check_capacity(throughput)
+        check_table_maximum(throughput, table.region, name)
+        current = entry["ProvisionedThroughput"]
+        wanted = (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"])
+        if (current["ReadCapacityUnits"], current["WriteCapacityUnits"]) == wanted:
+            raise ValidationException(
+                f"The provisioned throughput for the index {name} will not change. The "
+                "requested value equals the current value. Current ReadCapacityUnits "
+                f"provisioned for index {name}: {current['ReadCapacityUnits']}. Requested "
+                f"ReadCapacityUnits: {wanted[0]}. Current WriteCapacityUnits provisioned for "
+                f"index {name}: {current['WriteCapacityUnits']}. Requested WriteCapacityUnits: "
+                f"{wanted[1]}. Refer to the Amazon DynamoDB Developer Guide for current limits "
+                "and how to request higher limits."
+            )
+        _set_throughput(current, throughput, now, must_change=False)
+    if body.get("OnDemandThroughput"):
+        check_on_demand(body["OnDemandThroughput"], table.region, name, clearing=True)
+        entry["OnDemandThroughput"] = body["OnDemandThroughput"]
+    if body.get("WarmThroughput"):
+        warm = entry.setdefault("WarmThroughput", {"Status": "ACTIVE"})
+        for unit in ("ReadUnitsPerSecond", "WriteUnitsPerSecond"):
+            if unit in body["WarmThroughput"]:
+                warm[unit] = body["WarmThroughput"][unit]
+    changes.updated[name] = old

@@ -7,16 +7,28 @@ writer), and sends the answer. Bodies over the configured limit are refused earl
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
-from dynastore.errors import RequestEntityTooLarge
+from dynastore.errors import InternalServerError, RequestEntityTooLarge
 from dynastore.server.protocol import Dispatcher, error_response, new_request_id
+
+log = logging.getLogger("dynastore.server")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+class CommitGroup(Protocol):
+    """What the server needs of a storage backend that groups commits."""
+
+    def pending(self) -> bool: ...
+
+    def flush(self) -> None: ...
 
 
 class AsgiApp:
@@ -28,11 +40,14 @@ class AsgiApp:
         max_body: int,
         on_startup: Callable[[], None] | None = None,
         on_shutdown: Callable[[], None] | None = None,
+        commit: CommitGroup | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._max_body = max_body
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
+        self._commit = commit
+        self._flushed: asyncio.Future[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -88,7 +103,37 @@ class AsgiApp:
             headers,
             body,
         )
+        if self._commit is not None and self._commit.pending():
+            try:
+                await self._group_flushed()
+            except Exception:
+                log.exception("group commit failed")
+                status, out_headers, payload = error_response(
+                    InternalServerError(), new_request_id()
+                )
         await self._send(send, status, out_headers, payload)
+
+    def _group_flushed(self) -> asyncio.Future[None]:
+        """A future done when the current commit group is committed.
+
+        The flush runs after the request tasks already scheduled in this event-loop
+        turn, so the writes of concurrent requests share one commit.
+        """
+        if self._flushed is None:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._flushed = future
+            asyncio.get_running_loop().call_soon(self._flush, future)
+        return self._flushed
+
+    def _flush(self, future: asyncio.Future[None]) -> None:
+        self._flushed = None
+        assert self._commit is not None
+        try:
+            self._commit.flush()
+        except Exception as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
 
     @staticmethod
     async def _send(

@@ -88,6 +88,14 @@ class Backend(Protocol):
         """A transaction: commit on normal exit, rollback on exception."""
         ...
 
+    def pending(self) -> bool:
+        """True while grouped writes await `flush` (backends without group commit: False)."""
+        ...
+
+    def flush(self) -> None:
+        """Commit grouped writes; the server calls it before answering their requests."""
+        ...
+
     def close(self) -> None:
         """Release connections; the backend is unusable afterwards."""
         ...

@@ -197,6 +197,27 @@ class SqliteReadTx:
             batch = min(batch * 2, _MAX_BATCH)
 
 
+class SqliteGroupReadTx(SqliteReadTx):
+    """Reads on the open commit group's connection: they see its pending writes."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> SqliteGroupReadTx:
+        if self._active:
+            raise RuntimeError("transaction already entered")
+        self._cur = self._backend._group
+        self._active = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._active = False
+
+
 class SqliteWriteTx(SqliteReadTx):
     """A write transaction: BEGIN IMMEDIATE on a pooled connection ... COMMIT."""
 
@@ -207,7 +228,15 @@ class SqliteWriteTx(SqliteReadTx):
         if backend._writing:
             # Another connection of ours holds the write lock: waiting would deadlock.
             raise RuntimeError("write transactions do not nest")
-        self._begin("BEGIN IMMEDIATE")
+        if backend.group_commit:
+            if self._active:
+                raise RuntimeError("transaction already entered")
+            cur = backend._open_group()
+            cur.execute("SAVEPOINT grouped")
+            self._cur = cur
+            self._active = True
+        else:
+            self._begin("BEGIN IMMEDIATE")
         backend._writing = True
         return self
 
@@ -221,13 +250,24 @@ class SqliteWriteTx(SqliteReadTx):
             return
         self._active = False
         cur: sqlite3.Cursor = self._cur  # type: ignore[assignment]  # set while active
+        backend = self._backend
+        if backend.group_commit:
+            backend._writing = False
+            try:
+                if exc_type is not None:
+                    cur.execute("ROLLBACK TO grouped")
+                cur.execute("RELEASE grouped")
+            except BaseException:
+                backend._abort_group()
+                raise
+            return
         try:
             if exc_type is None:
                 cur.execute("COMMIT")
         finally:
-            self._backend._writing = False
+            backend._writing = False
             # Rolls back on an exception in the block, or when COMMIT itself failed.
-            self._backend._release(cur)
+            backend._release(cur)
 
     def put(self, space: int, key: bytes, value: bytes) -> None:
         self._check().execute(_PUT, (space, key, value))
@@ -298,6 +338,7 @@ class SqliteBackend:
         synchronous: str = "NORMAL",
         busy_timeout: float = 5.0,
         checkpoint_interval: float | None = 0.1,
+        group_commit: bool = False,
     ) -> None:
         mode = synchronous.upper()
         if mode not in SYNCHRONOUS_MODES:
@@ -307,6 +348,8 @@ class SqliteBackend:
         self.busy_timeout = busy_timeout
         self._autocheckpoint = 1000 if checkpoint_interval is None else _BACKSTOP_AUTOCHECKPOINT
         self._writing = False
+        self.group_commit = group_commit
+        self._group: sqlite3.Cursor | None = None
         self._idle: list[sqlite3.Cursor] = []
         self._checkpointer: _Checkpointer | None = None
         first = self._connect().cursor()
@@ -323,28 +366,72 @@ class SqliteBackend:
     # -- Backend protocol ---------------------------------------------------------------
 
     def get(self, space: int, key: bytes) -> bytes | None:
-        """The latest committed value (never a write transaction's uncommitted one)."""
+        """The latest committed value (never a write transaction's uncommitted one).
+
+        With group commit, the latest value of the open group (see `flush`).
+        """
         idle = self._idle
-        cur = idle[-1] if idle else self._new_idle()
+        cur = self._group or (idle[-1] if idle else self._new_idle())
         row = cur.execute(_GET, (space, key)).fetchone()
         return None if row is None else row[0]
 
     def stats(self, space: int) -> tuple[int, int]:
         """(number of keys, bytes of values) in one space, counted by SQLite itself."""
         idle = self._idle
-        cur = idle[-1] if idle else self._new_idle()
+        cur = self._group or (idle[-1] if idle else self._new_idle())
         row = cur.execute(_STATS, (space,)).fetchone()
         return int(row[0]), int(row[1])
 
     def read(self) -> SqliteReadTx:
         """A snapshot pinned at entry: ``with backend.read() as tx: ...``."""
+        if self._group is not None:
+            return SqliteGroupReadTx(self)
         return SqliteReadTx(self)
 
     def write(self) -> SqliteWriteTx:
         """``with backend.write() as tx: ...`` — commits on normal exit."""
         return SqliteWriteTx(self)
 
+    def pending(self) -> bool:
+        """True while a commit group holds writes that `flush` has not committed."""
+        return self._group is not None
+
+    def flush(self) -> None:
+        """Commit the open commit group (group_commit mode); a no-op without one.
+
+        In group-commit mode every write transaction becomes a savepoint of one open
+        SQLite transaction, and the server calls `flush` once per event-loop turn before
+        it answers any request of that turn: N concurrent writes pay one commit, and no
+        write is acknowledged before it is committed.
+        """
+        cur = self._group
+        if cur is None:
+            return
+        self._group = None
+        try:
+            cur.execute("COMMIT")
+        finally:
+            self._release(cur)
+
+    def _open_group(self) -> sqlite3.Cursor:
+        if self._group is None:
+            cur = self._acquire()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._release(cur)
+                raise
+            self._group = cur
+        return self._group
+
+    def _abort_group(self) -> None:
+        cur, self._group = self._group, None
+        if cur is not None:
+            self._release(cur)
+
     def close(self) -> None:
+        if self._group is not None:
+            self.flush()
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None

@@ -1,0 +1,313 @@
+"""TransactWriteItems and TransactGetItems.
+
+A write transaction runs every action through the ordinary write path (`write_in`) inside
+ONE storage transaction, and raises before commit when any action fails, so nothing of it
+is ever visible. It is serializable against every other write, single-item or not: the
+storage contract serialises write transactions (SQLite: one writer, BEGIN IMMEDIATE), so
+no other write can interleave with a transaction's reads and writes — DynamoDB's
+TransactionConflict cannot happen here. A read transaction reads one snapshot.
+
+Every action is evaluated even after one fails, so CancellationReasons lists each
+action's outcome in request order, as DynamoDB does. Transactional table writes and reads
+cost double; index writes cost what they cost outside a transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from dynastore.engine import attrs, transactions
+from dynastore.engine.capacity import read_units, write_units
+from dynastore.engine.catalog import TableDef
+from dynastore.engine.engine import Engine
+from dynastore.engine.values import Item, item_size
+from dynastore.engine.writes import Compute, WriteResult, check_index_keys, storage_key, write_in
+from dynastore.errors import (
+    ConditionalCheckFailedException,
+    TransactionCanceledException,
+    ValidationException,
+)
+from dynastore.ops.context import Request, Result, table_ref
+from dynastore.ops.expressions import Check, UpdatedPaths, prepare_read, prepare_write
+from dynastore.ops.items import (
+    CapacityTotals,
+    check_key,
+    check_size,
+    delete_compute,
+    key_of,
+    put_compute,
+    table_key_schema,
+    update_compute,
+    write_cost,
+)
+from dynastore.server.protocol import RequestContext
+from dynastore.storage.base import WriteTx
+
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+DUPLICATE_ITEM = "Transaction request cannot include multiple operations on one item"
+TOO_LARGE = (
+    "Collection size of items exceeded, which can also be caused by the aggregate size of "
+    "the items in the transaction exceeding the 4MB limit"
+)
+ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete"
+NO_ACTION = "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request"
+_ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
+_RESPONSE_ONLY = ("ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ClientRequestToken")
+
+
+@dataclass(slots=True)
+class WriteAction:
+    """One planned action of a write transaction (TransactWriteItems or ExecuteTransaction).
+
+    `compute` None is a condition check; `failure`, when set, replaces the
+    ConditionalCheckFailed reason (a PartiQL INSERT of an existing key).
+    """
+
+    table: TableDef
+    key: Item
+    compute: Compute | None
+    condition: Check | None
+    return_old: bool = False
+    size: int = 0
+    failure: Callable[[], dict[str, Any]] | None = None
+    changed: list[UpdatedPaths] = field(default_factory=list)
+
+
+def cancelled(reasons: list[dict[str, Any]]) -> TransactionCanceledException:
+    """DynamoDB's TransactionCanceledException, reasons in request order."""
+    codes = ", ".join(str(reason["Code"]) for reason in reasons)
+    return TransactionCanceledException(
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        CancellationReasons=reasons,
+    )
+
+
+def check_distinct(targets: list[tuple[TableDef, Item]]) -> None:
+    """Refuse two operations on one item."""
+    seen: set[tuple[int, bytes]] = set()
+    for table, key in targets:
+        marker = (table.space, storage_key(table, key))
+        if marker in seen:
+            raise ValidationException(DUPLICATE_ITEM)
+        seen.add(marker)
+
+
+def _check_in(tx: WriteTx, action: WriteAction) -> WriteResult:
+    """A ConditionCheck: read the item and test the condition, writing nothing."""
+    raw = tx.get(action.table.space, storage_key(action.table, action.key))
+    old: Item | None = orjson.loads(raw) if raw is not None else None
+    if action.condition is not None and not action.condition(old):
+        extras = {"Item": old} if action.return_old and old is not None else {}
+        raise ConditionalCheckFailedException(None, **extras)
+    return WriteResult(old, old)
+
+
+def run_actions(tx: WriteTx, actions: list[WriteAction]) -> list[WriteResult]:
+    """Apply every action in `tx`; raise TransactionCanceledException if any fails.
+
+    The caller's storage transaction then rolls back, so a cancelled transaction leaves
+    no trace.
+    """
+    reasons: list[dict[str, Any]] = []
+    results: list[WriteResult] = []
+    failed = False
+    for action in actions:
+        try:
+            if action.compute is None:
+                result = _check_in(tx, action)
+            else:
+                result = write_in(
+                    tx, action.table, action.key, action.compute, action.condition,
+                    action.return_old,
+                )  # fmt: skip
+        except ConditionalCheckFailedException as error:
+            failed = True
+            if action.failure is not None:
+                reasons.append(action.failure())
+                continue
+            reason: dict[str, Any] = {
+                "Code": "ConditionalCheckFailed",
+                "Message": "The conditional request failed",
+            }
+            reason.update(error.extras)
+            reasons.append(reason)
+            continue
+        except ValidationException as error:
+            failed = True
+            reasons.append({"Code": "ValidationError", "Message": error.message})
+            continue
+        reasons.append({"Code": "None"})
+        results.append(result)
+    if failed:
+        raise cancelled(reasons)
+    return results
+
+
+def charge_writes(
+    totals: CapacityTotals, actions: list[WriteAction], results: list[WriteResult]
+) -> None:
+    """Transactional write capacity: the table's units doubled, index units as they are."""
+    for action, result in zip(actions, results, strict=True):
+        if action.compute is None:
+            size = item_size(result.old) if result.old is not None else 0
+            totals.add(action.table, 2 * write_units(size))
+        else:
+            units, per_index = write_cost(action.table, result.old, result.new)
+            totals.add(action.table, 2 * units, per_index)
+
+
+def replay_record(actions: list[WriteAction], results: list[WriteResult]) -> dict[str, Any]:
+    """What a retry with the same token answers: read units per table (see `replay_answer`)."""
+    units: dict[str, float] = {}
+    for action, result in zip(actions, results, strict=True):
+        sizes = [item_size(i) for i in (result.old, result.new) if i is not None]
+        name = action.table.name
+        units[name] = units.get(name, 0.0) + 2 * read_units(max(sizes, default=0), True)
+    return {"read": units}
+
+
+def replay_capacity(mode: str | None, replay: dict[str, Any]) -> list[dict[str, Any]]:
+    """ConsumedCapacity of a replayed transaction: the read units of reading its items."""
+    out: list[dict[str, Any]] = []
+    if mode not in ("TOTAL", "INDEXES"):
+        return out
+    for name, units in replay["read"].items():
+        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": units}
+        entry["ReadCapacityUnits"] = units
+        if mode == "INDEXES":
+            entry["Table"] = {"CapacityUnits": units, "ReadCapacityUnits": units}
+        out.append(entry)
+    return out
+
+
+def token_use(ctx: RequestContext, operation: str, req: Request) -> transactions.TokenUse | None:
+    token = req.get("ClientRequestToken")
+    if token is None:
+        return None
+    digest = transactions.fingerprint(operation, req, _RESPONSE_ONLY)
+    return transactions.TokenUse(ctx.account, ctx.region, token, digest)
+
+
+# --- TransactWriteItems -----------------------------------------------------------------
+
+
+def _kind(entry: dict[str, Any]) -> str:
+    present = [name for name in _ACTIONS if entry.get(name) is not None]
+    if not present:
+        raise ValidationException(NO_ACTION)
+    if len(present) > 1:
+        raise ValidationException(ONE_ACTION)
+    return present[0]
+
+
+def _plan(engine: Engine, ctx: RequestContext, kind: str, spec: Request) -> WriteAction:
+    """Validate one action and turn it into a WriteAction (checks in DynamoDB's order)."""
+    on_failure = spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+    if kind == "Put":
+        item = attrs.validate_item(spec["Item"])
+        prepared = prepare_write(engine, spec, update=False)
+        table = engine.active_table(*table_ref(ctx, spec["TableName"]))
+        attrs.validate_item_key(item, table_key_schema(table))
+        check_index_keys(table, item)
+        size = check_size(item)
+        key = key_of(table, item)
+        return WriteAction(table, key, put_compute(item), prepared.condition, on_failure, size)
+    key = attrs.validate_item(spec["Key"])
+    prepared = prepare_write(engine, spec, update=kind == "Update")
+    table = engine.active_table(*table_ref(ctx, spec["TableName"]))
+    check_key(table, key)
+    size = item_size(key)
+    if kind == "ConditionCheck":
+        return WriteAction(table, key, None, prepared.condition, on_failure, size)
+    if kind == "Delete":
+        return WriteAction(table, key, delete_compute, prepared.condition, on_failure, size)
+    action = WriteAction(table, key, None, prepared.condition, on_failure, size)
+    action.compute = update_compute(table, key, prepared.update, action.changed)
+    return action
+
+
+def _collection_metrics(actions: list[WriteAction]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for action in actions:
+        table = action.table
+        if action.compute is None or not any(i.kind == "LSI" for i in table.indexes):
+            continue
+        out.setdefault(table.name, []).append(
+            {
+                "ItemCollectionKey": {table.pk.name: action.key[table.pk.name]},
+                "SizeEstimateRangeGB": [0.0, 1.0],
+            }
+        )
+    return out
+
+
+def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    entries: list[dict[str, Any]] = req["TransactItems"]
+    actions = []
+    for entry in entries:
+        kind = _kind(entry)
+        actions.append(_plan(engine, ctx, kind, entry[kind]))
+    check_distinct([(action.table, action.key) for action in actions])
+    if sum(action.size for action in actions) > MAX_TRANSACTION_BYTES:
+        raise ValidationException(TOO_LARGE)
+    mode = req.get("ReturnConsumedCapacity")
+    metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"
+    use = token_use(ctx, "TransactWriteItems", req)
+    out: dict[str, Any] = {}
+    results: list[WriteResult] = []
+    with engine.backend.write() as tx:
+        now = engine.clock()
+        replay = transactions.replayed(tx, use, now) if use is not None else None
+        if replay is None:
+            results = run_actions(tx, actions)
+            if use is not None:
+                transactions.remember(tx, use, replay_record(actions, results), now)
+    if replay is not None:
+        if mode in ("TOTAL", "INDEXES"):
+            out["ConsumedCapacity"] = replay_capacity(mode, replay)
+    elif mode in ("TOTAL", "INDEXES"):
+        totals = CapacityTotals()
+        charge_writes(totals, actions, results)
+        out["ConsumedCapacity"] = totals.entries(mode, read=False)
+    if metrics:
+        collected = _collection_metrics(actions)
+        if collected:
+            out["ItemCollectionMetrics"] = collected
+    return out
+
+
+# --- TransactGetItems -------------------------------------------------------------------
+
+
+def transact_get_items(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    plans = []
+    for entry in req["TransactItems"]:
+        spec = entry["Get"]
+        key = attrs.validate_item(spec["Key"])
+        projection = prepare_read(engine, spec)
+        table = engine.active_table(*table_ref(ctx, spec["TableName"]))
+        check_key(table, key)
+        plans.append((table, key, projection))
+    check_distinct([(table, key) for table, key, _ in plans])
+    totals = CapacityTotals()
+    responses: list[dict[str, Any]] = []
+    # One snapshot: every Get sees the same committed state (serializable with writes).
+    with engine.backend.read() as tx:
+        raws = [tx.get(table.space, storage_key(table, key)) for table, key, _ in plans]
+    for (table, _, projection), raw in zip(plans, raws, strict=True):
+        if raw is None:
+            totals.add(table, 2 * read_units(0, True))
+            responses.append({})
+            continue
+        item = orjson.loads(raw)
+        totals.add(table, 2 * read_units(item_size(item), True))
+        responses.append({"Item": projection(item) if projection is not None else item})
+    out: dict[str, Any] = {"Responses": responses}
+    mode = req.get("ReturnConsumedCapacity")
+    if mode in ("TOTAL", "INDEXES"):
+        out["ConsumedCapacity"] = totals.entries(mode, read=True)
+    return out

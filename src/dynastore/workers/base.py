@@ -1,0 +1,86 @@
+"""Background workers: the protocol and a periodic base class.
+
+A worker runs on the server's event loop, one bounded step per callback: the storage
+backend belongs to that thread, a step is one or a few short write transactions, and
+requests that arrived meanwhile are served between two steps. With a group-committing
+backend a step's writes join the open commit group, so the step ends by committing it
+(no request waits on a worker's writes, and the write lock is not held between turns).
+Several processes sharing
+one store each run their workers; every step is idempotent (it re-reads what it acts
+on inside its transaction), so two processes doing the same step is only wasted work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from dynastore.storage.base import Backend
+
+log = logging.getLogger("dynastore.workers")
+
+
+class Worker(Protocol):
+    """What app.py starts at start-up and stops at shutdown."""
+
+    def start(self) -> None:
+        """Schedule the worker on the running event loop."""
+        ...
+
+    def stop(self) -> None:
+        """Stop scheduling steps (a step in progress, being synchronous, has finished)."""
+        ...
+
+    def run_once(self) -> bool:
+        """Do one bounded step of work; True when more work is waiting."""
+        ...
+
+
+class PeriodicWorker:
+    """Calls `run_once` every `interval` seconds, back to back while it reports more work."""
+
+    name = "worker"
+
+    def __init__(self, interval: float, backend: Backend | None = None) -> None:
+        self.interval = interval
+        self._backend = backend
+        self._handle: asyncio.Handle | None = None
+        self._stopped = True
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped
+
+    def run_once(self) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if not self._stopped:
+            return
+        self._stopped = False
+        self._handle = asyncio.get_running_loop().call_later(self.interval, self._tick)
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _tick(self) -> None:
+        if self._stopped:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            more = self.run_once()
+            if self._backend is not None and self._backend.pending():
+                self._backend.flush()
+        except Exception:
+            log.exception("%s step failed; retrying in %.1fs", self.name, self.interval)
+            more = False
+        if self._stopped:
+            return
+        if more:
+            self._handle = loop.call_soon(self._tick)
+        else:
+            self._handle = loop.call_later(self.interval, self._tick)
