@@ -7,7 +7,6 @@ from typing import Any
 from dynastore.engine import attrs
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
-from dynastore.engine.writes import write_item
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import prepare_write
 from dynastore.ops.items import (
@@ -17,6 +16,7 @@ from dynastore.ops.items import (
     collection_metrics,
     finish,
     item_table,
+    metered_write,
     write_capacity,
 )
 from dynastore.server.protocol import RequestContext
@@ -33,10 +33,12 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     table = item_table(engine, ctx, req)
     check_key(table, key)
     on_failure = req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
-    result = write_item(engine.backend, table, key, _gone, prepared.condition, on_failure)
+    result, cost = metered_write(engine, table, key, _gone, prepared.condition, on_failure)
     out: dict[str, Any] = {}
     if rv == "ALL_OLD" and result.old is not None:
         out["Attributes"] = result.old
     return finish(
-        out, write_capacity(req, table, result.old, None), collection_metrics(req, table, key)
+        out,
+        write_capacity(req, table, result.old, None, cost),
+        collection_metrics(req, table, key),
     )

@@ -7,9 +7,8 @@ from typing import Any
 import orjson
 
 from dynastore.engine import attrs
-from dynastore.engine.capacity import consumed, read_units
+from dynastore.engine.capacity import consumed, read_units, stored_read_units
 from dynastore.engine.engine import Engine
-from dynastore.engine.values import item_size
 from dynastore.engine.writes import storage_key
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import prepare_read
@@ -22,14 +21,12 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     projection = prepare_read(engine, req)
     table = item_table(engine, ctx, req)
     check_key(table, key)
+    consistent = bool(req.get("ConsistentRead"))
+    reserved = engine.throttle.reserve_read(table, read_units(0, consistent), key)
     raw = engine.backend.get(table.space, storage_key(table, key))
-    capacity: dict[str, Any] | None = None
-    mode = req.get("ReturnConsumedCapacity")
-    if mode in ("TOTAL", "INDEXES"):
-        units = read_units(
-            item_size(orjson.loads(raw)) if raw else 0, bool(req.get("ConsistentRead"))
-        )
-        capacity = consumed(mode, table, units, read=True)
+    units = stored_read_units(raw, consistent)
+    engine.throttle.settle_read(table, reserved, units, key)
+    capacity = consumed(req.get("ReturnConsumedCapacity"), table, units, read=True)
     if projection is None and capacity is None:
         return b'{"Item":' + raw + b"}" if raw is not None else b"{}"
     out: dict[str, Any] = {}

@@ -6,8 +6,9 @@ from typing import Any
 
 from dynastore.engine import attrs
 from dynastore.engine.engine import Engine
-from dynastore.engine.values import Item
-from dynastore.engine.writes import check_index_keys, write_item
+from dynastore.engine.values import Item, item_size
+from dynastore.engine.capacity import write_units
+from dynastore.engine.writes import check_index_keys
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import prepare_write
 from dynastore.ops.items import (
@@ -16,6 +17,7 @@ from dynastore.ops.items import (
     collection_metrics,
     finish,
     item_table,
+    metered_write,
     table_key_schema,
     write_capacity,
 )
@@ -34,10 +36,15 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     def compute(old: Item | None) -> Item:
         return item
 
-    result = write_item(engine.backend, table, item, compute, prepared.condition, on_failure)
+    estimate = write_units(item_size(item))
+    result, cost = metered_write(
+        engine, table, item, compute, prepared.condition, on_failure, estimate, item
+    )
     out: dict[str, Any] = {}
     if rv == "ALL_OLD" and result.old is not None:
         out["Attributes"] = result.old
     return finish(
-        out, write_capacity(req, table, result.old, item), collection_metrics(req, table, item)
+        out,
+        write_capacity(req, table, result.old, item, cost),
+        collection_metrics(req, table, item),
     )

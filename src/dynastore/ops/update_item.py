@@ -7,7 +7,7 @@ from typing import Any
 from dynastore.engine import attrs
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
-from dynastore.engine.writes import check_index_keys, write_item
+from dynastore.engine.writes import check_index_keys
 from dynastore.errors import ValidationException
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import UpdatedPaths, prepare_write
@@ -18,6 +18,7 @@ from dynastore.ops.items import (
     collection_metrics,
     finish,
     item_table,
+    metered_write,
     write_capacity,
 )
 from dynastore.server.protocol import RequestContext
@@ -50,13 +51,15 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
         changed[:] = [paths]
         return new
 
-    result = write_item(engine.backend, table, key, compute, prepared.condition, on_failure)
+    result, cost = metered_write(engine, table, key, compute, prepared.condition, on_failure)
     out: dict[str, Any] = {}
     attributes = _returned(rv, result.old, result.new, changed[0] if changed else None)
     if attributes:
         out["Attributes"] = attributes
     return finish(
-        out, write_capacity(req, table, result.old, result.new), collection_metrics(req, table, key)
+        out,
+        write_capacity(req, table, result.old, result.new, cost),
+        collection_metrics(req, table, key),
     )
 
 
