@@ -13,6 +13,7 @@ from dynastore.server.http import AsgiApp
 from dynastore.server.protocol import Dispatcher
 from dynastore.server.sigv4 import SigV4Verifier, load_credentials_file
 from dynastore.services.streams import streams_service
+from dynastore.services.sts import sts_service
 from dynastore.storage.base import Backend
 from dynastore.workers.base import Worker
 from dynastore.workers.streams import StreamSettings, StreamsWorker
@@ -60,6 +61,7 @@ def build_app(config: Config) -> AsgiApp:
     services = [
         dynamodb_service(engine, ttl_options=TtlOptions(change_window=config.ttl_change_window)),
         streams_service(engine),
+        sts_service(),
     ]
     dispatcher = Dispatcher(services, verifier, config.region)
     workers = build_workers(config, engine)

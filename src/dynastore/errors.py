@@ -163,3 +163,19 @@ class TrimmedDataAccessException(AwsError):
     """DynamoDB Streams: the position is past the 24-hour trim point."""
 
     default_message = "The data you are trying to access has been trimmed"
+
+
+# --- protocol errors of the Query and Smithy RPC v2 CBOR protocols --------------------
+
+
+class InvalidAction(AwsError):
+    """Query protocol: an ``Action`` the service does not have."""
+
+    namespace = CORAL_SERVICE
+
+
+class MissingAction(AwsError):
+    """Query protocol: no ``Action`` parameter."""
+
+    namespace = CORAL_SERVICE
+    default_message = "The request is missing an action or a required parameter."

@@ -79,6 +79,9 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--data-dir", str(data_dir),
         "--auth", "accept",
         "--log-level", "warning",
+        # TTL and streams at test speed (test_ttl.py, test_streams.py)
+        "--ttl-delay", "1", "--ttl-interval", "0.2", "--ttl-change-window", "2",
+        "--stream-interval", "0.2", "--stream-shard-records", "20",
     ]  # fmt: skip
     with stderr_path.open("wb") as stderr:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)

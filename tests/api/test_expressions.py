@@ -365,7 +365,6 @@ UPDATE_ERRORS = [
     ),
     ("SET #n = :v", {":v": n("1")}, NO_NAME + "#n"),
     ("SET a = :nope", {}, NO_VALUE + ":nope"),
-    ("SET size = :v", {":v": n("1")}, RESERVED + "size"),
     ("", {}, "The expression can not be empty;"),
 ]
 

@@ -293,7 +293,7 @@ def test_condition_fails_and_returns_old_item(dynamodb: Client, seeded: str) -> 
             key("a"),
             "SET cnt = :v",
             {":v": n("1")},
-            ConditionExpression="cnt > :v",
+            ConditionExpression="cnt < :v",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     assert failure_item(info.value) == ITEM

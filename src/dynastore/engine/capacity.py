@@ -54,19 +54,17 @@ def consumed(
     per_index = index_units or {}
     total = units + sum(per_index.values())
     out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": total}
-    out["ReadCapacityUnits" if read else "WriteCapacityUnits"] = total
     if mode == "INDEXES":
-        kind = "ReadCapacityUnits" if read else "WriteCapacityUnits"
-        out["Table"] = {"CapacityUnits": units, kind: units}
+        out["Table"] = {"CapacityUnits": units}
         gsis = {n: u for n, u in per_index.items() if _kind(table, n) == "GSI"}
         lsis = {n: u for n, u in per_index.items() if _kind(table, n) == "LSI"}
         if gsis:
             out["GlobalSecondaryIndexes"] = {
-                n: {"CapacityUnits": u, kind: u} for n, u in gsis.items()
+                n: {"CapacityUnits": u} for n, u in gsis.items()
             }
         if lsis:
             out["LocalSecondaryIndexes"] = {
-                n: {"CapacityUnits": u, kind: u} for n, u in lsis.items()
+                n: {"CapacityUnits": u} for n, u in lsis.items()
             }
     return out
 

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from dynastore.engine import keys
-from dynastore.storage.base import Backend, WriteTx
+from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 CATALOG_SPACE = 0  # stored on disk — do not change
 STREAM_SPACE = 1  # stream descriptors (engine/streams.py); stored on disk — do not change
@@ -210,6 +210,11 @@ class Catalog:
             name = key[len(prefix) :].decode()
             if self.get(account, region, name) is not None:
                 yield name
+
+    def read(self, tx: ReadTx, account: str, region: str, name: str) -> TableDef | None:
+        """The stored definition as `tx` sees it, bypassing the cache (workers)."""
+        raw = tx.get(CATALOG_SPACE, _catalog_key(account, region, name))
+        return TableDef.from_json(raw) if raw else None
 
     def all_tables(self) -> Iterator[TableDef]:
         """Every table of every account and region (background workers)."""

@@ -514,7 +514,8 @@ def start_position(tx: ReadTx, stream: Stream, shard: int, kind: str, sequence: 
             return last + 1
         return max(first, last_seq(tx, stream.log) + 1)
     seq = parse_seq(sequence or "")
-    if seq is None or seq < first or (last is not None and seq > last):
+    newest = last if last is not None else last_seq(tx, stream.log)
+    if seq is None or seq < first or seq > newest:
         raise ValidationException(
             f"Invalid SequenceNumber {sequence} for shard {stream.shard_id(shard)} of stream "
             f"{stream.arn}"

@@ -282,6 +282,10 @@ class Throttle:
         )
         resource.tracking_from = found.until
 
+    def enforces(self, table: TableDef) -> bool:
+        """Whether the table or a GSI of it has limits (worth estimating a request's cost)."""
+        return self._state(table).limited
+
     # --- reads ---------------------------------------------------------------------------
 
     def reserve_read(

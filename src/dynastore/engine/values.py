@@ -33,13 +33,18 @@ ALL_TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 def parse_number(text: str) -> Decimal:
     """Parse a DynamoDB number, raising DynamoDB's ValidationException when it can't be."""
     try:
-        value = Decimal(text.strip()) if text == text.strip() else Decimal("x")
+        value = Decimal(text) if text == text.strip() else Decimal("x")
     except InvalidOperation:
-        raise ValidationException("A value provided cannot be converted into a number") from None
+        raise _not_a_number(text) from None
     if not value.is_finite():
-        raise ValidationException("A value provided cannot be converted into a number")
+        raise _not_a_number(text)
     check_number_range(value)
     return value
+
+
+def _not_a_number(text: str) -> ValidationException:
+    message = "The parameter cannot be converted to a numeric value"
+    return ValidationException(f"{message}: {text}" if text else message)
 
 
 def check_number_range(value: Decimal) -> None:

@@ -3,7 +3,9 @@
 A batch write applies all its requests in one storage transaction, each through the
 ordinary write path (`write_in`: indexes, change log), so each item write is atomic, as
 DynamoDB promises; the batch being atomic too is stronger, and cheaper here: one commit
-instead of 25. Nothing is left unprocessed unless capacity throttling says so.
+instead of 25. Nothing is left unprocessed unless capacity throttling says so: each
+write and each read reserves capacity first (engine/throttle.py), and the throttled ones
+come back as UnprocessedItems / UnprocessedKeys.
 
 A batch get reads one snapshot. Without a projection or ConsumedCapacity the stored bytes
 of each item are spliced into the answer unparsed. Past 16 MB of items, the remaining keys
@@ -17,12 +19,12 @@ from typing import Any
 import orjson
 
 from dynastore.engine import attrs
-from dynastore.engine.capacity import read_units
+from dynastore.engine.capacity import read_units, stored_read_units, write_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item, item_size
 from dynastore.engine.writes import Compute, check_index_keys, storage_key, write_in
-from dynastore.errors import ValidationException
+from dynastore.errors import AwsError, ValidationException
 from dynastore.ops.context import Request, Result, table_ref
 from dynastore.ops.expressions import Projector, prepare_read
 from dynastore.ops.items import (
@@ -120,21 +122,53 @@ def batch_write_item(engine: Engine, ctx: RequestContext, req: Request) -> Resul
     requests: dict[str, list[dict[str, Any]]] = req["RequestItems"]
     _check_requests(requests)
     planned = _plan_writes(engine, ctx, requests)
+    admitted, unprocessed = _admit_writes(engine, requests, planned)
     mode = req.get("ReturnConsumedCapacity")
     charge = mode in ("TOTAL", "INDEXES")
     totals = CapacityTotals()
     with engine.backend.write() as tx:
-        for table, key, compute in planned:
+        for table, key, compute, reserved in admitted:
             result = write_in(tx, table, key, compute)
+            units, per_index = write_cost(table, result.old, result.new)
+            engine.throttle.settle_write(table, reserved, units, per_index, result.old, result.new)
             if charge:
-                units, per_index = write_cost(table, result.old, result.new)
                 totals.add(table, units, per_index)
-    out: dict[str, Any] = {"UnprocessedItems": {}}
+    out: dict[str, Any] = {"UnprocessedItems": unprocessed}
     if charge:
         out["ConsumedCapacity"] = totals.entries(mode, read=False)
     if req.get("ReturnItemCollectionMetrics") == "SIZE":
-        out["ItemCollectionMetrics"] = _collection_metrics(planned)
+        out["ItemCollectionMetrics"] = _collection_metrics([w[:3] for w in admitted])
     return out
+
+
+def _admit_writes(
+    engine: Engine,
+    requests: dict[str, list[dict[str, Any]]],
+    planned: list[tuple[TableDef, Item, Compute]],
+) -> tuple[list[tuple[TableDef, Item, Compute, float]], dict[str, list[dict[str, Any]]]]:
+    """Reserve capacity for each write: throttled ones come back as UnprocessedItems, and
+    when every one is throttled the batch fails with the throttle error, as in DynamoDB."""
+    entries = [(name, entry) for name, group in requests.items() for entry in group]
+    admitted: list[tuple[TableDef, Item, Compute, float]] = []
+    unprocessed: dict[str, list[dict[str, Any]]] = {}
+    throttled: dict[str, tuple[TableDef, AwsError]] = {}
+    for (name, entry), (table, key, compute) in zip(entries, planned, strict=True):
+        if not engine.throttle.enforces(table):
+            admitted.append((table, key, compute, 0.0))
+            continue
+        new = compute(None)  # a put's item (a pure function), None for a delete
+        estimate = write_units(item_size(new)) if new is not None else 1.0
+        outcome = engine.throttle.try_reserve_write(table, estimate, key, new)
+        if isinstance(outcome, AwsError):
+            unprocessed.setdefault(name, []).append(entry)
+            throttled[table.name] = (table, outcome)
+            continue
+        admitted.append((table, key, compute, outcome))
+    for table, error in throttled.values():
+        engine.throttle.throttled_request(table)
+        if not admitted:
+            raise error
+    return admitted, unprocessed
 
 
 # --- BatchGetItem -----------------------------------------------------------------------
@@ -177,17 +211,29 @@ def batch_get_item(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     totals = CapacityTotals()
     found: dict[str, list[Any]] = {}
     unprocessed: dict[str, Any] = {}
+    throttled: dict[str, tuple[TableDef, AwsError]] = {}
+    read = 0
     size = 0
     with engine.backend.read() as tx:
         for (name, spec, projection), table in zip(plans, tables, strict=True):
             consistent = bool(spec.get("ConsistentRead"))
             items = found.setdefault(name, [])
             keys = spec["Keys"]
+            left: list[Item] = []  # throttled, then those past the response size limit
             for position, key in enumerate(keys):
                 if size > MAX_RESPONSE_BYTES:
-                    unprocessed[name] = {**spec, "Keys": keys[position:]}
+                    left += keys[position:]
                     break
+                reserved = engine.throttle.try_reserve_read(table, read_units(0, consistent), key)
+                if isinstance(reserved, AwsError):
+                    left.append(key)
+                    throttled[table.name] = (table, reserved)
+                    continue
                 raw = tx.get(table.space, storage_key(table, key))
+                read += 1
+                engine.throttle.settle_read(
+                    table, reserved, stored_read_units(raw, consistent), key
+                )
                 if raw is None:
                     if charge:
                         totals.add(table, read_units(0, consistent))
@@ -200,6 +246,12 @@ def batch_get_item(engine: Engine, ctx: RequestContext, req: Request) -> Result:
                 if charge:
                     totals.add(table, read_units(item_size(item), consistent))
                 items.append(projection(item) if projection is not None else item)
+            if left:
+                unprocessed[name] = {**spec, "Keys": left}
+    for table, error in throttled.values():
+        engine.throttle.throttled_request(table)
+        if not read:  # every key throttled: the whole batch fails, as in DynamoDB
+            raise error
     if splice:
         return _spliced(found, unprocessed)
     out: dict[str, Any] = {"Responses": found, "UnprocessedKeys": unprocessed}

@@ -12,6 +12,7 @@ from dynastore.engine.catalog import IndexDef, KeyAttr, TableDef, table_arn
 from dynastore.engine.engine import Engine
 from dynastore.errors import ResourceInUseException, ValidationException
 from dynastore.ops.context import Request, Result, table_ref
+from dynastore.ops.shapes import TABLE_NAME_MIN
 from dynastore.ops.tags import check_tags
 from dynastore.server.protocol import RequestContext
 
@@ -198,6 +199,11 @@ def index_description(
 
 def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     account, region, name = table_ref(ctx, req["TableName"])
+    if len(name) < TABLE_NAME_MIN:
+        raise ValidationException(
+            f"1 validation error detected: Value '{name}' at 'tableName' failed to satisfy "
+            f"constraint: Member must have length greater than or equal to {TABLE_NAME_MIN}"
+        )
     mode = check_billing(req)
     defined: dict[str, str] = {}
     for definition in req["AttributeDefinitions"]:
@@ -298,9 +304,8 @@ def _activated(desc: dict[str, Any]) -> dict[str, Any]:
 def check_table_class(table_class: str | None) -> None:
     if table_class is not None and table_class not in ("STANDARD", "STANDARD_INFREQUENT_ACCESS"):
         raise ValidationException(
-            f"1 validation error detected: Value '{table_class}' at 'tableClass' failed to "
-            "satisfy constraint: Member must satisfy enum value set: "
-            "[STANDARD, STANDARD_INFREQUENT_ACCESS]"
+            "Invalid table-class parameter provided. Please try again with a valid "
+            "table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS]."
         )
 
 

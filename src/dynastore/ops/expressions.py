@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dynastore.engine import attrs, expr
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
+from dynastore.errors import ValidationException
 from dynastore.ops.context import Request
 
 Projector = Callable[[Item], Item]
@@ -40,6 +41,7 @@ Check = Callable[[Item | None], bool]
 class PreparedWrite:
     condition: Check | None
     update: Updater | None
+    update_names: frozenset[str] = frozenset()  # top-level attributes the update writes
 
 
 def _resolver(req: Request) -> expr.Resolver:
@@ -47,7 +49,14 @@ def _resolver(req: Request) -> expr.Resolver:
     values = req.get("ExpressionAttributeValues")
     expr.check_attribute_maps(names, values)
     if values:
-        values = attrs.validate_values(values)
+        for placeholder, value in values.items():
+            try:
+                attrs.validate_value(value)
+            except ValidationException as error:
+                raise ValidationException(
+                    "ExpressionAttributeValues contains invalid value: "
+                    f"{error.message} for key {placeholder}"
+                ) from None
     return expr.Resolver(names, values)
 
 
@@ -87,7 +96,16 @@ def prepare_write(engine: Engine, req: Request, *, update: bool) -> PreparedWrit
         condition = expr.expected_to_condition(req.get("Expected"), req.get("ConditionalOperator"))
         if update:
             resolved_update = expr.attribute_updates_to_update(req.get("AttributeUpdates"))
-    return PreparedWrite(_check_of(condition), _updater(resolved_update))
+    names = (
+        frozenset(
+            str(action.path.elements[0])
+            for clause in resolved_update.clauses
+            for action in clause.actions
+        )
+        if resolved_update is not None
+        else frozenset()
+    )
+    return PreparedWrite(_check_of(condition), _updater(resolved_update), names)
 
 
 def _updater(update: expr.UpdateExpr | None) -> Updater | None:

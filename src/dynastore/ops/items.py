@@ -48,17 +48,21 @@ def key_of(table: TableDef, item: Item) -> Item:
     return {name: item[name] for name in table.key_names}
 
 
-def check_size(item: Item) -> int:
+def check_size(item: Item, message: str = "Item size has exceeded the maximum allowed size") -> int:
     size = item_size(item)
     if size > MAX_ITEM_SIZE:
-        raise ValidationException("Item size has exceeded the maximum allowed size")
+        raise ValidationException(message)
     return size
 
 
 def check_return_values(value: str | None, allowed: tuple[str, ...]) -> str:
     rv = value or "NONE"
     if rv not in allowed:
-        raise ValidationException("Return values set to invalid value")
+        raise ValidationException(
+            "ReturnValues can only be " + " or ".join(reversed(allowed))
+            if len(allowed) == 2
+            else "Return values set to invalid value"
+        )
     return rv
 
 

@@ -745,7 +745,7 @@ def _transact_writes(
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):
         if replay is not None:
-            out["ConsumedCapacity"] = replay_capacity(mode, replay)
+            out["ConsumedCapacity"] = replay_capacity(mode, actions, replay)
         else:
             totals = CapacityTotals()
             charge_writes(totals, actions, results)

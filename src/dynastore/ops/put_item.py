@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from dynastore.engine import attrs
+from dynastore.engine.capacity import write_units
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item, item_size
-from dynastore.engine.capacity import write_units
 from dynastore.engine.writes import check_index_keys
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import prepare_write

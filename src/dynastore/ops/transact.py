@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from dynastore.engine import attrs, transactions
-from dynastore.engine.capacity import read_units, write_units
+from dynastore.engine.capacity import consumed, read_units, write_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item, item_size
@@ -170,17 +170,17 @@ def replay_record(actions: list[WriteAction], results: list[WriteResult]) -> dic
     return {"read": units}
 
 
-def replay_capacity(mode: str | None, replay: dict[str, Any]) -> list[dict[str, Any]]:
+def replay_capacity(
+    mode: str | None, actions: list[WriteAction], replay: dict[str, Any]
+) -> list[dict[str, Any]]:
     """ConsumedCapacity of a replayed transaction: the read units of reading its items."""
     out: list[dict[str, Any]] = []
-    if mode not in ("TOTAL", "INDEXES"):
-        return out
+    tables = {action.table.name: action.table for action in actions}
     for name, units in replay["read"].items():
-        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": units}
-        entry["ReadCapacityUnits"] = units
-        if mode == "INDEXES":
-            entry["Table"] = {"CapacityUnits": units, "ReadCapacityUnits": units}
-        out.append(entry)
+        table = tables.get(name)
+        entry = consumed(mode, table, units, read=True) if table is not None else None
+        if entry is not None:
+            out.append(entry)
     return out
 
 
@@ -268,7 +268,7 @@ def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> R
                 transactions.remember(tx, use, replay_record(actions, results), now)
     if replay is not None:
         if mode in ("TOTAL", "INDEXES"):
-            out["ConsumedCapacity"] = replay_capacity(mode, replay)
+            out["ConsumedCapacity"] = replay_capacity(mode, actions, replay)
     elif mode in ("TOTAL", "INDEXES"):
         totals = CapacityTotals()
         charge_writes(totals, actions, results)

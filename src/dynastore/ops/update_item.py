@@ -32,6 +32,12 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     prepared = prepare_write(engine, req, update=True)
     table = item_table(engine, ctx, req)
     check_key(table, key)
+    for name in table.key_names:
+        if name in prepared.update_names:
+            raise ValidationException(
+                "One or more parameter values were invalid: Cannot update attribute "
+                f"{name}. This attribute is part of the key"
+            )
     on_failure = req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     changed: list[UpdatedPaths] = []
 
@@ -40,14 +46,8 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
         if prepared.update is None:
             return base
         new, paths = prepared.update(base)
-        for name in table.key_names:
-            if name in paths.top_level:
-                raise ValidationException(
-                    "One or more parameter values were invalid: Cannot update attribute "
-                    f"{name}. This attribute is part of the key"
-                )
         check_index_keys(table, new)
-        check_size(new)
+        check_size(new, "Item size to update has exceeded the maximum allowed size")
         changed[:] = [paths]
         return new
 

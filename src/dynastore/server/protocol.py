@@ -1,18 +1,25 @@
-"""AWS JSON 1.0 protocol: target routing, body decoding, error rendering.
+"""Routing by protocol, and the AWS JSON 1.0/1.1 protocol.
 
 `Dispatcher.handle` takes a parsed HTTP request and returns (status, headers, body). It
-applies DynamoDB's order of checks: content type, JSON, target, authentication, request
-validation, then the operation itself. Every error becomes one AWS-shaped JSON answer here.
+asks each protocol front end in turn whether the request is its own:
+
+1. Smithy RPC v2 CBOR (server/cbor.py): ``/service/...`` with ``smithy-protocol``;
+2. Query (server/query.py): form posts, or a GET with ``Action=``;
+3. REST-JSON (server/rest.py): a method and path in a service's routing table;
+4. AWS JSON (here): everything else, routed by the ``X-Amz-Target`` prefix.
+
+A front end never raises: it renders every error in its protocol's shape. The JSON
+front end applies DynamoDB's order of checks: content type, JSON, target,
+authentication, request validation, then the operation itself.
+
+Services register as `Service` objects (server/service.py, re-exported here).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import orjson
 
@@ -22,35 +29,40 @@ from dynastore.errors import (
     SerializationException,
     UnknownOperationException,
 )
+from dynastore.server.cbor import CborFrontend
+from dynastore.server.models import ErrorNames, fault
+from dynastore.server.query import QueryFrontend
+from dynastore.server.rest import RestJsonFrontend
+from dynastore.server.service import (
+    JSON,
+    Handler,
+    Headers,
+    HttpRequest,
+    RequestContext,
+    Response,
+    Service,
+    new_request_id,
+    respond,
+)
+
+__all__ = [
+    "JSON_10",
+    "Dispatcher",
+    "Frontend",
+    "Handler",
+    "Headers",
+    "HttpRequest",
+    "RequestContext",
+    "Response",
+    "Service",
+    "error_response",
+    "new_request_id",
+]
 
 log = logging.getLogger("dynastore.server")
 
 JSON_10 = b"application/x-amz-json-1.0"
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json", b"application/x-amz-json-1.1")
-Headers = list[tuple[bytes, bytes]]
-Response = tuple[int, Headers, bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    """Who is calling and where: passed to every operation."""
-
-    request_id: str
-    account: str
-    region: str
-    access_key: str
-
-
-Handler = Callable[[RequestContext, dict[str, Any]], "dict[str, Any] | bytes"]
-
-
-@dataclass(frozen=True)
-class Service:
-    """One JSON-protocol service: its target prefix, operations and request validator."""
-
-    target_prefix: str
-    operations: Mapping[str, Handler]
-    validate: Callable[[str, dict[str, Any]], None]
 
 
 class Authenticator:
@@ -62,21 +74,16 @@ class Authenticator:
         raise NotImplementedError
 
 
-def new_request_id() -> str:
-    """A 52-character request id of upper-case letters and digits, like DynamoDB's."""
-    return os.urandom(26).hex().upper()
+class Frontend(Protocol):
+    """One wire protocol: claims its requests and answers them, errors included."""
+
+    def accepts(self, request: HttpRequest) -> bool: ...
+
+    def answer(self, request: HttpRequest, request_id: str) -> Response: ...
 
 
 def _response(status: int, body: bytes, request_id: str, content_type: bytes = JSON_10) -> Response:
-    return (
-        status,
-        [
-            (b"content-type", content_type),
-            (b"x-amzn-requestid", request_id.encode()),
-            (b"x-amz-crc32", str(zlib.crc32(body)).encode()),
-        ],
-        body,
-    )
+    return respond(status, body, request_id, content_type)
 
 
 def error_response(error: AwsError, request_id: str) -> Response:
@@ -84,54 +91,70 @@ def error_response(error: AwsError, request_id: str) -> Response:
     return _response(error.status, orjson.dumps(error.body()), request_id)
 
 
-class Dispatcher:
-    """Routes AWS JSON requests to services' operations; one per server process."""
+class JsonFrontend:
+    """AWS JSON 1.0 / 1.1: ``X-Amz-Target: <prefix>.<Operation>`` and a JSON body."""
 
-    def __init__(self, services: list[Service], authenticator: Any, default_region: str) -> None:
-        self._services = {s.target_prefix: s for s in services}
+    def __init__(self, services: list[Service], authenticator: Any) -> None:
+        self._services = {s.target_prefix: s for s in services if JSON in s.protocols}
+        self._errors = {
+            s.target_prefix: ErrorNames(s.model)
+            for s in self._services.values()
+            if s.model is not None and "awsQueryCompatible" in s.model.metadata
+        }
         self._auth = authenticator
-        self._health = f"healthy: dynamodb.{default_region}.amazonaws.com ".encode()
 
-    def handle(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-    ) -> Response:
-        """Answer one HTTP request; never raises."""
-        request_id = new_request_id()
+    def accepts(self, request: HttpRequest) -> bool:
+        return True
+
+    def answer(self, request: HttpRequest, request_id: str) -> Response:
+        service: Service | None = None
         try:
-            return self._handle(method, path, query, headers, body, request_id)
+            content_type = request.headers.get("content-type", "").split(";", 1)[0]
+            content_type = content_type.strip()
+            if request.method != "POST" or (
+                request.body and content_type.encode() not in JSON_TYPES
+            ):
+                return _response(404, b"<UnknownOperationException/>\n", request_id, b"text/xml")
+            try:
+                data = orjson.loads(request.body) if request.body else None
+            except orjson.JSONDecodeError:
+                raise SerializationException(None) from None
+            service, handler, operation = self._route(request.headers.get("x-amz-target", ""))
+            caller = self._auth.authenticate(
+                request.method, request.path, request.query, request.headers, request.body
+            )
+            if not isinstance(data, dict):
+                raise SerializationException(None)
+            service.validate(operation, data)
+            ctx = RequestContext(request_id, caller.account_id, caller.region, caller.access_key)
+            result = handler(ctx, data)
+            payload = result if isinstance(result, bytes) else orjson.dumps(result)
+            return _response(200, payload, request_id, service.json_content_type)
         except AwsError as error:
-            return error_response(error, request_id)
+            return self.render(error, request_id, service)
         except Exception:
             log.exception("internal error, request id %s", request_id)
-            return error_response(InternalServerError(), request_id)
+            return self.render(InternalServerError(), request_id, service)
 
-    def _handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        request_id: str,
-    ) -> Response:
-        if method == "GET" and path == "/":
-            return _response(200, self._health, request_id, b"text/plain")
-        content_type = headers.get("content-type", "").split(";", 1)[0].strip().encode()
-        if method != "POST" or (body and content_type not in JSON_TYPES):
-            return _response(404, b"<UnknownOperationException/>\n", request_id, b"text/xml")
-        try:
-            data = orjson.loads(body) if body else None
-        except orjson.JSONDecodeError:
-            raise SerializationException(None) from None
-        service, handler, operation = self._route(headers.get("x-amz-target", ""))
-        caller = self._auth.authenticate(method, path, query, headers, body)
-        if not isinstance(data, dict):
-            raise SerializationException(None)
-        service.validate(operation, data)
-        ctx = RequestContext(request_id, caller.account_id, caller.region, caller.access_key)
-        result = handler(ctx, data)
-        payload = result if isinstance(result, bytes) else orjson.dumps(result)
-        return _response(200, payload, request_id)
+    def render(self, error: AwsError, request_id: str, service: Service | None) -> Response:
+        if service is None:
+            return error_response(error, request_id)
+        names = self._errors.get(service.target_prefix)
+        if names is None:
+            return _response(
+                error.status, orjson.dumps(error.body()), request_id, service.json_content_type
+            )
+        # A service born on the Query protocol: the shape name, and the code in a header.
+        body = error.body()
+        body["__type"] = names.shape_name(error)
+        code, _ = names.query_code(error)
+        return respond(
+            error.status,
+            orjson.dumps(body),
+            request_id,
+            service.json_content_type,
+            [(b"x-amzn-query-error", f"{code};{fault(error)}".encode())],
+        )
 
     def _route(self, target: str) -> tuple[Service, Handler, str]:
         prefix, _, operation = target.partition(".")
@@ -140,3 +163,35 @@ class Dispatcher:
         if service is None or handler is None:
             raise UnknownOperationException(None)
         return service, handler, operation
+
+
+class Dispatcher:
+    """Routes requests to services' operations by protocol; one per server process."""
+
+    def __init__(self, services: list[Service], authenticator: Any, default_region: str) -> None:
+        self._frontends: list[Frontend] = [
+            CborFrontend(services, authenticator),
+            QueryFrontend(services, authenticator),
+            RestJsonFrontend(services, authenticator),
+            JsonFrontend(services, authenticator),
+        ]
+        self._health = f"healthy: dynamodb.{default_region}.amazonaws.com ".encode()
+
+    def handle(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        """Answer one HTTP request; never raises."""
+        request_id = new_request_id()
+        try:
+            if method == "GET" and path == "/" and "Action=" not in query:
+                return _response(200, self._health, request_id, b"text/plain")
+            request = HttpRequest(method, path, query, headers, body)
+            for frontend in self._frontends:
+                if frontend.accepts(request):
+                    return frontend.answer(request, request_id)
+            raise UnknownOperationException(None)  # pragma: no cover - JSON accepts all
+        except AwsError as error:
+            return error_response(error, request_id)
+        except Exception:
+            log.exception("internal error, request id %s", request_id)
+            return error_response(InternalServerError(), request_id)

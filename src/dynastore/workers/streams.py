@@ -9,7 +9,7 @@ Each step, for every stream descriptor (engine/streams.py):
 - a stream disabled for longer than the retention is forgotten, and its log dropped
   when no table or other stream reads it.
 
-Then every change log still in use loses its records older than the retention, at most
+Before that, every change log loses its records older than the retention, at most
 `trim_batch` per transaction. Each decision is first made on a read snapshot, so a step
 with nothing to do takes no write lock; when there is work it is redone inside a write
 transaction on freshly read state.
@@ -63,14 +63,14 @@ class StreamsWorker(PeriodicWorker):
     def run_once(self) -> bool:
         engine = self._engine
         backend = engine.backend
-        settings = self.settings
         engine.catalog.refresh()
         now = engine.clock()
         tables = {(t.account, t.region, t.name): t for t in engine.catalog.all_tables()}
-        in_use = {t.log_space for t in tables.values() if t.log_space}
-        forgotten: set[int] = set()
         with backend.read() as snapshot:
             described = streams.all_streams(snapshot)
+        in_use = {t.log_space for t in tables.values() if t.log_space}
+        more = self._trim(in_use | {s.log for s in described}, now)
+        forgotten: set[int] = set()
         for seen in described:
             table = tables.get((seen.account, seen.region, seen.table))
             with backend.read() as snapshot:
@@ -80,24 +80,29 @@ class StreamsWorker(PeriodicWorker):
                     stream = streams.load(tx, seen.arn)
                     if stream is None:
                         continue
+                    # Decide on the stored table, not a cached one: another process
+                    # may have just created it.
+                    table = engine.catalog.read(tx, seen.account, seen.region, seen.table)
                     changed, expired = self._maintain(tx, stream, table, now)
                     if expired:
                         streams.remove(tx, stream)
                     elif changed:
                         streams.save(tx, stream)
-            if expired:
-                forgotten.add(seen.log)
-            else:
-                in_use.add(seen.log)
+            (forgotten if expired else in_use).add(seen.log)
         for log_space in forgotten - in_use:
             with backend.write() as tx:
                 streams.drop_log(tx, log_space)
+        return more
+
+    def _trim(self, logs: set[int], now: float) -> bool:
+        """One trimming transaction per log with records past retention."""
+        backend = self._engine.backend
+        cutoff_ms = int((now - self.settings.retention) * 1000)
         more = False
-        cutoff_ms = int((now - settings.retention) * 1000)
-        for log_space in sorted(in_use):
+        for log_space in sorted(logs):
             with backend.read() as snapshot:
                 oldest = streams.oldest_ms(snapshot, log_space)
             if oldest is not None and oldest < cutoff_ms:
                 with backend.write() as tx:
-                    more |= streams.trim(tx, log_space, cutoff_ms, settings.trim_batch)
+                    more |= streams.trim(tx, log_space, cutoff_ms, self.settings.trim_batch)
         return more

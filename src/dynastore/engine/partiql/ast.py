@@ -101,7 +101,16 @@ class Is:
     token: Token
 
 
-Expr = Lit | Param | Ref | Call | Unary | Binary | Between | InList | Is
+@dataclass(frozen=True, slots=True)
+class ItemLit:
+    """An INSERT's item `{'a': 1, 'b': ?}`: unlike a nested literal, its members may be
+    parameters."""
+
+    members: tuple[tuple[str, Lit | Param], ...]
+    token: Token
+
+
+Expr = Lit | Param | Ref | Call | Unary | Binary | Between | InList | Is | ItemLit
 
 
 # --- statements --------------------------------------------------------------------------

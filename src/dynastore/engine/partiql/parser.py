@@ -21,6 +21,7 @@ from dynastore.engine.partiql.ast import (
     InList,
     Insert,
     Is,
+    ItemLit,
     Lit,
     OrderBy,
     Param,
@@ -228,6 +229,8 @@ class _Parser:
             projection = tuple(refs)
         if not self.accept_keyword("FROM"):
             raise self.unexpected("Expected FROM")
+        if self.peek.kind == END:
+            raise malformed("Unexpected term")
         source = self.source()
         where = self.where()
         order: list[OrderBy] = []
@@ -291,7 +294,7 @@ class _Parser:
             )
         if not self.accept_keyword("VALUE"):
             raise self.unexpected("Expected VALUE")
-        value = self.expression()
+        value = self.item() if self.peek.symbol("{") else self.expression()
         if self.peek.keyword("RETURNING"):
             raise ValidationException("RETURNING is not supported in INSERT")
         return Insert(source, value)
@@ -568,6 +571,33 @@ class _Parser:
             return self.bag(where)
         self.pos -= 1
         raise malformed("Unexpected term")
+
+    def item(self) -> Expr:
+        """An INSERT's item: a struct whose members may be parameters."""
+        token = self.next()
+        members: list[tuple[str, Lit | Param]] = []
+        names: set[str] = set()
+        while not self.peek.symbol("}"):
+            key = self.next()
+            if key.kind != STRING:
+                raise ValidationException(
+                    f"Tuple keys must be of type String. Actual type: {key.kind.upper()} under root"
+                )
+            if key.text in names:
+                raise ValidationException(f"Duplicate keys in tuple. Key: {key.text} under root")
+            names.add(key.text)
+            self.expect_symbol(":", "Expected :")
+            value = self.peek
+            if value.kind == PARAM:
+                self.next()
+                self.parameters += 1
+                members.append((key.text, Param(self.parameters - 1, value)))
+            else:
+                members.append((key.text, Lit(self.constant("root", 2), value)))
+            if not self.accept_symbol(","):
+                break
+        self.expect_symbol("}", "Expected }")
+        return ItemLit(tuple(members), token)
 
     def struct(self, where: str, depth: int) -> AttrValue:
         members: dict[str, AttrValue] = {}

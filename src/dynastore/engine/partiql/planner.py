@@ -503,14 +503,22 @@ class WritePlan:
 
 def insert_item(binder: Binder, insert: ast.Insert) -> Item:
     """The item an INSERT writes (validated by the caller like any PutItem item)."""
+    if isinstance(insert.value, ast.ItemLit):
+        item: Item = {}
+        for name, member in insert.value.members:
+            bound = binder.value(member)
+            if bound is None:
+                raise ValidationException(f"Unsupported data type: MISSING under key {name}")
+            item[name] = bound
+        return item
     value = binder.value(insert.value) if isinstance(insert.value, ast.Lit | ast.Param) else None
     if value is None or value_type(value) != "M":
         raise ValidationException(
             "Unsupported format in item expression. Please use struct format {...} to express "
             "item values for insert statement."
         )
-    item: Item = value["M"]
-    return item
+    members: Item = value["M"]
+    return members
 
 
 def plan_write(binder: Binder, statement: ast.Statement, table: TableDef) -> WritePlan:
