@@ -1,0 +1,186 @@
+"""The Terraform examples apply, re-plan clean and destroy against a live server.
+
+Runs the real Terraform CLI with the real AWS provider from a local filesystem mirror
+(no network): set DYNASTORE_TF_MIRROR to the mirror's root, or it is looked for in the
+usual places. Without Terraform the tests skip, unless DYNASTORE_REQUIRE_TERRAFORM=1
+(CI sets it) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.api.conftest import _free_port, _stop, _wait_for_server
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "terraform"
+MIRROR_CANDIDATES = ("/opt/tf-plugins", "/usr/share/terraform/plugins", "~/.terraform.d/plugins")
+PROVIDER = "registry.terraform.io/hashicorp/aws"
+
+
+def _mirror() -> Path | None:
+    configured = os.environ.get("DYNASTORE_TF_MIRROR")
+    candidates = [configured] if configured else list(MIRROR_CANDIDATES)
+    for candidate in candidates:
+        root = Path(os.path.expanduser(candidate))
+        if (root / PROVIDER).is_dir():
+            return root
+    return None
+
+
+def _require() -> tuple[str, Path]:
+    terraform = shutil.which("terraform")
+    mirror = _mirror()
+    if terraform and mirror:
+        return terraform, mirror
+    reason = "terraform is not installed" if not terraform else "no AWS provider mirror found"
+    if os.environ.get("DYNASTORE_REQUIRE_TERRAFORM") == "1":
+        pytest.fail(f"{reason} (DYNASTORE_REQUIRE_TERRAFORM=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def tf_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own: Terraform runs are long and must not share state with others."""
+    work = tmp_path_factory.mktemp("tf-server")
+    port = _free_port()
+    stderr_path = work / "server.stderr"
+    command = [
+        sys.executable, "-m", "dynastore", "serve", "--port", str(port),
+        "--data-dir", str(work / "data"), "--log-level", "warning",
+    ]  # fmt: skip
+    with stderr_path.open("wb") as stderr:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        _wait_for_server(proc, port, stderr_path)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
+class Terraform:
+    """One example copied to a scratch directory, driven with the Terraform CLI."""
+
+    def __init__(self, binary: str, mirror: Path, workdir: Path, endpoint: str) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.endpoint = endpoint
+        rc = workdir.parent / "terraformrc"
+        rc.write_text(
+            f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
+        )
+        self.env = {
+            **os.environ,
+            "TF_CLI_CONFIG_FILE": str(rc),
+            "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1",
+            "TF_VAR_endpoint": endpoint,
+        }
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [self.binary, *args, "-no-color"],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"terraform {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            )
+        return result
+
+
+def _prepare(name: str, tmp_path: Path, endpoint: str) -> Terraform:
+    binary, mirror = _require()
+    shutil.copytree(EXAMPLES, tmp_path / "terraform")
+    tf = Terraform(binary, mirror, tmp_path / "terraform" / name, endpoint)
+    tf.run("init", "-input=false")
+    return tf
+
+
+def _client(service: str, endpoint: str) -> object:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _round_trip(tf: Terraform) -> None:
+    """apply, then a plan that must find nothing to change."""
+    tf.run("apply", "-auto-approve", "-input=false")
+    plan = tf.run("plan", "-detailed-exitcode", "-input=false", check=False)
+    assert plan.returncode == 0, f"plan after apply is not empty:\n{plan.stdout[-6000:]}"
+
+
+def test_job_tracker(tf_endpoint: str, tmp_path: Path) -> None:
+    tf = _prepare("002-job-tracker", tmp_path, tf_endpoint)
+    _round_trip(tf)
+    ddb = _client("dynamodb", tf_endpoint)
+    name = "cloud-tools-production-CustomJobsTable-abc123"
+    table = ddb.describe_table(TableName=name)["Table"]  # type: ignore[attr-defined]
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {
+        "StatusIndex",
+        "UserIndex",
+    }
+    ddb.put_item(  # type: ignore[attr-defined]
+        TableName=name,
+        Item={
+            "jobId": {"S": "j1"},
+            "status": {"S": "processing"},
+            "userId": {"S": "u1"},
+            "createdAt": {"S": "2024-02-01T00:00:00Z"},
+        },
+    )
+    found = ddb.query(  # type: ignore[attr-defined]
+        TableName=name,
+        IndexName="StatusIndex",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "processing"}},
+    )["Items"]
+    assert [i["jobId"]["S"] for i in found] == ["j1"]
+    ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]  # type: ignore[attr-defined]
+    assert ttl["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
+    status = ddb.get_item(TableName=name, Key={"jobId": {"S": "system-status"}})  # type: ignore[attr-defined]
+    assert status["Item"]["status"] == {"S": "completed"}
+    tf.run("destroy", "-auto-approve", "-input=false")
+    assert name not in ddb.list_tables()["TableNames"]  # type: ignore[attr-defined]
+
+
+def test_key_value_and_time_series(tf_endpoint: str, tmp_path: Path) -> None:
+    tf = _prepare("003-kv-timeseries", tmp_path, tf_endpoint)
+    _round_trip(tf)
+    ddb = _client("dynamodb", tf_endpoint)
+    events = ddb.describe_table(TableName="kv-test-events")["Table"]  # type: ignore[attr-defined]
+    assert events["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    ddb.put_item(  # type: ignore[attr-defined]
+        TableName="kv-test-events",
+        Item={"event_type": {"S": "login"}, "timestamp": {"N": "1700000000"}},
+    )
+    streams = _client("dynamodbstreams", tf_endpoint)
+    arn = events["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]  # type: ignore[attr-defined]
+    iterator = streams.get_shard_iterator(  # type: ignore[attr-defined]
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]  # type: ignore[attr-defined]
+    assert [r["eventName"] for r in records] == ["INSERT"]
+    tf.run("destroy", "-auto-approve", "-input=false")
