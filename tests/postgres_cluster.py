@@ -86,6 +86,7 @@ class PostgresCluster:
         self.port = free_port()
         self.host = "127.0.0.1"
         self.pid: int | None = None
+        self._schemas = 0
         # Not pytest's tmp_path: that is private to root (0700), unreadable by self.user.
         self.base = Path(tempfile.mkdtemp(prefix="dynastore-pg-"))
         self.data = self.base / "data"
@@ -152,6 +153,16 @@ class PostgresCluster:
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{database}"
+
+    def fresh_schema(self) -> str:
+        """A URL whose tables land in a new empty schema (a fresh store, in milliseconds)."""
+        import psycopg
+
+        self._schemas += 1
+        name = f"t{self._schemas}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {name}")
+        return f"{self.url()}?options=-csearch_path%3D{name}"
 
     def create_database(self, name: str) -> str:
         """Create a database; returns its URL."""
@@ -221,11 +232,16 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         cluster.stop()
 
 
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main() -> None:
-    durable = "--durable" in sys.argv[1:]
-    cluster = PostgresCluster(durable=durable)
-    print(cluster.url(), flush=True)
+    """Run a cluster until SIGINT/SIGTERM; ``--durable`` keeps fsync on (benchmarks)."""
+    signal.signal(signal.SIGTERM, _exit)
+    cluster = PostgresCluster(durable="--durable" in sys.argv[1:])
     try:
+        print(cluster.url(), flush=True)
         signal.pause()
     except KeyboardInterrupt:
         pass

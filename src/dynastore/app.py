@@ -12,10 +12,19 @@ from dynastore.ops.ttl import TtlOptions
 from dynastore.server.http import AsgiApp
 from dynastore.server.protocol import Dispatcher
 from dynastore.server.sigv4 import SigV4Verifier, load_credentials_file
+from dynastore.services.cloudwatch import cloudwatch_apis, cloudwatch_service
+from dynastore.services.kms import kms_service, open_keystore
+from dynastore.services.sns import sns_service
+from dynastore.services.sns.delivery import Delivery
+from dynastore.services.sns.handlers import SnsApi
+from dynastore.services.sns.links import SnsLinks
 from dynastore.services.streams import streams_service
 from dynastore.services.sts import sts_service
 from dynastore.storage.base import Backend
+from dynastore.workers.alarms import AlarmSettings, AlarmWorker
+from dynastore.workers.backfill import BackfillWorker
 from dynastore.workers.base import Worker
+from dynastore.workers.metrics import MetricsSettings, MetricsWorker
 from dynastore.workers.streams import StreamSettings, StreamsWorker
 from dynastore.workers.ttl import TtlSettings, TtlWorker
 
@@ -34,13 +43,22 @@ def open_backend(config: Config, *, group_commit: bool = False) -> Backend:
         path = Path(url[len("sqlite:///") :])
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteBackend(str(path), synchronous=config.sync.upper(), group_commit=group_commit)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from dynastore.storage.postgres import PostgresBackend
+        except ImportError as exc:  # psycopg is an optional dependency
+            raise ConfigError(
+                f"a PostgreSQL database needs psycopg: pip install 'dynastore[postgres]' ({exc})"
+            ) from None
+        return PostgresBackend(url, group_commit=group_commit)
     raise ConfigError(f"unsupported database URL: {url}")
 
 
 def build_engine(config: Config) -> Engine:
     settings = EngineSettings(
         status_delay=config.table_status_delay,
-        shared_store=config.workers > 1,
+        # Other processes or hosts may write a PostgreSQL database at any time.
+        shared_store=config.workers > 1 or not config.database_url.startswith("sqlite:"),
         burst_seconds=config.burst_seconds,
     )
     return Engine(open_backend(config, group_commit=True), settings)
@@ -63,8 +81,19 @@ def build_app(config: Config) -> AsgiApp:
         streams_service(engine),
         sts_service(),
     ]
-    dispatcher = Dispatcher(services, verifier, config.region)
+    # KMS keys sealed by the data dir's master key; they also protect SSE tables' data keys.
+    keystore = open_keystore(engine.backend, config.data_dir)
+    keystore.listeners.append(engine.crypto.key_changed)
+    engine.crypto.provider = keystore
+    services.append(kms_service(keystore, engine.backend))
+    delivery = Delivery()
+    sns = SnsApi(engine.backend, engine.clock, delivery, public_url(config))
+    metrics_api, alarms_api = cloudwatch_apis(engine.backend, engine.clock, sns.publish_internal)
+    services += [cloudwatch_service(metrics_api, alarms_api), sns_service(sns)]
+    dispatcher = Dispatcher(services, verifier, config.region, [SnsLinks(sns)])
     workers = build_workers(config, engine)
+    alarm_settings = AlarmSettings(interval=config.alarm_interval)
+    workers.append(AlarmWorker(engine.backend, engine.clock, alarms_api, alarm_settings))
 
     def start() -> None:
         for worker in workers:
@@ -73,6 +102,7 @@ def build_app(config: Config) -> AsgiApp:
     def stop() -> None:
         for worker in workers:
             worker.stop()
+        delivery.stop()
         engine.close()
 
     return AsgiApp(
@@ -93,4 +123,18 @@ def build_workers(config: Config, engine: Engine) -> list[Worker]:
         shard_seconds=config.stream_shard_seconds,
         shard_records=config.stream_shard_records,
     )
-    return [TtlWorker(engine, ttl), StreamsWorker(engine, streams)]
+    metrics = MetricsSettings(interval=config.metrics_interval)
+    return [
+        TtlWorker(engine, ttl),
+        StreamsWorker(engine, streams),
+        MetricsWorker(engine, metrics),
+        BackfillWorker(engine),  # resumes index backfills left by a restart or another process
+    ]
+
+
+def public_url(config: Config) -> str:
+    """This server's URL as SNS subscribers reach it (SubscribeURL, UnsubscribeURL)."""
+    if config.public_url:
+        return config.public_url
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    return f"http://{host}:{config.port}"

@@ -96,6 +96,21 @@ def main() -> None:
     help="Records at which an open stream shard closes (0: no limit).  [default: 0]",
 )
 @click.option(
+    "--metrics-interval",
+    type=float,
+    help="Seconds between two flushes of the DynamoDB CloudWatch metrics.  [default: 60]",
+)
+@click.option(
+    "--alarm-interval",
+    type=float,
+    help="Seconds between two evaluations of every CloudWatch alarm.  [default: 10]",
+)
+@click.option(
+    "--public-url",
+    help="This server's URL as SNS http subscribers reach it (SubscribeURL).  "
+    "[default: http://HOST:PORT]",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),

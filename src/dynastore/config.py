@@ -46,6 +46,9 @@ class Config:
     stream_interval: float = 10.0
     stream_shard_seconds: float = 14400.0
     stream_shard_records: int = 0
+    metrics_interval: float = 60.0
+    alarm_interval: float = 10.0
+    public_url: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024 + 64 * 1024
 
     @property
@@ -72,6 +75,8 @@ _FLOAT_FIELDS = {
     "stream_retention",
     "stream_interval",
     "stream_shard_seconds",
+    "metrics_interval",
+    "alarm_interval",
 }
 
 
@@ -116,7 +121,13 @@ def _check_background(config: Config) -> None:
     for name in ("ttl_delay", "ttl_change_window", "stream_shard_seconds", "stream_shard_records"):
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must not be negative")
-    for name in ("ttl_interval", "stream_interval", "stream_retention"):
+    for name in (
+        "ttl_interval",
+        "stream_interval",
+        "stream_retention",
+        "metrics_interval",
+        "alarm_interval",
+    ):
         if getattr(config, name) <= 0:
             raise ConfigError(f"{name} must be positive")
 

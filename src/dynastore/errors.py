@@ -179,3 +179,173 @@ class MissingAction(AwsError):
 
     namespace = CORAL_SERVICE
     default_message = "The request is missing an action or a required parameter."
+
+
+# --- CloudWatch errors (classes named after the Query protocol's codes) -----------------
+
+
+class InvalidParameterValue(AwsError):
+    """CloudWatch: a parameter's value is bad or out of range."""
+
+
+class InvalidParameterCombination(AwsError):
+    """CloudWatch: parameters that cannot be used together."""
+
+
+class MissingParameter(AwsError):
+    """CloudWatch: a required parameter is absent (MissingRequiredParameterException)."""
+
+
+class ResourceNotFound(AwsError):
+    """CloudWatch: the named alarm (or dashboard) does not exist."""
+
+    status = 404
+
+
+class CloudWatchResourceNotFound(AwsError):
+    """CloudWatch's ResourceNotFoundException (tagging): not DynamoDB's 400 of that name."""
+
+    status = 404
+
+    @property
+    def type_name(self) -> str:
+        return "ResourceNotFoundException"
+
+
+class LimitExceeded(AwsError):
+    """CloudWatch: a quota is reached (LimitExceededFault)."""
+
+
+class InvalidNextToken(AwsError):
+    """CloudWatch: a NextToken this server did not hand out."""
+
+
+class InvalidFormat(AwsError):
+    """CloudWatch: a JSON parameter that does not parse (StateReasonData)."""
+
+
+# --- SNS errors (Query protocol codes) ---------------------------------------------------
+
+
+class InvalidParameter(AwsError):
+    """SNS: a bad request parameter ("Invalid parameter: ...")."""
+
+
+class NotFound(AwsError):
+    """SNS: the topic or subscription does not exist."""
+
+    status = 404
+
+
+class TagLimitExceeded(AwsError):
+    """SNS: more than 50 tags on a topic."""
+
+
+# --- KMS errors (JSON 1.1; KMS answers a bare ``__type``, without a namespace) ----------
+
+
+class KmsError(AwsError):
+    """Base of KMS's errors: ``__type`` is the bare name."""
+
+    namespace = ""
+
+    @property
+    def qualified_type(self) -> str:
+        return self.type_name
+
+
+class NotFoundException(KmsError):
+    pass
+
+
+class DisabledException(KmsError):
+    pass
+
+
+class KMSInvalidStateException(KmsError):
+    pass
+
+
+class InvalidCiphertextException(KmsError):
+    pass
+
+
+class IncorrectKeyException(KmsError):
+    default_message = (
+        "The key ID in the request does not identify a CMK that can perform this operation."
+    )
+
+
+class AlreadyExistsException(KmsError):
+    pass
+
+
+class InvalidAliasNameException(KmsError):
+    pass
+
+
+class NotAuthorizedException(KmsError):
+    pass
+
+
+class InvalidArnException(KmsError):
+    pass
+
+
+class InvalidMarkerException(KmsError):
+    pass
+
+
+class MalformedPolicyDocumentException(KmsError):
+    pass
+
+
+class TagException(KmsError):
+    pass
+
+
+class UnsupportedOperationException(KmsError):
+    pass
+
+
+class KmsValidationException(KmsError):
+    """KMS's own ValidationException (not Coral's, which keeps its namespace)."""
+
+    @property
+    def type_name(self) -> str:
+        return "ValidationException"
+
+
+# --- backups and point-in-time recovery (DynamoDB) -------------------------------------
+
+
+class TableNotFoundException(AwsError):
+    """Backup and PITR operations' missing (or still CREATING) table: "Table not found: X"."""
+
+
+class TableAlreadyExistsException(AwsError):
+    pass
+
+
+class TableInUseException(AwsError):
+    pass
+
+
+class BackupNotFoundException(AwsError):
+    pass
+
+
+class BackupInUseException(AwsError):
+    pass
+
+
+class ContinuousBackupsUnavailableException(AwsError):
+    pass
+
+
+class PointInTimeRecoveryUnavailableException(AwsError):
+    pass
+
+
+class InvalidRestoreTimeException(AwsError):
+    pass

@@ -3,6 +3,8 @@
 Point the suite at any running DynamoDB-compatible endpoint with
 DYNASTORE_TEST_ENDPOINT=http://127.0.0.1:4567; otherwise one dynastore server is
 started per test session (per xdist worker) on a free port and stopped at the end.
+DYNASTORE_TEST_DATABASE=postgresql://... makes that server use this database
+(tests/run_api_postgres.py runs the suite so against a throwaway PostgreSQL cluster).
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ from tests.api.helpers import (
     unique_name,
     wait_active,
 )
+from tests.postgres_cluster import postgres_cluster
+
+__all__ = ["postgres_cluster"]  # the throwaway cluster fixture (test_multiprocess.py)
 
 ENDPOINT_ENV = "DYNASTORE_TEST_ENDPOINT"
+DATABASE_ENV = "DYNASTORE_TEST_DATABASE"
 STARTUP_TIMEOUT = 30.0
 
 
@@ -83,6 +89,8 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--ttl-delay", "1", "--ttl-interval", "0.2", "--ttl-change-window", "2",
         "--stream-interval", "0.2", "--stream-shard-records", "20",
     ]  # fmt: skip
+    if os.environ.get(DATABASE_ENV):
+        command += ["--database", os.environ[DATABASE_ENV]]
     with stderr_path.open("wb") as stderr:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     try:

@@ -64,7 +64,9 @@ def test_more_than_one_type() -> None:
 
 def test_each_types_own_error_comes_first() -> None:
     # DynamoDB reports the bad number before the "more than one datatypes" error.
-    assert invalid({"S": "a", "N": "b"}) == "A value provided cannot be converted into a number"
+    assert invalid({"S": "a", "N": "b"}) == (
+        "The parameter cannot be converted to a numeric value: b"
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,9 +85,9 @@ def test_each_types_own_error_comes_first() -> None:
         ({"NS": ["1", "1"]}, "Input collection contains duplicates"),
         ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),
         ({"NS": ["100", "1E2"]}, "Input collection contains duplicates"),
-        ({"N": ""}, "A value provided cannot be converted into a number"),
-        ({"N": "b"}, "A value provided cannot be converted into a number"),
-        ({"NS": ["1", "b"]}, "A value provided cannot be converted into a number"),
+        ({"N": ""}, "The parameter cannot be converted to a numeric value"),
+        ({"N": "b"}, "The parameter cannot be converted to a numeric value: b"),
+        ({"NS": ["1", "b"]}, "The parameter cannot be converted to a numeric value: b"),
         (
             {"N": "123456789012345678901234567890123456789"},
             "Attempting to store more than 38 significant digits in a Number",

@@ -201,3 +201,11 @@ def test_a_number_literal_keeps_its_sign() -> None:
     where = parse("SELECT * FROM t WHERE n = - - 1").statement.where  # type: ignore[union-attr]
     assert isinstance(where, ast.Binary)
     assert isinstance(where.right, ast.Lit) and where.right.value == {"N": "1"}
+
+
+def test_deep_nesting_is_refused_not_a_crash() -> None:
+    nested = "SELECT * FROM t WHERE " + "(" * 60 + "a = 1" + ")" * 60
+    assert error_of(nested) == NOT_WELL_FORMED + "Expression nesting exceeds the supported depth"
+    calls = "SELECT * FROM t WHERE " + "size(" * 300 + "a" + ")" * 300 + " > 1"
+    assert error_of(calls) == NOT_WELL_FORMED + "Expression nesting exceeds the supported depth"
+    assert isinstance(parse("SELECT * FROM t WHERE " + "(" * 40 + "a = 1" + ")" * 40), ast.Parsed)

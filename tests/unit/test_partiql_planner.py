@@ -219,3 +219,10 @@ def test_only_key_for_batch_and_transaction_reads() -> None:
     assert key_of("pk = 'a'") is None
     assert key_of("pk = 'a' AND sk = 'b' AND x = 1") is None
     assert key_of("pk = 'a' AND sk = 'b' AND pk = 'c'") is None
+
+
+def test_a_long_chain_of_conditions_plans_without_recursion() -> None:
+    terms = " AND ".join(f"a{i} = {i}" for i in range(1500))
+    plan = select_plan(f"SELECT * FROM t WHERE pk = 'a' AND {terms}")
+    assert isinstance(plan.filter, expr.And) and len(plan.filter.operands) == 1501
+    assert plan.partitions == (S,)

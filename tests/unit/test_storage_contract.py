@@ -2,7 +2,7 @@
 
 Tests take ``open_backend``, a factory that opens one more instance on the same store
 (a fresh store per test). Two instances stand for two server processes. To add a
-backend, add its name to BACKENDS and a branch in ``_open``; a backend whose server is
+backend, add its name to BACKENDS and a branch in ``_opener``; a backend whose server is
 not available should ``pytest.skip``. SQLite-only tests are at the end of the file.
 """
 
@@ -27,23 +27,29 @@ from dynastore.storage.sqlite import SCHEMA_VERSION, SqliteBackend
 
 BackendFactory = Callable[[], Backend]
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 SPACE = 7
 OTHER = 8
 
 
-def _open(kind: str, tmp_path: Path) -> Backend:
+def _opener(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> BackendFactory:
     if kind == "sqlite":
-        return SqliteBackend(str(tmp_path / "store.db"))
+        return lambda: SqliteBackend(str(tmp_path / "store.db"))
+    if kind == "postgres":
+        from dynastore.storage.postgres import PostgresBackend
+
+        url = request.getfixturevalue("postgres_cluster").fresh_schema()  # skips if absent
+        return lambda: PostgresBackend(url)
     raise AssertionError(f"unknown backend {kind}")
 
 
 @pytest.fixture(params=BACKENDS)
 def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendFactory]:
     opened: list[Backend] = []
+    open_one = _opener(request.param, request, tmp_path)
 
     def factory() -> Backend:
-        backend = _open(request.param, tmp_path)
+        backend = open_one()
         opened.append(backend)
         return backend
 

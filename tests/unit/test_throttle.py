@@ -258,6 +258,17 @@ def test_a_new_description_object_is_noticed_without_forget() -> None:
         throttle.reserve_write(table, 1.0)
 
 
+def test_a_recreated_table_starts_with_full_buckets() -> None:
+    clock = Clock()
+    throttle = make_throttle(clock, burst=1.0)
+    table = make_table(wcu=1)
+    table.description["TableId"] = "one"
+    throttle.reserve_write(table, 1.0)
+    again = make_table(wcu=1)
+    again.description["TableId"] = "two"
+    throttle.reserve_write(again, 1.0)
+
+
 # --- counters --------------------------------------------------------------------------
 
 

@@ -269,7 +269,10 @@ class Catalog:
                 return None
             table.description["TableStatus"] = "ACTIVE"
             for gsi in table.description.get("GlobalSecondaryIndexes", []):
-                if gsi.get("IndexStatus") in ("CREATING", "UPDATING"):
+                # A backfilling index becomes ACTIVE when its backfill ends, not before.
+                if gsi.get("IndexStatus") in ("CREATING", "UPDATING") and not gsi.get(
+                    "Backfilling"
+                ):
                     gsi["IndexStatus"] = "ACTIVE"
             table.status_until = 0.0
             self.save(tx, table)

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dynastore.engine.catalog import Catalog, TableDef
+from dynastore.engine.crypto import EncryptedBackend, TableCrypto
 from dynastore.engine.expr import ExpressionCache
 from dynastore.engine.insights import Insights
+from dynastore.engine.metrics import MetricsRecorder
 from dynastore.engine.throttle import DEFAULT_BURST_SECONDS, Throttle
 from dynastore.errors import ResourceNotFoundException
 from dynastore.storage.base import Backend
@@ -36,14 +38,17 @@ class Engine:
         settings: EngineSettings,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.backend = backend
+        # KMS-encrypted tables are encrypted at the storage boundary (engine/crypto.py).
+        self.crypto = TableCrypto(backend)
+        self.backend: Backend = EncryptedBackend(backend, self.crypto)
         self.settings = settings
         self.clock = clock
-        self.catalog = Catalog(backend, settings.status_delay, settings.shared_store, clock)
+        self.catalog = Catalog(self.backend, settings.status_delay, settings.shared_store, clock)
         self.expressions = ExpressionCache()
         # Capacity buckets, CloudWatch counters and Contributor Insights: per process.
         self.insights = Insights(clock)
         self.throttle = Throttle(clock, self.insights, settings.burst_seconds)
+        self.metrics = MetricsRecorder(clock)  # AWS/DynamoDB metrics, flushed by a worker
 
     def begin_request(self) -> None:
         """Per-request hook: see other processes' catalog changes."""

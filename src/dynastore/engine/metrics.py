@@ -39,6 +39,7 @@ Dimensions = tuple[tuple[str, str], ...]  # (name, value) pairs sorted by name
 # (account, region, metric, dimensions, minute) -> [sample count, sum, minimum, maximum]
 MetricKey = tuple[str, str, str, Dimensions, int]
 Pending = dict[MetricKey, list[float]]
+Histograms = dict[MetricKey, dict[str, float]]  # value text -> count (percentiles)
 
 UNITS: Mapping[str, str] = {
     "SuccessfulRequestLatency": "Milliseconds",
@@ -66,6 +67,9 @@ DATA_OPERATIONS = frozenset(
     }
 )
 _COUNTED = frozenset({"Query", "Scan"})
+# Latency keeps its values (to three significant digits) so that pNN statistics work.
+_HISTOGRAM = frozenset({"SuccessfulRequestLatency"})
+HISTOGRAM_LIMIT = 1000
 _THROTTLES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException"})
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 # Not errors of the caller's request as such: DynamoDB keeps them out of UserErrors.
@@ -145,11 +149,12 @@ def returned_count(result: Mapping[str, Any] | bytes) -> int | None:
 class MetricsRecorder:
     """Per-minute statistic sets of the AWS/DynamoDB metrics of one process."""
 
-    __slots__ = ("_clock", "_pending")
+    __slots__ = ("_clock", "_hist", "_pending")
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._pending: Pending = {}
+        self._hist: Histograms = {}
 
     def add(
         self,
@@ -164,6 +169,8 @@ class MetricsRecorder:
         if minute is None:
             minute = int(self._clock() // 60)
         key = (account, region, metric, dims, minute)
+        if metric in _HISTOGRAM:
+            self._sample(key, value)
         stat = self._pending.get(key)
         if stat is None:
             self._pending[key] = [1.0, value, value, value]
@@ -193,13 +200,27 @@ class MetricsRecorder:
             stat[0] += amount
             stat[1] += amount
 
-    def drain(self) -> Pending:
+    def _sample(self, key: MetricKey, value: float) -> None:
+        hist = self._hist.get(key)
+        if hist is None:
+            hist = self._hist[key] = {}
+        elif len(hist) > HISTOGRAM_LIMIT:
+            return  # too many distinct values: that minute has no percentiles
+        text = repr(float(f"{value:.3g}"))
+        hist[text] = hist.get(text, 0.0) + 1.0
+
+    def drain(self) -> tuple[Pending, Histograms]:
         """Everything recorded since the last drain; the recorder starts afresh."""
         pending, self._pending = self._pending, {}
-        return pending
+        hists, self._hist = self._hist, {}
+        return pending, hists
 
-    def restore(self, pending: Pending) -> None:
+    def restore(self, pending: Pending, hists: Histograms) -> None:
         """Put back what a failed flush drained, so the next flush writes it."""
+        for key, hist in hists.items():
+            kept = self._hist.setdefault(key, {})
+            for text, count in hist.items():
+                kept[text] = kept.get(text, 0.0) + count
         for (account, region, metric, dims, minute), stat in pending.items():
             key = (account, region, metric, dims, minute)
             mine = self._pending.get(key)
@@ -227,7 +248,9 @@ class MetricsRecorder:
         tables = tables_of(req)
         latency = seconds * 1000.0
         for table in tables:
-            self.add(account, region, "SuccessfulRequestLatency", _op_dims(table, operation), latency)
+            self.add(
+                account, region, "SuccessfulRequestLatency", _op_dims(table, operation), latency
+            )
         if operation in _COUNTED and tables:
             count = returned_count(result)
             if count is not None:
@@ -255,7 +278,9 @@ class MetricsRecorder:
         if error_type is not None and status < 500:
             if error_type == _CONDITION_FAILED:
                 for table in tables:
-                    self.add(account, region, "ConditionalCheckFailedRequests", table_dims(table), 1.0)
+                    self.add(
+                        account, region, "ConditionalCheckFailedRequests", table_dims(table), 1.0
+                    )
             elif error_type in _THROTTLES:
                 for table in tables:
                     dims = _op_dims(table, operation)

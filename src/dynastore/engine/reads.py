@@ -165,8 +165,9 @@ class Plan:
 
 @dataclass(slots=True)
 class Page:
-    """What one page read: returned items as JSON bytes, counts, where it stopped and the
-    DynamoDB sizes of the entries read and of the table items fetched (when measured)."""
+    """What one page read: returned items as JSON bytes, counts, where it stopped, and the
+    sizes of the entries read and of the table items fetched: DynamoDB's item sizes when
+    the plan measures, else their stored bytes (an upper bound, known without parsing)."""
 
     items: list[bytes]
     count: int
@@ -191,6 +192,8 @@ def read_page(backend: Backend, plan: Plan) -> Page:
         for key, raw in rows:
             scanned += 1
             budget += len(raw)
+            if not plan.measure:
+                read_size += len(raw)
             if not parse:
                 count += 1
                 if keep:
@@ -204,8 +207,7 @@ def read_page(backend: Backend, plan: Plan) -> Page:
                     if full is not None:
                         raw = full
                         item = orjson.loads(full)
-                        if plan.measure:
-                            fetch_size += item_size(item)
+                        fetch_size += item_size(item) if plan.measure else len(full)
                 if plan.filter is None or plan.filter(item):
                     count += 1
                     if keep:

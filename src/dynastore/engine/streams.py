@@ -72,7 +72,6 @@ SHARD_NOT_FOUND = "Requested resource not found: Shard does not exist"
 INVALID_ITERATOR = "Invalid ShardIterator"
 
 _SECRET_KEY = b"streams/secret"
-_TRIM_PREFIX = b"log-trim/"
 _ITERATOR = struct.Struct(">IQQ")  # shard index, position, issue time (ms)
 _MAC_BYTES = 16
 _ARN = re.compile(
@@ -105,10 +104,6 @@ def stream_label(now: float) -> str:
 def _prefix(account: str, region: str, table: str | None = None) -> bytes:
     head = f"{account}/{region}/"
     return (head if table is None else f"{head}{table}/").encode()
-
-
-def _trim_key(log_space: int) -> bytes:
-    return _TRIM_PREFIX + log_space.to_bytes(8, "big")
 
 
 def parse_arn(arn: str) -> tuple[str, str, str, str] | None:
@@ -245,17 +240,8 @@ def all_streams(tx: ReadTx) -> list[Stream]:
 # --- the log ----------------------------------------------------------------------------
 
 
-def trim_point(tx: ReadTx, log_space: int) -> int:
-    """The highest trimmed sequence number of a log (0: nothing trimmed)."""
-    raw = tx.get(WORKER_SPACE, _trim_key(log_space))
-    return int(raw) if raw else 0
-
-
-def last_seq(tx: ReadTx, log_space: int) -> int:
-    """The highest sequence number the log has used (0: none)."""
-    for key, _ in tx.range(log_space, b"", None, reverse=True, limit=1):
-        return changelog.decode_sequence(key)
-    return trim_point(tx, log_space)
+trim_point = changelog.trim_point
+last_seq = changelog.last_sequence
 
 
 def _commit_ms(raw: bytes) -> int:
@@ -290,14 +276,14 @@ def trim(tx: WriteTx, log_space: int, cutoff_ms: int, limit: int) -> bool:
         last = changelog.decode_sequence(key)
     if last is not None:
         tx.delete_range(log_space, b"", changelog.encode_sequence(last + 1))
-        tx.put(WORKER_SPACE, _trim_key(log_space), str(last).encode())
+        tx.put(WORKER_SPACE, changelog.trim_key(log_space), str(last).encode())
     return seen == limit
 
 
 def drop_log(tx: WriteTx, log_space: int) -> None:
     """Forget a log nothing reads any more (its records are past retention)."""
     tx.delete_range(log_space, b"", None)
-    tx.delete(WORKER_SPACE, _trim_key(log_space))
+    tx.delete(WORKER_SPACE, changelog.trim_key(log_space))
 
 
 # --- StreamSpecification on CreateTable / UpdateTable ----------------------------------
@@ -352,8 +338,8 @@ def stream_enabled(table: TableDef) -> bool:
 
 
 def log_needed(table: TableDef) -> bool:
-    """Whether anything reads the table's change log (a stream; later PITR, replicas)."""
-    return stream_enabled(table) or bool(table.features.get("log_users"))
+    """Whether anything reads the table's change log (a stream, PITR; later replicas)."""
+    return changelog.retention(table) > 0
 
 
 def apply_update(
@@ -416,7 +402,8 @@ def disable(tx: WriteTx, table: TableDef, now: float) -> None:
             stream.disabled = now
             save(tx, stream)
     table.description.pop("StreamSpecification", None)
-    if not log_needed(table):
+    # A running backup or restore (a pin) still needs the writes logged until it ends.
+    if not log_needed(table) and not changelog.pinned(tx, table.log_space):
         table.log_space = 0
 
 

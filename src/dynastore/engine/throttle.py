@@ -160,6 +160,7 @@ class _Resource:
 @dataclass(slots=True)
 class _TableState:
     source: dict[str, Any]  # the description this state was derived from
+    table_id: str | None  # the table's incarnation: buckets carry over within one
     table: _Resource
     gsis: dict[str, _Resource] = field(default_factory=dict)
     gsi_writes: tuple[_Resource, ...] = ()  # GSIs with a write bucket (back-pressure)
@@ -197,6 +198,8 @@ class Throttle:
         key = (table.account, table.region, table.name)
         state = self._tables.get(key)
         if state is None or state.source is not table.description:
+            if state is not None and state.table_id != table.description.get("TableId"):
+                state = None  # a new table of the same name starts afresh
             state = self._tables[key] = self._build(table, state)
         return state
 
@@ -209,7 +212,7 @@ class Throttle:
         main = self._resource(
             table, None, table.arn, provisioned, desc, old.table if old else None, now
         )
-        state = _TableState(desc, main)
+        state = _TableState(desc, desc.get("TableId"), main)
         for entry in desc.get("GlobalSecondaryIndexes", []):
             name = entry["IndexName"]
             index = table.index(name)

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from dynastore.engine import attrs
-from dynastore.engine.capacity import read_units, stored_read_units, write_units
+from dynastore.engine.capacity import item_write_units, read_units, stored_read_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item, item_size
@@ -31,6 +31,7 @@ from dynastore.ops.items import (
     CapacityTotals,
     check_key,
     delete_compute,
+    key_marker,
     key_of,
     put_compute,
     table_key_schema,
@@ -86,7 +87,7 @@ def _plan_writes(
     planned: list[tuple[TableDef, Item, Compute]] = []
     for name, entries in requests.items():
         table = engine.active_table(*table_ref(ctx, name))
-        seen: set[bytes] = set()
+        seen: set[tuple[str, ...]] = set()
         for entry in entries:
             put = entry.get("PutRequest")
             if put is not None:
@@ -96,7 +97,7 @@ def _plan_writes(
                 key = entry["DeleteRequest"]["Key"]
                 check_key(table, key)
                 compute = delete_compute
-            encoded = storage_key(table, key)
+            encoded = key_marker(table, key)
             if encoded in seen:
                 raise ValidationException(DUPLICATES)
             seen.add(encoded)
@@ -157,7 +158,7 @@ def _admit_writes(
             admitted.append((table, key, compute, 0.0))
             continue
         new = compute(None)  # a put's item (a pure function), None for a delete
-        estimate = write_units(item_size(new)) if new is not None else 1.0
+        estimate = item_write_units(new)
         outcome = engine.throttle.try_reserve_write(table, estimate, key, new)
         if isinstance(outcome, AwsError):
             unprocessed.setdefault(name, []).append(entry)

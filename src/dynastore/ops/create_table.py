@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from dynastore.engine import streams
@@ -11,10 +12,12 @@ from dynastore.engine.capacity import check_on_demand, check_table_maximum
 from dynastore.engine.catalog import IndexDef, KeyAttr, TableDef, table_arn
 from dynastore.engine.engine import Engine
 from dynastore.errors import ResourceInUseException, ValidationException
+from dynastore.ops import sse
 from dynastore.ops.context import Request, Result, table_ref
 from dynastore.ops.shapes import TABLE_NAME_MIN
 from dynastore.ops.tags import check_tags
 from dynastore.server.protocol import RequestContext
+from dynastore.storage.base import WriteTx
 
 INVALID = "One or more parameter values were invalid: "
 MAX_GSI = 20
@@ -137,8 +140,8 @@ def parse_indexes(
             out.append((parse_gsi(raw, defined, mode, seen), raw))
         if len(gsis) > MAX_GSI:
             raise _invalid("GlobalSecondaryIndex count exceeds the per-table limit of 20")
-    projected = {a for index, _ in out for a in index.non_key}
-    if len(projected) > MAX_PROJECTED:
+    # Summed over the indexes: one attribute projected into two indexes counts twice.
+    if sum(len(index.non_key) for index, _ in out) > MAX_PROJECTED:
         raise _invalid("Number of projected attributes in all indexes exceeds limit of 100")
     return out
 
@@ -155,7 +158,7 @@ def parse_gsi(raw: dict[str, Any], defined: dict[str, str], mode: str, seen: set
             "BillingMode is PAY_PER_REQUEST"
         )
     if mode == "PROVISIONED" and not throughput:
-        raise _invalid(f"ProvisionedThroughput must be specified for index: {name}")
+        raise _invalid(f"ProvisionedThroughput is not specified for index: {name}")
     if throughput:
         check_capacity(throughput)
     if name in seen:
@@ -198,6 +201,21 @@ def index_description(
 
 
 def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    _, desc = create(engine, ctx, req)
+    answer = dict(desc)
+    answer.pop("Tags", None)
+    return {"TableDescription": answer}
+
+
+def create(
+    engine: Engine,
+    ctx: RequestContext,
+    req: Request,
+    on_create: Callable[[WriteTx, TableDef], None] | None = None,
+) -> tuple[TableDef, dict[str, Any]]:
+    """Check a CreateTable request and create the table: (stored definition, the
+    description to answer). `on_create` runs in the creating transaction (restores
+    make the table theirs there)."""
     account, region, name = table_ref(ctx, req["TableName"])
     if len(name) < TABLE_NAME_MIN:
         raise ValidationException(
@@ -230,6 +248,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     tags = check_tags(req.get("Tags") or [])
     if engine.catalog.get(account, region, name) is not None:
         raise ResourceInUseException(f"Table already exists: {name}")
+    encryption = sse.create_plan(engine, account, region, req.get("SSESpecification"))
     now = engine.clock()
     deadline = engine.catalog.transition_deadline()
     status = "CREATING"
@@ -281,15 +300,17 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
                 index_description(name, region, account, index, raw, status)
             )
         table = TableDef(account, region, name, space, pk, sk, desc, defs, deadline)
+        if encryption is not None:
+            sse.apply(engine, tx, table, encryption)  # sets desc["SSEDescription"]
         if stream_view is not None:
             streams.enable(tx, engine.catalog, table, stream_view, now)
         if not deadline:
             table.description = _activated(desc)
         table.description["Tags"] = tags
         engine.catalog.save(tx, table)
-    answer = dict(desc)
-    answer.pop("Tags", None)
-    return {"TableDescription": answer}
+        if on_create is not None:
+            on_create(tx, table)
+    return table, desc
 
 
 def _activated(desc: dict[str, Any]) -> dict[str, Any]:

@@ -33,4 +33,5 @@ def table_description(engine: Engine, table: TableDef) -> dict[str, Any]:
         throughput = holder.get("ProvisionedThroughput")
         if throughput and "NumberOfDecreasesToday" in throughput:
             throughput["NumberOfDecreasesToday"] = decreases_today(throughput, now)
+    engine.crypto.describe(table, desc)  # INACCESSIBLE_ENCRYPTION_CREDENTIALS
     return desc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynastore.engine import attrs
-from dynastore.engine.capacity import consumed, write_units
+from dynastore.engine.capacity import consumed, item_write_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import MAX_ITEM_SIZE, Item, item_size
@@ -44,6 +44,14 @@ def table_key_schema(table: TableDef) -> list[tuple[str, str]]:
     return schema
 
 
+def key_marker(table: TableDef, key: Item) -> tuple[str, ...]:
+    """A cheap identity of a validated key (its raw values: the schema fixes their types,
+    and validation made numbers canonical), for finding the same item twice in a request."""
+    if table.sk is None:
+        return (key[table.pk.name][table.pk.type],)
+    return (key[table.pk.name][table.pk.type], key[table.sk.name][table.sk.type])
+
+
 def key_of(table: TableDef, item: Item) -> Item:
     return {name: item[name] for name in table.key_names}
 
@@ -70,19 +78,19 @@ def write_cost(
     table: TableDef, old: Item | None, new: Item | None
 ) -> tuple[float, dict[str, float]]:
     """Write units of one item write: the table's, and each index's that it touched."""
-    sizes = [item_size(i) for i in (old, new) if i is not None]
-    units = write_units(max(sizes) if sizes else 0)
+    units = max(item_write_units(old), item_write_units(new))
     per_index: dict[str, float] = {}
-    if table.indexes:
-        base = storage_key(table, key_of(table, (new or old) or {}))
+    present = new if new is not None else old
+    if table.indexes and present is not None:  # nothing to index when there is no item
+        base = storage_key(table, key_of(table, present))
         for index in table.indexes:
             cost = 0.0
             old_key = index_key(index, old, base) if old is not None else None
             new_key = index_key(index, new, base) if new is not None else None
             if old_key is not None and old_key != new_key and old is not None:
-                cost += write_units(item_size(project_for_index(table, index, old)))
+                cost += item_write_units(project_for_index(table, index, old))
             if new_key is not None and new is not None:
-                cost += write_units(item_size(project_for_index(table, index, new)))
+                cost += item_write_units(project_for_index(table, index, new))
             if cost:
                 per_index[index.name] = cost
     return units, per_index

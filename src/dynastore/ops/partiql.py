@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 
-from dynastore.engine import attrs, expr, reads, transactions
-from dynastore.engine.capacity import consumed, read_units
+from dynastore.engine import attrs, expr, reads
+from dynastore.engine.capacity import consumed, item_write_units, read_units
 from dynastore.engine.catalog import IndexDef, TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.expr.resolve import java_set_order
@@ -50,6 +50,7 @@ from dynastore.ops.items import (
     check_key,
     delete_compute,
     key_of,
+    metered_write,
     put_compute,
     table_key_schema,
     update_compute,
@@ -60,13 +61,14 @@ from dynastore.ops.transact import (
     cancelled,
     charge_writes,
     check_distinct,
+    check_total_size,
+    execute_writes,
     replay_capacity,
-    replay_record,
-    run_actions,
     token_use,
+    transactional_reads,
 )
 from dynastore.server.protocol import RequestContext
-from dynastore.storage.base import ReadTx
+from dynastore.storage.base import ReadTx, WriteTx
 
 ON_INDEX = "This operation is not supported on an index"
 INSERT_ON_INDEX = "FROM clause may only contain a single table name"
@@ -166,15 +168,12 @@ def _plan_write(
         item = attrs.validate_item(insert_item(binder, statement))
         attrs.validate_item_key(item, table_key_schema(table))
         check_index_keys(table, item)
-        action = WriteAction(
-            table, key_of(table, item), put_compute(item), _absent, size=item_size(item)
-        )
+        action = WriteAction(table, key_of(table, item), put_compute(item), _absent, item=item)
         action.failure = _duplicate_reason
         return _Write(action, "INSERT")
     plan = plan_write(binder, statement, table)
     check_key(table, plan.key)
     node = plan.condition
-    size = item_size(plan.key)
     if plan.kind == "UPDATE":
         assert plan.update is not None
         update = plan.update
@@ -183,13 +182,13 @@ def _plan_write(
             new, paths = expr.apply_update(update, item)
             return new, UpdatedPaths(tuple(paths))
 
-        action = WriteAction(table, plan.key, None, _present(node), on_failure, size)
+        action = WriteAction(table, plan.key, None, _present(node), on_failure)
         action.compute = update_compute(table, plan.key, updater, action.changed)
         return _Write(action, "UPDATE", plan.returning)
     if plan.kind == "DELETE":
-        action = WriteAction(table, plan.key, delete_compute, _missing_or(node), on_failure, size)
+        action = WriteAction(table, plan.key, delete_compute, _missing_or(node), on_failure)
         return _Write(action, "DELETE", plan.returning)
-    return _Write(WriteAction(table, plan.key, None, _present(node), on_failure, size), "EXISTS")
+    return _Write(WriteAction(table, plan.key, None, _present(node), on_failure), "EXISTS")
 
 
 def _absent(old: Item | None) -> bool:
@@ -419,7 +418,17 @@ def _select(
     plan = plan_select(binder, select, table, index)
     _check_index_attributes(plan)
     digest = _digest(req)
-    pages = _run_select(engine, plan, req, _resume(req.get("NextToken"), digest))
+    start = _resume(req.get("NextToken"), digest)
+    consistent = bool(req.get("ConsistentRead"))
+    at = index.name if index is not None else None
+    reserved = engine.throttle.reserve_read(table, read_units(0, consistent), None, at)
+    pages = _run_select(engine, plan, req, start)
+    if index is None:
+        engine.throttle.settle_read(table, reserved, pages.table_units)
+    else:
+        engine.throttle.settle_read(table, reserved, pages.index_units, None, at)
+        if pages.table_units:
+            engine.throttle.settle_read(table, 0.0, pages.table_units)
     parts = [b'{"Items":[', b",".join(pages.items), b"]"]
     if pages.next_state is not None:
         position, key = pages.next_state
@@ -453,9 +462,12 @@ def execute_statement(engine: Engine, ctx: RequestContext, req: Request) -> Resu
     write = _plan_write(binder, statement, table, on_failure)
     action = write.action
     assert action.compute is not None
+    estimate = item_write_units(action.item) if action.item is not None else 1.0
     try:
-        with engine.backend.write() as tx:
-            result = write_in(tx, table, action.key, action.compute, action.condition, on_failure)
+        result, (units, per_index) = metered_write(
+            engine, table, action.key, action.compute, action.condition, on_failure,
+            estimate, action.item,
+        )  # fmt: skip
     except ConditionalCheckFailedException:
         if write.kind == "INSERT":
             raise DuplicateItemException() from None
@@ -463,7 +475,6 @@ def execute_statement(engine: Engine, ctx: RequestContext, req: Request) -> Resu
     out: dict[str, Any] = {"Items": _returned(write, result)}
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):
-        units, per_index = write_cost(table, result.old, result.new)
         out["ConsumedCapacity"] = consumed(mode, table, units, read=False, index_units=per_index)
     return out
 
@@ -543,13 +554,18 @@ def _batch_reads(
                 responses.append({"Error": _error_entry(error), "TableName": name})
                 continue
             consistent = bool(member.request.get("ConsistentRead"))
+            reserved = engine.throttle.try_reserve_read(table, read_units(0, consistent), key)
+            if isinstance(reserved, AwsError):
+                engine.throttle.throttled_request(table)
+                responses.append({"Error": _error_entry(reserved), "TableName": name})
+                continue
             raw = tx.get(table.space, storage_key(table, key))
             entry: dict[str, Any] = {"TableName": name}
-            if raw is None:
-                totals.add(table, read_units(0, consistent))
-            else:
-                item = orjson.loads(raw)
-                totals.add(table, read_units(item_size(item), consistent))
+            item = orjson.loads(raw) if raw is not None else None
+            units = read_units(item_size(item) if item is not None else 0, consistent)
+            engine.throttle.settle_read(table, reserved, units, key)
+            totals.add(table, units)
+            if item is not None:
                 entry["Item"] = _project_item(item, paths)
             responses.append(entry)
     return responses
@@ -584,16 +600,7 @@ def _batch_writes(
                 _check_write_source(statement)
                 table = _table(engine, ctx, _source(statement))
                 write = _plan_write(member.binder, statement, table, on_failure)
-                action = write.action
-                assert action.compute is not None
-                try:
-                    result = write_in(
-                        tx, table, action.key, action.compute, action.condition, on_failure
-                    )
-                except ConditionalCheckFailedException:
-                    if write.kind == "INSERT":
-                        raise DuplicateItemException() from None
-                    raise
+                result = _batch_write(engine, tx, write, on_failure)
             except AwsError as error:
                 responses.append({"Error": _error_entry(error), "TableName": name})
                 continue
@@ -601,6 +608,31 @@ def _batch_writes(
             totals.add(table, units, per_index)
             responses.append({"TableName": name})
     return responses
+
+
+def _batch_write(engine: Engine, tx: WriteTx, write: _Write, on_failure: bool) -> WriteResult:
+    """One statement of a batch inside the batch's storage transaction, through capacity
+    (a throttled statement fails alone; it raises before writing anything)."""
+    action, table = write.action, write.action.table
+    assert action.compute is not None
+    estimate = item_write_units(action.item) if action.item is not None else 1.0
+    reserved = engine.throttle.try_reserve_write(table, estimate, action.key, action.item)
+    if isinstance(reserved, AwsError):
+        engine.throttle.throttled_request(table)
+        raise reserved
+    try:
+        result = write_in(tx, table, action.key, action.compute, action.condition, on_failure)
+    except ConditionalCheckFailedException:
+        engine.throttle.settle_write(table, reserved, estimate)  # a failed check costs too
+        if write.kind == "INSERT":
+            raise DuplicateItemException() from None
+        raise
+    except AwsError:
+        engine.throttle.settle_write(table, reserved, 0.0)
+        raise
+    units, per_index = write_cost(table, result.old, result.new)
+    engine.throttle.settle_write(table, reserved, units, per_index, result.old, result.new)
+    return result
 
 
 # --- ExecuteTransaction --------------------------------------------------------------------
@@ -675,17 +707,10 @@ def _transact_reads(
         raise cancelled(reasons)
     check_distinct([(table, key) for table, key, _ in gets])
     totals = CapacityTotals()
+    found = transactional_reads(engine, [(table, key) for table, key, _ in gets], totals)
     responses: list[dict[str, Any]] = []
-    with engine.backend.read() as tx:
-        raws = [tx.get(table.space, storage_key(table, key)) for table, key, _ in gets]
-    for (table, _, paths), raw in zip(gets, raws, strict=True):
-        if raw is None:
-            totals.add(table, 2 * read_units(0, True))
-            responses.append({})
-            continue
-        item = orjson.loads(raw)
-        totals.add(table, 2 * read_units(item_size(item), True))
-        responses.append({"Item": _project_item(item, paths)})
+    for (_, _, paths), item in zip(gets, found, strict=True):
+        responses.append({"Item": _project_item(item, paths)} if item is not None else {})
     out: dict[str, Any] = {"Responses": responses}
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):
@@ -716,9 +741,7 @@ def _transact_writes(
             write = _plan_write(binder, statement, table, on_failure)
         except ValidationException as error:
             message = error.message or ""
-            if isinstance(statement, ast.Insert) and any(
-                p in message for p in _INSERT_KEY_PROBLEMS
-            ):
+            if insert and any(problem in message for problem in _INSERT_KEY_PROBLEMS):
                 failed = True
                 reasons.append({"Code": "ValidationError", "Message": message})
                 continue
@@ -732,15 +755,9 @@ def _transact_writes(
     if failed:
         raise cancelled(reasons)
     check_distinct([(action.table, action.key) for action in actions])
+    check_total_size(actions)
     use = token_use(ctx, "ExecuteTransaction", req)
-    results: list[WriteResult] = []
-    with engine.backend.write() as tx:
-        now = engine.clock()
-        replay = transactions.replayed(tx, use, now) if use is not None else None
-        if replay is None:
-            results = run_actions(tx, actions)
-            if use is not None:
-                transactions.remember(tx, use, replay_record(actions, results), now)
+    costs, replay = execute_writes(engine, actions, use)
     out: dict[str, Any] = {"Responses": []}
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):
@@ -748,6 +765,6 @@ def _transact_writes(
             out["ConsumedCapacity"] = replay_capacity(mode, actions, replay)
         else:
             totals = CapacityTotals()
-            charge_writes(totals, actions, results)
+            charge_writes(totals, actions, costs)
             out["ConsumedCapacity"] = totals.entries(mode, read=False)
     return out

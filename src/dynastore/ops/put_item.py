@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from dynastore.engine import attrs
-from dynastore.engine.capacity import write_units
+from dynastore.engine.capacity import item_write_units
 from dynastore.engine.engine import Engine
-from dynastore.engine.values import Item, item_size
+from dynastore.engine.values import Item
 from dynastore.engine.writes import check_index_keys
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import prepare_write
@@ -36,7 +36,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     def compute(old: Item | None) -> Item:
         return item
 
-    estimate = write_units(item_size(item))
+    estimate = item_write_units(item) if engine.throttle.enforces(table) else 1.0
     result, cost = metered_write(
         engine, table, item, compute, prepared.condition, on_failure, estimate, item
     )

@@ -11,7 +11,6 @@ projection and filter may not use.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from dynastore.engine import attrs, expr, keys
 from dynastore.engine.capacity import consumed, read_units
@@ -19,10 +18,10 @@ from dynastore.engine.catalog import KeyAttr, TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.expr import KeyCondition, SortCondition
 from dynastore.engine.indexes import is_backfilling
-from dynastore.engine.reads import Page, Plan, Source, page_body, query_range, read_page, resume
+from dynastore.engine.reads import Plan, Source, page_body, query_range, read_page, resume
 from dynastore.engine.values import AttrValue, Item, binary_bytes, compare, value_type
 from dynastore.engine.writes import storage_key
-from dynastore.errors import ValidationException
+from dynastore.errors import AwsError, ValidationException
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import PreparedSearch, prepare_search
 from dynastore.ops.items import item_table
@@ -202,7 +201,6 @@ def build_plan(
     table = source.table
     plan = Plan(source.space, start, end, reverse, req.get("Limit"))
     plan.count_only = select == "COUNT"
-    plan.measure = req.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
     if node is not None:
         plan.filter = lambda item: expr.evaluate(node, item)
     if paths is not None and not plan.count_only:
@@ -219,43 +217,65 @@ def build_plan(
                 return tx.get(table.space, storage_key(table, entry))
 
             plan.fetch = fetch
+            if select != "ALL_ATTRIBUTES" and plan.project is None and not plan.count_only:
+                # Fetched for the filter only: the answer keeps to what the index projects.
+                kept = projected
+                plan.project = lambda item: {k: v for k, v in item.items() if k in kept}
     return plan
 
 
-def capacity_of(req: Request, source: Source, page: Page) -> dict[str, Any] | None:
-    """ConsumedCapacity of a page: the space read, plus table items an LSI fetched."""
-    mode = req.get("ReturnConsumedCapacity")
-    if mode not in ("TOTAL", "INDEXES"):
-        return None
+def _gsi_name(source: Source) -> str | None:
+    """The index whose own capacity a read uses (an LSI shares its table's)."""
+    index = source.index
+    return index.name if index is not None and index.kind == "GSI" else None
+
+
+def run(engine: Engine, req: Request, source: Source, plan: Plan, key: Item | None = None) -> bytes:
+    """Admit the read (throttling), read the page, charge its capacity, answer.
+
+    `key` is the queried partition, for Contributor Insights; sizes are measured exactly
+    when the capacity is answered or enforced, else estimated from stored bytes.
+    """
+    table = source.table
+    throttle = engine.throttle
     consistent = bool(req.get("ConsistentRead"))
+    mode = req.get("ReturnConsumedCapacity")
+    plan.measure = mode in ("TOTAL", "INDEXES") or throttle.enforces(table)
+    gsi = _gsi_name(source)
+    reserved = throttle.reserve_read(table, read_units(0, consistent), key, gsi)
+    page = read_page(engine.backend, plan)
+    read = read_units(page.read_size, consistent)
+    fetched = read_units(page.fetch_size, consistent) if page.fetch_size else 0.0
     if source.index is None:
-        return consumed(mode, source.table, read_units(page.read_size, consistent), read=True)
-    table_units = read_units(page.fetch_size, consistent) if page.fetch_size else 0.0
-    index_units = {source.index.name: read_units(page.read_size, consistent)}
-    return consumed(mode, source.table, table_units, read=True, index_units=index_units)
-
-
-def answer(req: Request, source: Source, page: Page) -> bytes:
+        table_units, index_units = read, {}
+    else:
+        table_units, index_units = fetched, {source.index.name: read}
+    if gsi is not None:
+        throttle.settle_read(table, reserved, read, key, gsi)
+    else:
+        throttle.settle_read(table, reserved, read + fetched, key)
+    capacity = consumed(mode, table, table_units, read=True, index_units=index_units)
     last = source.decode(page.last_key) if page.last_key is not None else None
-    return page_body(page, last, capacity_of(req, source, page), req.get("Select") == "COUNT")
+    return page_body(page, last, capacity, req.get("Select") == "COUNT")
 
 
 # --- Query -------------------------------------------------------------------------------
 
 
 def check_key_structure(condition: expr.Condition, legacy: bool) -> None:
-    """The schema-free checks of a key condition, made before the table is looked up.
+    """The schema-free checks of a key condition, which DynamoDB makes before it looks the
+    table up: `plan_key_condition` checks the structure before the schema, so planning
+    against a key name no condition can use stops right after the structure.
 
-    `plan_key_condition` checks the structure before the schema; planning against a
-    key name no condition can use stops right after the structure, at the partition key.
+    Only the term count is checked on every request; the rest runs when a later check
+    fails (see `handle`), since a structure error must win over it.
     """
     try:
         expr.plan_key_condition(condition, _STRUCTURE_PROBE, _STRUCTURE_PROBE, legacy=legacy)
     except ValidationException as error:
         if not (error.message or "").startswith("Query condition missed key schema element"):
             raise
-    terms = _terms(condition)
-    if len(terms) > 2:
+    if len(_terms(condition)) > 2:
         raise ValidationException("Conditions can be of length 1 or 2 only")
 
 
@@ -350,10 +370,15 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     prepared = prepare_search(engine, req, "Query", checks)
     condition = prepared.key_condition
     assert condition is not None  # checks() refused a request without one
-    check_key_structure(condition, prepared.legacy_keys)
-    table = item_table(engine, ctx, req)
-    source = source_of(table, req)
-    planned = plan_query(source, condition, prepared.legacy_keys, start)
+    if len(_terms(condition)) > 2:  # planning would ignore a third term: refuse it now
+        check_key_structure(condition, prepared.legacy_keys)
+    try:
+        table = item_table(engine, ctx, req)
+        source = source_of(table, req)
+        planned = plan_query(source, condition, prepared.legacy_keys, start)
+    except AwsError:
+        check_key_structure(condition, prepared.legacy_keys)  # its errors come first
+        raise
     projection_paths, filter_paths = expression_paths(prepared)
     check_key_paths(table, projection_paths)
     _check_filter_keys(source, prepared)
@@ -364,4 +389,4 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     if start is not None:
         low, high = resume(low, high, source.encode_start(start), reverse)
     plan = build_plan(source, req, prepared, low, high, reverse)
-    return answer(req, source, read_page(engine.backend, plan))
+    return run(engine, req, source, plan, {source.pk.name: planned.partition_value})

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from dynastore.engine.engine import Engine
+from dynastore.errors import AwsError
 from dynastore.ops import (
+    backups,
     batch,
     contributor_insights,
     create_table,
     delete_item,
     get_item,
     partiql,
+    pitr,
     put_item,
     query,
     scan,
@@ -56,13 +60,39 @@ OPERATIONS: Mapping[str, OperationFn] = {
     "UpdateContributorInsights": contributor_insights.update_contributor_insights,
     "DescribeContributorInsights": contributor_insights.describe_contributor_insights,
     "ListContributorInsights": contributor_insights.list_contributor_insights,
+    "UpdateContinuousBackups": pitr.update_continuous_backups,
+    "DescribeContinuousBackups": pitr.describe_continuous_backups,
+    "RestoreTableToPointInTime": pitr.restore_table_to_point_in_time,
+    "CreateBackup": backups.create_backup,
+    "DescribeBackup": backups.describe_backup,
+    "ListBackups": backups.list_backups,
+    "DeleteBackup": backups.delete_backup,
+    "RestoreTableFromBackup": backups.restore_table_from_backup,
 }
 
 
-def _bind(engine: Engine, fn: OperationFn) -> Handler:
+def _bind(engine: Engine, name: str, fn: OperationFn, checker: RequestValidator) -> Handler:
+    recorder = engine.metrics
+
     def handler(ctx: RequestContext, req: Request) -> Result:
-        engine.begin_request()
-        return fn(engine, ctx, req)
+        started = time.perf_counter()
+        try:
+            # Validation runs here rather than in Service.validate (the same point of the
+            # request, right after authentication) so that its errors count as UserErrors
+            # of the caller's account and region.
+            checker.validate(name, req)
+            engine.begin_request()
+            result = fn(engine, ctx, req)
+        except AwsError as error:
+            recorder.failed(ctx.account, ctx.region, name, req, error.type_name, error.status)
+            raise
+        except Exception:
+            recorder.failed(ctx.account, ctx.region, name, req, None)
+            raise
+        recorder.succeeded(
+            ctx.account, ctx.region, name, req, result, time.perf_counter() - started
+        )
+        return result
 
     return handler
 
@@ -77,10 +107,10 @@ def dynamodb_service(
     operations = {**OPERATIONS, **ttl.operations(ttl_options or ttl.TtlOptions())}
 
     def validate(operation: str, body: dict[str, Any]) -> None:
-        checker.validate(operation, body)
+        pass  # each handler validates its request first (see _bind)
 
     return Service(
         TARGET_PREFIX,
-        {name: _bind(engine, fn) for name, fn in operations.items()},
+        {name: _bind(engine, name, fn, checker) for name, fn in operations.items()},
         validate,
     )

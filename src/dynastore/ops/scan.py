@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dynastore.engine import attrs
 from dynastore.engine.engine import Engine
-from dynastore.engine.reads import Source, in_segment, read_page, resume, scan_range
+from dynastore.engine.reads import Source, in_segment, resume, scan_range
 from dynastore.engine.values import Item
 from dynastore.errors import ValidationException
 from dynastore.ops.context import Request, Result
@@ -17,7 +17,6 @@ from dynastore.ops.expressions import prepare_search
 from dynastore.ops.items import item_table
 from dynastore.ops.query import (
     START_INVALID,
-    answer,
     build_plan,
     check_all_attributes,
     check_key_paths,
@@ -25,6 +24,7 @@ from dynastore.ops.query import (
     check_start_table_key,
     check_start_values,
     expression_paths,
+    run,
     source_of,
     start_piece,
 )
@@ -92,4 +92,4 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     check_key_paths(table, projection_paths)
     check_key_paths(table, filter_paths)
     plan = build_plan(source, req, prepared, low, high)
-    return answer(req, source, read_page(engine.backend, plan))
+    return run(engine, req, source, plan)

@@ -250,6 +250,7 @@ DYNAMODB = Deviations(
             ("DeleteTable", "TableName"): _TABLE_NAME_REQUIRED,
             ("DescribeTable", "TableName"): _TABLE_NAME_REQUIRED,
             ("DescribeTimeToLive", "TableName"): _TABLE_NAME_REQUIRED,
+            ("UpdateTimeToLive", "TableName"): _TABLE_NAME_REQUIRED,
             ("UpdateTable", "TableName"): _TABLE_NAME_REQUIRED,
         }
     ),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynastore.engine import backups
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from dynastore.ops.context import Request, Result, table_ref
 from dynastore.ops.describe import table_description
 from dynastore.server.protocol import RequestContext
+from dynastore.workers.backups import kick
 
 
 def existing_table(engine: Engine, ctx: RequestContext, name_or_arn: str) -> TableDef:
@@ -56,6 +58,14 @@ def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             f"Attempt to change a resource which is still in use: Table is being deleted: "
             f"{table.name}"
         )
+    if any(
+        gsi.get("IndexStatus") in ("CREATING", "UPDATING", "DELETING")
+        for gsi in table.description.get("GlobalSecondaryIndexes", [])
+    ):
+        raise ResourceInUseException(
+            "Attempt to change a resource which is still in use: Cannot delete table while "
+            "indexes are being created, updated, or deleted."
+        )
     if table.description.get("DeletionProtectionEnabled"):
         raise ValidationException(
             "Resource cannot be deleted as it is currently protected against deletion. "
@@ -65,16 +75,28 @@ def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     answer["TableStatus"] = "DELETING"
     answer.pop("Tags", None)
     deadline = engine.catalog.transition_deadline()
-    with engine.backend.write() as tx:
-        if deadline:
-            table.description["TableStatus"] = "DELETING"
-            table.status_until = deadline
-            engine.catalog.save(tx, table)
-        else:
-            tx.delete_range(table.space, b"", None)
-            for index in table.indexes:
-                tx.delete_range(index.space, b"", None)
-            engine.catalog.remove(tx, table)
+    counts = (answer["ItemCount"], answer["TableSizeBytes"])
+    try:
+        with engine.backend.write() as tx:
+            # PITR's system backup, or a running restore or backup, keeps the data.
+            backups.detach_on_delete(tx, engine.catalog, table, engine.clock(), counts)
+            if deadline:
+                table.description["TableStatus"] = "DELETING"
+                table.status_until = deadline
+                engine.catalog.save(tx, table)
+            else:
+                tx.delete_range(table.space, b"", None)
+                for index in table.indexes:
+                    tx.delete_range(index.space, b"", None)
+                engine.catalog.remove(tx, table)
+    except Exception:
+        engine.catalog.forget(table)  # detach_on_delete changed the cached definition
+        raise
+    kick(engine)  # retired spaces, if any, are dropped in the background
+    engine.throttle.forget(table)
+    engine.insights.drop(table.account, table.region, table.name, None)
+    for index in table.indexes:
+        engine.insights.drop(table.account, table.region, table.name, index.name)
     return {"TableDescription": answer}
 
 

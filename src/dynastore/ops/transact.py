@@ -24,20 +24,27 @@ from dynastore.engine import attrs, transactions
 from dynastore.engine.capacity import consumed, read_units, write_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
-from dynastore.engine.values import Item, item_size
+from dynastore.engine.values import MAX_ITEM_SIZE, Item, item_size
 from dynastore.engine.writes import Compute, WriteResult, check_index_keys, storage_key, write_in
 from dynastore.errors import (
+    AwsError,
     ConditionalCheckFailedException,
     TransactionCanceledException,
     ValidationException,
 )
 from dynastore.ops.context import Request, Result, table_ref
-from dynastore.ops.expressions import Check, UpdatedPaths, prepare_read, prepare_write
+from dynastore.ops.expressions import (
+    Check,
+    PreparedWrite,
+    UpdatedPaths,
+    prepare_read,
+    prepare_write,
+)
 from dynastore.ops.items import (
     CapacityTotals,
     check_key,
-    check_size,
     delete_compute,
+    key_marker,
     key_of,
     put_compute,
     table_key_schema,
@@ -57,6 +64,17 @@ ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete
 NO_ACTION = "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request"
 _ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 _RESPONSE_ONLY = ("ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ClientRequestToken")
+_EXPRESSION_MEMBERS = (
+    "ConditionExpression",
+    "UpdateExpression",
+    "ExpressionAttributeNames",
+    "ExpressionAttributeValues",
+)
+_NOTHING = PreparedWrite(None, None)
+_THROTTLE_CODES = {
+    "ProvisionedThroughputExceededException": "ProvisionedThroughputExceeded",
+    "ThrottlingException": "ThrottlingError",
+}
 
 
 @dataclass(slots=True)
@@ -72,9 +90,25 @@ class WriteAction:
     compute: Compute | None
     condition: Check | None
     return_old: bool = False
-    size: int = 0
+    item: Item | None = None  # a put's item
     failure: Callable[[], dict[str, Any]] | None = None
     changed: list[UpdatedPaths] = field(default_factory=list)
+
+
+def check_total_size(actions: list[WriteAction]) -> None:
+    """The 4 MB limit on a transaction's items (only reachable past ten 400 KB items)."""
+    if len(actions) * MAX_ITEM_SIZE <= MAX_TRANSACTION_BYTES:
+        return
+    total = sum(item_size(a.item if a.item is not None else a.key) for a in actions)
+    if total > MAX_TRANSACTION_BYTES:
+        raise ValidationException(TOO_LARGE)
+
+
+def prepared_write(engine: Engine, spec: Request, *, update: bool) -> PreparedWrite:
+    """`prepare_write`, skipped for the common action that has no expression at all."""
+    if not any(name in spec for name in _EXPRESSION_MEMBERS):
+        return _NOTHING
+    return prepare_write(engine, spec, update=update)
 
 
 def cancelled(reasons: list[dict[str, Any]]) -> TransactionCanceledException:
@@ -88,9 +122,9 @@ def cancelled(reasons: list[dict[str, Any]]) -> TransactionCanceledException:
 
 def check_distinct(targets: list[tuple[TableDef, Item]]) -> None:
     """Refuse two operations on one item."""
-    seen: set[tuple[int, bytes]] = set()
+    seen: set[tuple[int, tuple[str, ...]]] = set()
     for table, key in targets:
-        marker = (table.space, storage_key(table, key))
+        marker = (table.space, key_marker(table, key))
         if marker in seen:
             raise ValidationException(DUPLICATE_ITEM)
         seen.add(marker)
@@ -147,17 +181,127 @@ def run_actions(tx: WriteTx, actions: list[WriteAction]) -> list[WriteResult]:
     return results
 
 
-def charge_writes(
-    totals: CapacityTotals, actions: list[WriteAction], results: list[WriteResult]
-) -> None:
-    """Transactional write capacity: the table's units doubled, index units as they are."""
+Cost = tuple[float, dict[str, float]]
+
+
+def write_costs(actions: list[WriteAction], results: list[WriteResult]) -> list[Cost]:
+    """Transactional write capacity per action: the table's units doubled, index units as
+    they are outside a transaction; a check costs the item it read."""
+    costs: list[Cost] = []
     for action, result in zip(actions, results, strict=True):
         if action.compute is None:
             size = item_size(result.old) if result.old is not None else 0
-            totals.add(action.table, 2 * write_units(size))
+            costs.append((2 * write_units(size), {}))
         else:
             units, per_index = write_cost(action.table, result.old, result.new)
-            totals.add(action.table, 2 * units, per_index)
+            costs.append((2 * units, per_index))
+    return costs
+
+
+def charge_writes(totals: CapacityTotals, actions: list[WriteAction], costs: list[Cost]) -> None:
+    for action, (units, per_index) in zip(actions, costs, strict=True):
+        totals.add(action.table, units, per_index)
+
+
+def _throttle_reason(error: AwsError) -> dict[str, Any]:
+    return {"Code": _THROTTLE_CODES.get(error.type_name, error.type_name), "Message": error.message}
+
+
+def _reserve_writes(engine: Engine, actions: list[WriteAction]) -> list[float]:
+    """Admit every action through capacity, or cancel the transaction (throttled actions
+    report ProvisionedThroughputExceeded / ThrottlingError, in request order)."""
+    reserved: list[float] = []
+    reasons: list[dict[str, Any]] = []
+    throttled: dict[str, TableDef] = {}
+    for action in actions:
+        outcome = engine.throttle.try_reserve_write(action.table, 2.0, action.key, action.item)
+        if isinstance(outcome, AwsError):
+            throttled[action.table.name] = action.table
+            reasons.append(_throttle_reason(outcome))
+            reserved.append(0.0)
+        else:
+            reasons.append({"Code": "None"})
+            reserved.append(outcome)
+    if throttled:
+        _release_writes(engine, actions, reserved)
+        for table in throttled.values():
+            engine.throttle.throttled_request(table)
+        raise cancelled(reasons)
+    return reserved
+
+
+def _release_writes(engine: Engine, actions: list[WriteAction], reserved: list[float]) -> None:
+    for action, units in zip(actions, reserved, strict=True):
+        if units:
+            engine.throttle.settle_write(action.table, units, 0.0)
+
+
+def execute_writes(
+    engine: Engine, actions: list[WriteAction], use: transactions.TokenUse | None
+) -> tuple[list[Cost], dict[str, Any] | None]:
+    """Run a write transaction: capacity, one storage transaction, the client token.
+
+    Returns each action's cost, or what an earlier transaction with the same token
+    recorded (then nothing was written).
+    """
+    reserved = _reserve_writes(engine, actions)
+    results: list[WriteResult] = []
+    try:
+        with engine.backend.write() as tx:
+            now = engine.clock()
+            replay = transactions.replayed(tx, use, now) if use is not None else None
+            if replay is None:
+                results = run_actions(tx, actions)
+                if use is not None:
+                    transactions.remember(tx, use, replay_record(actions, results), now)
+    except BaseException:
+        _release_writes(engine, actions, reserved)
+        raise
+    if replay is not None:
+        _release_writes(engine, actions, reserved)
+        return [], replay
+    costs = write_costs(actions, results)
+    for action, result, units, (cost, per_index) in zip(
+        actions, results, reserved, costs, strict=True
+    ):
+        engine.throttle.settle_write(action.table, units, cost, per_index, result.old, result.new)
+    return costs, None
+
+
+def transactional_reads(
+    engine: Engine, targets: list[tuple[TableDef, Item]], totals: CapacityTotals
+) -> list[Item | None]:
+    """Read items in one snapshot through capacity (two strongly consistent reads each)."""
+    reserved: list[float] = []
+    reasons: list[dict[str, Any]] = []
+    throttled: dict[str, TableDef] = {}
+    for table, key in targets:
+        outcome = engine.throttle.try_reserve_read(table, 2 * read_units(0, True), key)
+        if isinstance(outcome, AwsError):
+            throttled[table.name] = table
+            reasons.append(_throttle_reason(outcome))
+            reserved.append(0.0)
+        else:
+            reasons.append({"Code": "None"})
+            reserved.append(outcome)
+    if throttled:
+        for (table, _), units in zip(targets, reserved, strict=True):
+            if units:
+                engine.throttle.settle_read(table, units, 0.0)
+        for table in throttled.values():
+            engine.throttle.throttled_request(table)
+        raise cancelled(reasons)
+    # One snapshot: every read sees the same committed state (serializable with writes).
+    with engine.backend.read() as tx:
+        raws = [tx.get(table.space, storage_key(table, key)) for table, key in targets]
+    found: list[Item | None] = []
+    for (table, key), raw, units in zip(targets, raws, reserved, strict=True):
+        item = orjson.loads(raw) if raw is not None else None
+        cost = 2 * read_units(item_size(item) if item is not None else 0, True)
+        engine.throttle.settle_read(table, units, cost, key)
+        totals.add(table, cost)
+        found.append(item)
+    return found
 
 
 def replay_record(actions: list[WriteAction], results: list[WriteResult]) -> dict[str, Any]:
@@ -208,24 +352,22 @@ def _plan(engine: Engine, ctx: RequestContext, kind: str, spec: Request) -> Writ
     """Validate one action and turn it into a WriteAction (checks in DynamoDB's order)."""
     on_failure = spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     if kind == "Put":
-        item = attrs.validate_item(spec["Item"])
-        prepared = prepare_write(engine, spec, update=False)
+        item = attrs.validate_item(spec["Item"])  # values and the 400 KB limit
+        prepared = prepared_write(engine, spec, update=False)
         table = engine.active_table(*table_ref(ctx, spec["TableName"]))
         attrs.validate_item_key(item, table_key_schema(table))
         check_index_keys(table, item)
-        size = check_size(item)
         key = key_of(table, item)
-        return WriteAction(table, key, put_compute(item), prepared.condition, on_failure, size)
+        return WriteAction(table, key, put_compute(item), prepared.condition, on_failure, item)
     key = attrs.validate_item(spec["Key"])
-    prepared = prepare_write(engine, spec, update=kind == "Update")
+    prepared = prepared_write(engine, spec, update=kind == "Update")
     table = engine.active_table(*table_ref(ctx, spec["TableName"]))
     check_key(table, key)
-    size = item_size(key)
     if kind == "ConditionCheck":
-        return WriteAction(table, key, None, prepared.condition, on_failure, size)
+        return WriteAction(table, key, None, prepared.condition, on_failure)
     if kind == "Delete":
-        return WriteAction(table, key, delete_compute, prepared.condition, on_failure, size)
-    action = WriteAction(table, key, None, prepared.condition, on_failure, size)
+        return WriteAction(table, key, delete_compute, prepared.condition, on_failure)
+    action = WriteAction(table, key, None, prepared.condition, on_failure)
     action.compute = update_compute(table, key, prepared.update, action.changed)
     return action
 
@@ -252,27 +394,19 @@ def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> R
         kind = _kind(entry)
         actions.append(_plan(engine, ctx, kind, entry[kind]))
     check_distinct([(action.table, action.key) for action in actions])
-    if sum(action.size for action in actions) > MAX_TRANSACTION_BYTES:
-        raise ValidationException(TOO_LARGE)
+    check_total_size(actions)
     mode = req.get("ReturnConsumedCapacity")
     metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"
     use = token_use(ctx, "TransactWriteItems", req)
     out: dict[str, Any] = {}
-    results: list[WriteResult] = []
-    with engine.backend.write() as tx:
-        now = engine.clock()
-        replay = transactions.replayed(tx, use, now) if use is not None else None
-        if replay is None:
-            results = run_actions(tx, actions)
-            if use is not None:
-                transactions.remember(tx, use, replay_record(actions, results), now)
-    if replay is not None:
-        if mode in ("TOTAL", "INDEXES"):
+    costs, replay = execute_writes(engine, actions, use)
+    if mode in ("TOTAL", "INDEXES"):
+        if replay is not None:
             out["ConsumedCapacity"] = replay_capacity(mode, actions, replay)
-    elif mode in ("TOTAL", "INDEXES"):
-        totals = CapacityTotals()
-        charge_writes(totals, actions, results)
-        out["ConsumedCapacity"] = totals.entries(mode, read=False)
+        else:
+            totals = CapacityTotals()
+            charge_writes(totals, actions, costs)
+            out["ConsumedCapacity"] = totals.entries(mode, read=False)
     if metrics:
         collected = _collection_metrics(actions)
         if collected:
@@ -294,18 +428,13 @@ def transact_get_items(engine: Engine, ctx: RequestContext, req: Request) -> Res
         plans.append((table, key, projection))
     check_distinct([(table, key) for table, key, _ in plans])
     totals = CapacityTotals()
+    found = transactional_reads(engine, [(table, key) for table, key, _ in plans], totals)
     responses: list[dict[str, Any]] = []
-    # One snapshot: every Get sees the same committed state (serializable with writes).
-    with engine.backend.read() as tx:
-        raws = [tx.get(table.space, storage_key(table, key)) for table, key, _ in plans]
-    for (table, _, projection), raw in zip(plans, raws, strict=True):
-        if raw is None:
-            totals.add(table, 2 * read_units(0, True))
+    for (_, _, projection), item in zip(plans, found, strict=True):
+        if item is None:
             responses.append({})
-            continue
-        item = orjson.loads(raw)
-        totals.add(table, 2 * read_units(item_size(item), True))
-        responses.append({"Item": projection(item) if projection is not None else item})
+        else:
+            responses.append({"Item": projection(item) if projection is not None else item})
     out: dict[str, Any] = {"Responses": responses}
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):

@@ -29,6 +29,7 @@ from dynastore.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from dynastore.ops import sse
 from dynastore.ops.context import Request, Result
 from dynastore.ops.create_table import (
     INVALID,
@@ -52,7 +53,6 @@ _ONE_ONLINE_INDEX = (
     "per table"
 )
 _LATER = (
-    "SSESpecification",
     "ReplicaUpdates",
     "MultiRegionConsistency",
     "GlobalTableWitnessUpdates",
@@ -67,6 +67,7 @@ _ANY = (
     "AttributeDefinitions",
     _GSI_UPDATES,
     "StreamSpecification",
+    "SSESpecification",
     *_LATER,
 )
 
@@ -176,6 +177,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             f"{'created' if table.status == 'CREATING' else table.status.lower()}: {table.name}"
         )
     check_table_class(req.get("TableClass"))
+    encryption = sse.update_plan(engine, table, req.get("SSESpecification"))
     now = engine.clock()
     old_mode = _billing_mode(table)
     gsi = GsiChanges()
@@ -204,6 +206,8 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             table.status_until = deadline
         with engine.backend.write() as tx:
             gsi.apply(tx, table, engine.catalog)
+            if encryption is not None:
+                sse.apply(engine, tx, table, encryption)
             if req.get("StreamSpecification"):
                 streams.apply_update(tx, engine.catalog, table, req["StreamSpecification"], now)
             engine.catalog.save(tx, table)
@@ -402,8 +406,8 @@ def _create(
             "Subscriber limit exceeded: Number of global secondary indexes exceeds per-table "
             f"limit of {MAX_GSI}"
         )
-    projected = {a for i in table.indexes for a in i.non_key} | set(index.non_key)
-    if len(projected) > MAX_PROJECTED:
+    projected = sum(len(i.non_key) for i in table.indexes) + len(index.non_key)
+    if projected > MAX_PROJECTED:
         raise ValidationException(
             INVALID + "Number of projected attributes in all indexes exceeds limit of 100"
         )

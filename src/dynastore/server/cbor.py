@@ -146,9 +146,7 @@ class CborFrontend:
             out = {}
             if operation.output_shape is not None:
                 out = from_json_form(operation.output_shape, result)
-            return respond(
-                200, cbor2.dumps(out), request_id, CONTENT_TYPE, [_PROTOCOL_HEADER]
-            )
+            return respond(200, cbor2.dumps(out), request_id, CONTENT_TYPE, [_PROTOCOL_HEADER])
         except AwsError as error:
             return self.render(error, request_id, service)
         except Exception:

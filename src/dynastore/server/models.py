@@ -79,7 +79,7 @@ def epoch(value: Any) -> float:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.UTC)
-        return value.timestamp()
+        return float(value.timestamp())
     return float(value)
 
 

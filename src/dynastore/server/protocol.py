@@ -168,8 +168,16 @@ class JsonFrontend:
 class Dispatcher:
     """Routes requests to services' operations by protocol; one per server process."""
 
-    def __init__(self, services: list[Service], authenticator: Any, default_region: str) -> None:
+    def __init__(
+        self,
+        services: list[Service],
+        authenticator: Any,
+        default_region: str,
+        frontends: list[Frontend] | None = None,
+    ) -> None:
+        # `frontends` come first: unsigned links such as SNS's SubscribeURL.
         self._frontends: list[Frontend] = [
+            *(frontends or []),
             CborFrontend(services, authenticator),
             QueryFrontend(services, authenticator),
             RestJsonFrontend(services, authenticator),

@@ -113,8 +113,10 @@ def decode(shape: Any, node: Tree, path: str = "") -> Any:
         return out
     if kind == "list":
         member = shape.member
-        items = node if shape.serialization.get("flattened") else node.get(
-            member.serialization.get("name", "member"), {}
+        items = (
+            node
+            if shape.serialization.get("flattened")
+            else node.get(member.serialization.get("name", "member"), {})
         )
         return [decode(member, child, f"{path}.{i}") for i, child in enumerate(_numbered(items), 1)]
     if kind == "map":
@@ -216,5 +218,3 @@ class QueryFrontend:
         code, status = names.query_code(error)
         body = xml.error(fault(error), code, error.message, request_id, namespace)
         return respond(status, body, request_id, XML)
-
-

@@ -85,9 +85,7 @@ def routing_table(services: list[Service]) -> list[Route]:
             http = service.model.operation_model(name).http
             path, _, query = str(http.get("requestUri", "/")).partition("?")
             pattern, labels, weight = compile_template(path)
-            literal = tuple(
-                (key, value) for key, value in parse_qsl(query, keep_blank_values=True)
-            )
+            literal = tuple((key, value) for key, value in parse_qsl(query, keep_blank_values=True))
             routes.append(
                 Route(
                     str(http.get("method", "POST")),

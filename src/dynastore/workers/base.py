@@ -5,9 +5,9 @@ backend belongs to that thread, a step is one or a few short write transactions,
 requests that arrived meanwhile are served between two steps. With a group-committing
 backend a step's writes join the open commit group, so the step ends by committing it
 (no request waits on a worker's writes, and the write lock is not held between turns).
-Several processes sharing
-one store each run their workers; every step is idempotent (it re-reads what it acts
-on inside its transaction), so two processes doing the same step is only wasted work.
+Several processes sharing one store each run their workers; every step is idempotent
+(it re-reads what it acts on inside its transaction), so two processes doing the same
+step is only wasted work.
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ Each step, for every stream descriptor (engine/streams.py):
 - a stream disabled for longer than the retention is forgotten, and its log dropped
   when no table or other stream reads it.
 
-Before that, every change log loses its records older than the retention, at most
-`trim_batch` per transaction. Each decision is first made on a read snapshot, so a step
+Before that, every change log loses its records older than what its readers need
+(`changelog.retention`: a stream's 24 hours, point-in-time recovery's recovery period),
+at most `trim_batch` per transaction; a log a restore or backup is reading (pinned) is
+left whole until it finishes. Each decision is first made on a read snapshot, so a step
 with nothing to do takes no write lock; when there is work it is redone inside a write
 transaction on freshly read state.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dynastore.engine import streams
+from dynastore.engine import changelog, streams
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.streams import Stream
@@ -68,8 +70,15 @@ class StreamsWorker(PeriodicWorker):
         tables = {(t.account, t.region, t.name): t for t in engine.catalog.all_tables()}
         with backend.read() as snapshot:
             described = streams.all_streams(snapshot)
+            pinned = changelog.pinned_spaces(snapshot)
+        stream_seconds = self.settings.retention
+        keep = {s.log: stream_seconds for s in described}
+        for t in tables.values():
+            if t.log_space:
+                need = changelog.retention(t, stream_seconds)
+                keep[t.log_space] = max(keep.get(t.log_space, 0.0), stream_seconds, need)
         in_use = {t.log_space for t in tables.values() if t.log_space}
-        more = self._trim(in_use | {s.log for s in described}, now)
+        more = self._trim({log: s for log, s in keep.items() if log not in pinned}, now)
         forgotten: set[int] = set()
         for seen in described:
             table = tables.get((seen.account, seen.region, seen.table))
@@ -89,17 +98,17 @@ class StreamsWorker(PeriodicWorker):
                     elif changed:
                         streams.save(tx, stream)
             (forgotten if expired else in_use).add(seen.log)
-        for log_space in forgotten - in_use:
+        for log_space in forgotten - in_use - pinned:
             with backend.write() as tx:
                 streams.drop_log(tx, log_space)
         return more
 
-    def _trim(self, logs: set[int], now: float) -> bool:
-        """One trimming transaction per log with records past retention."""
+    def _trim(self, logs: dict[int, float], now: float) -> bool:
+        """One trimming transaction per log with records past its retention (seconds)."""
         backend = self._engine.backend
-        cutoff_ms = int((now - self.settings.retention) * 1000)
         more = False
         for log_space in sorted(logs):
+            cutoff_ms = int((now - logs[log_space]) * 1000)
             with backend.read() as snapshot:
                 oldest = streams.oldest_ms(snapshot, log_space)
             if oldest is not None and oldest < cutoff_ms:

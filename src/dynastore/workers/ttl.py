@@ -13,11 +13,12 @@ whose userIdentity names the DynamoDB service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
 
-from dynastore.engine import changelog, ttl, writes
+from dynastore.engine import changelog, metrics, ttl, writes
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
@@ -39,8 +40,17 @@ def _delete(_: Item | None) -> Item | None:
     return None
 
 
-def sweep(backend: Backend, table: TableDef, now: float, delay: float, limit: int) -> int:
-    """Delete up to `limit` due items of `table` in one transaction; returns entries seen."""
+def sweep(
+    backend: Backend,
+    table: TableDef,
+    now: float,
+    delay: float,
+    limit: int,
+    on_deleted: Callable[[int], None] | None = None,
+) -> int:
+    """Delete up to `limit` due items of `table` in one transaction; returns entries seen.
+
+    `on_deleted(count)` hears how many items the committed transaction deleted (metrics)."""
     attribute = table.ttl_attribute
     if attribute is None:
         return 0
@@ -48,6 +58,7 @@ def sweep(backend: Backend, table: TableDef, now: float, delay: float, limit: in
     with backend.read() as snapshot:  # the common case, nothing due, takes no write lock
         if not any(True for _ in snapshot.range(table.ttl_space, start, end, limit=1)):
             return 0
+    deleted = 0
     with backend.write() as tx:
         entries = [k for k, _ in tx.range(table.ttl_space, start, end, limit=limit)]
         for entry in entries:
@@ -59,7 +70,13 @@ def sweep(backend: Backend, table: TableDef, now: float, delay: float, limit: in
                 continue
             key = {name: item[name] for name in table.key_names}
             writes.write_in(tx, table, key, _delete, identity=changelog.TTL_IDENTITY)
+            deleted += 1
+    if on_deleted is not None and deleted:
+        on_deleted(deleted)
     return len(entries)
+
+
+TTL_METRIC = "TimeToLiveDeletedItemCount"
 
 
 class TtlWorker(PeriodicWorker):
@@ -89,6 +106,19 @@ class TtlWorker(PeriodicWorker):
             if ttl.backfill_pending(engine.backend, table.ttl_space):
                 with engine.backend.write() as tx:
                     more |= ttl.backfill_chunk(tx, table, settings.chunk)
-            swept = sweep(engine.backend, table, now, settings.delay, settings.batch)
+            swept = sweep(
+                engine.backend, table, now, settings.delay, settings.batch, self._counter(table)
+            )
             more |= swept >= settings.batch
         return more
+
+    def _counter(self, table: TableDef) -> Callable[[int], None]:
+        """Counts deletions in the TimeToLiveDeletedItemCount metric."""
+        recorder = self._engine.metrics
+
+        def deleted(count: int) -> None:
+            minute = int(self._engine.clock() // 60)
+            dims = metrics.table_dims(table.name)
+            recorder.add_total(table.account, table.region, TTL_METRIC, dims, float(count), minute)
+
+        return deleted

@@ -50,6 +50,10 @@ from dynastore.engine.values import AttrValue, format_number, parse_number
 from dynastore.errors import ValidationException
 
 MAX_NESTING = 32
+# Parentheses, NOT and signs nest by recursion (about ten frames a level): refuse a
+# statement nested deeper than this rather than exhaust the interpreter's stack.
+MAX_EXPRESSION_DEPTH = 50
+TOO_DEEP = "Expression nesting exceeds the supported depth"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -121,6 +125,12 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.parameters = 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_EXPRESSION_DEPTH:
+            raise malformed(TOO_DEEP)
 
     # --- tokens ---------------------------------------------------------------------
 
@@ -357,7 +367,10 @@ class _Parser:
     def negation(self) -> Expr:
         token = self.accept_keyword("NOT")
         if token is not None:
-            return Unary("NOT", self.negation(), token)
+            self.deeper()
+            operand = self.negation()
+            self.depth -= 1
+            return Unary("NOT", operand, token)
         return self.predicate()
 
     def predicate(self) -> Expr:
@@ -403,9 +416,11 @@ class _Parser:
                 "right hand argument of type Seq with at least one member"
             )
         closer = "]" if opener.text == "[" else ")"
+        self.deeper()
         choices = [self.expression()]
         while self.accept_symbol(","):
             choices.append(self.expression())
+        self.depth -= 1
         self.expect_symbol(closer, f"Expected {closer}")
         return tuple(choices)
 
@@ -431,7 +446,9 @@ class _Parser:
         token = self.accept_symbol("-", "+")
         if token is None:
             return self.primary()
+        self.deeper()
         operand = self.unary()
+        self.depth -= 1
         if isinstance(operand, Lit) and operand.value is not None and "N" in operand.value:
             if token.text == "+":
                 return operand
@@ -450,7 +467,9 @@ class _Parser:
             return Lit(self.constant("root", 1), token)
         if token.symbol("("):
             self.next()
+            self.deeper()
             inner = self.expression()
+            self.depth -= 1
             self.expect_symbol(")", "Expected )")
             return inner
         if token.kind == NAME:
@@ -482,9 +501,11 @@ class _Parser:
         self.expect_symbol("(", "Expected (")
         args: list[Expr] = []
         if not self.accept_symbol(")"):
+            self.deeper()
             args.append(self.expression())
             while self.accept_symbol(","):
                 args.append(self.expression())
+            self.depth -= 1
             self.expect_symbol(")", "Expected )")
         return Call(name.text.lower(), tuple(args), name)
 

@@ -124,10 +124,12 @@ class Binder:
     def condition(self, node: ast.Expr) -> expr.Condition:
         if isinstance(node, ast.Binary):
             if node.op in ("AND", "OR"):
-                left, right = self.condition(node.left), self.condition(node.right)
+                # A chain `a AND b AND c` parses left-deep: flatten it without recursing
+                # down the chain (a statement may hold a thousand terms).
+                terms = [self.condition(term) for term in _chain(node, node.op)]
                 kind = expr.And if node.op == "AND" else expr.Or
                 parts: list[expr.Condition] = []
-                for part in (left, right):
+                for part in terms:
                     parts.extend(part.operands if isinstance(part, kind) else (part,))
                 return kind(tuple(parts))
             if node.op in ("=", "<>", "<", "<=", ">", ">="):
@@ -229,13 +231,22 @@ class Binder:
 # --- keys --------------------------------------------------------------------------------
 
 
+def _chain(node: ast.Expr, op: str) -> list[ast.Expr]:
+    """The operands of nested `op` (AND or OR) nodes, in written order, iteratively."""
+    out: list[ast.Expr] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Binary) and current.op == op:
+            stack += (current.right, current.left)
+        else:
+            out.append(current)
+    return out
+
+
 def conjuncts(node: ast.Expr | None) -> list[ast.Expr]:
     """The terms of the top-level AND of a WHERE (parenthesised ANDs included)."""
-    if node is None:
-        return []
-    if isinstance(node, ast.Binary) and node.op == "AND":
-        return conjuncts(node.left) + conjuncts(node.right)
-    return [node]
+    return [] if node is None else _chain(node, "AND")
 
 
 def _key_term(node: ast.Expr, name: str) -> tuple[str, ast.Expr, ast.Expr] | None:

@@ -258,7 +258,7 @@ def alarms(tx: ReadTx, account: str, region: str, prefix: str = "") -> Iterator[
 
 def all_alarms(tx: ReadTx) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(account, region, alarm) of every alarm (the alarm worker)."""
-    for key, value in tx.range(CLOUDWATCH_SPACE, b"A", b"B"):
+    for _, value in tx.range(CLOUDWATCH_SPACE, b"A", b"B"):
         alarm = orjson.loads(value)
         arn = str(alarm["AlarmArn"]).split(":")
         yield arn[4], arn[3], alarm

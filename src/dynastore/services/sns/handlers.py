@@ -1,0 +1,764 @@
+"""The SNS operations: topics, subscriptions, Publish, tags.
+
+Subscriptions to http/https endpoints start pending: a SubscriptionConfirmation message
+carrying a token goes to the endpoint, and ConfirmSubscription with that token confirms
+them (its SubscribeURL points at this server's Query endpoint). ``file`` endpoints are
+confirmed at once; so are the protocols this server cannot deliver to (sqs, lambda, ...),
+which keeps infrastructure code that creates them working. Publish reads the topic's
+confirmed subscriptions in one snapshot and hands one job per matching subscription to
+the delivery thread (delivery.py): nothing is sent on the request path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from dynastore.errors import (
+    InvalidParameter,
+    NotFound,
+    ResourceNotFound,
+    TagLimitExceeded,
+)
+from dynastore.server.service import RequestContext
+from dynastore.services.sns import filters, store
+from dynastore.services.sns.delivery import Delivery, Job, RetryPolicy, http_headers, message_json
+from dynastore.storage.base import Backend, ReadTx
+
+Request = dict[str, Any]
+Result = dict[str, Any]
+
+PAGE = 100
+MAX_MESSAGE = 262144
+MAX_TAGS = 50
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_FIFO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")
+PROTOCOLS = frozenset(
+    {
+        "http",
+        "https",
+        "email",
+        "email-json",
+        "sms",
+        "sqs",
+        "application",
+        "lambda",
+        "firehose",
+        "file",
+    }
+)
+_CONFIRMED_AT_ONCE = frozenset({"file", "sqs", "lambda", "application", "firehose", "sms"})
+TOPIC_ATTRIBUTES = frozenset(
+    {
+        "DeliveryPolicy",
+        "DisplayName",
+        "Policy",
+        "SignatureVersion",
+        "TracingConfig",
+        "KmsMasterKeyId",
+        "ContentBasedDeduplication",
+        "ArchivePolicy",
+        "DataProtectionPolicy",
+        "FifoThroughputScope",
+        *(
+            f"{p}{k}"
+            for p in ("HTTP", "Application", "Firehose", "Lambda", "SQS")
+            for k in (
+                "SuccessFeedbackRoleArn",
+                "SuccessFeedbackSampleRate",
+                "FailureFeedbackRoleArn",
+            )
+        ),
+    }
+)
+_CREATE_ONLY = frozenset({"FifoTopic"})
+SUBSCRIPTION_ATTRIBUTES = frozenset(
+    {
+        "DeliveryPolicy",
+        "FilterPolicy",
+        "FilterPolicyScope",
+        "RawMessageDelivery",
+        "RedrivePolicy",
+        "SubscriptionRoleArn",
+        "ReplayPolicy",
+    }
+)
+_JSON_ATTRIBUTES = frozenset({"Policy", "DeliveryPolicy", "RedrivePolicy", "DataProtectionPolicy"})
+DEFAULT_DELIVERY_POLICY = (
+    '{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,'
+    '"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,'
+    '"backoffFunction":"linear"},"disableSubscriptionOverrides":false,'
+    '"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}}'
+)
+
+
+def invalid(what: str) -> InvalidParameter:
+    return InvalidParameter(f"Invalid parameter: {what}")
+
+
+def topic_not_found() -> NotFound:
+    return NotFound("Topic does not exist")
+
+
+def _timestamp(moment: float) -> str:
+    at = datetime.datetime.fromtimestamp(moment, datetime.UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def default_policy(arn: str, account: str) -> str:
+    actions = [
+        "SNS:GetTopicAttributes",
+        "SNS:SetTopicAttributes",
+        "SNS:AddPermission",
+        "SNS:RemovePermission",
+        "SNS:DeleteTopic",
+        "SNS:Subscribe",
+        "SNS:ListSubscriptionsByTopic",
+        "SNS:Publish",
+    ]
+    policy = {
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [
+            {
+                "Sid": "__default_statement_ID",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": actions,
+                "Resource": arn,
+                "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
+            }
+        ],
+    }
+    return orjson.dumps(policy).decode()
+
+
+class SnsApi:
+    """The SNS operations over one store; `base_url` is this server as endpoints reach it."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        clock: Callable[[], float],
+        delivery: Delivery,
+        base_url: str,
+    ) -> None:
+        self._backend = backend
+        self._clock = clock
+        self.delivery = delivery
+        self._base = base_url.rstrip("/")
+
+    # --- topics --------------------------------------------------------------------------
+
+    def create_topic(self, ctx: RequestContext, req: Request) -> Result:
+        name = req["Name"]
+        attributes = dict(req.get("Attributes") or {})
+        fifo = str(attributes.get("FifoTopic", "false")).lower() == "true"
+        if fifo and not _FIFO_NAME.match(name):
+            raise invalid(
+                "Fifo Topic names must end with .fifo and must be made up of only uppercase "
+                "and lowercase ASCII letters, numbers, underscores, and hyphens, and must be "
+                "between 1 and 256 characters long."
+            )
+        if not fifo and not _NAME.match(name):
+            raise invalid("Topic Name")
+        for key, value in attributes.items():
+            if key not in TOPIC_ATTRIBUTES and key not in _CREATE_ONLY:
+                raise invalid("AttributeName")
+            _check_attribute(key, str(value))
+        if fifo:
+            attributes["FifoTopic"] = "true"
+        else:
+            attributes.pop("FifoTopic", None)
+        tags = list(req.get("Tags") or [])
+        _check_tags(tags)
+        arn = f"arn:aws:sns:{ctx.region}:{ctx.account}:{name}"
+        with self._backend.write() as tx:
+            old = store.get_topic(tx, arn)
+            if old is not None:
+                if attributes and any(old["Attributes"].get(k) != v for k, v in attributes.items()):
+                    raise invalid(
+                        "Attributes Reason: Topic already exists with different attributes"
+                    )
+                if tags and _tag_map(tags) != _tag_map(old.get("Tags", [])):
+                    raise invalid("Tags Reason: Topic already exists with different tags")
+                return {"TopicArn": arn}
+            topic = {"TopicArn": arn, "Attributes": attributes, "Tags": tags}
+            store.put_topic(tx, topic)
+        return {"TopicArn": arn}
+
+    def delete_topic(self, ctx: RequestContext, req: Request) -> Result:
+        arn = self._topic_arn(ctx, req["TopicArn"])
+        with self._backend.write() as tx:
+            store.delete_topic(tx, arn)
+        return {}
+
+    def list_topics(self, ctx: RequestContext, req: Request) -> Result:
+        after = _token(req.get("NextToken"), b"T")
+        found: list[dict[str, Any]] = []
+        last = b""
+        more = False
+        with self._backend.read() as tx:
+            for key, topic in store.topics(tx, ctx.account, ctx.region, after):
+                if len(found) == PAGE:
+                    more = True
+                    break
+                found.append({"TopicArn": topic["TopicArn"]})
+                last = key
+        out: Result = {"Topics": found}
+        if more:
+            out["NextToken"] = base64.urlsafe_b64encode(last).decode()
+        return out
+
+    def get_topic_attributes(self, ctx: RequestContext, req: Request) -> Result:
+        arn = self._topic_arn(ctx, req["TopicArn"])
+        with self._backend.read() as tx:
+            topic = self._topic(tx, arn)
+            subs = list(store.subscriptions(tx, arn))
+        confirmed = sum(1 for s in subs if s.get("Confirmed"))
+        account = arn.split(":")[4]
+        attributes = {
+            "Policy": default_policy(arn, account),
+            "Owner": account,
+            "SubscriptionsPending": str(len(subs) - confirmed),
+            "TopicArn": arn,
+            "EffectiveDeliveryPolicy": DEFAULT_DELIVERY_POLICY,
+            "SubscriptionsConfirmed": str(confirmed),
+            "DisplayName": "",
+            "SubscriptionsDeleted": "0",
+        }
+        attributes.update(topic["Attributes"])
+        if "DeliveryPolicy" in topic["Attributes"]:
+            attributes["EffectiveDeliveryPolicy"] = topic["Attributes"]["DeliveryPolicy"]
+        return {"Attributes": attributes}
+
+    def set_topic_attributes(self, ctx: RequestContext, req: Request) -> Result:
+        arn = self._topic_arn(ctx, req["TopicArn"])
+        name = req["AttributeName"]
+        value = str(req.get("AttributeValue") or "")
+        if name not in TOPIC_ATTRIBUTES:
+            raise invalid("AttributeName")
+        if value:
+            _check_attribute(name, value)
+        with self._backend.write() as tx:
+            topic = self._topic(tx, arn)
+            if (
+                name == "ContentBasedDeduplication"
+                and topic["Attributes"].get("FifoTopic") != "true"
+            ):
+                raise invalid(
+                    "ContentBasedDeduplication Reason: Content-based deduplication can only "
+                    "be set for FIFO topics"
+                )
+            if value:
+                topic["Attributes"][name] = value
+            else:
+                topic["Attributes"].pop(name, None)
+            store.put_topic(tx, topic)
+        return {}
+
+    # --- subscriptions ------------------------------------------------------------------
+
+    def subscribe(self, ctx: RequestContext, req: Request) -> Result:
+        arn = self._topic_arn(ctx, req["TopicArn"])
+        protocol = req["Protocol"]
+        endpoint = req.get("Endpoint") or ""
+        _check_endpoint(protocol, endpoint)
+        attributes = dict(req.get("Attributes") or {})
+        for key, value in attributes.items():
+            if key not in SUBSCRIPTION_ATTRIBUTES:
+                raise invalid("AttributeName")
+            _check_subscription_attribute(key, str(value), protocol)
+        with self._backend.write() as tx:
+            topic = self._topic(tx, arn)
+            for sub in store.subscriptions(tx, arn):
+                if sub["Protocol"] == protocol and sub["Endpoint"] == endpoint:
+                    if attributes and attributes != sub.get("Attributes", {}):
+                        raise invalid(
+                            "Attributes Reason: Subscription already exists with different "
+                            "attributes"
+                        )
+                    confirmed = bool(sub.get("Confirmed"))
+                    if confirmed or req.get("ReturnSubscriptionArn"):
+                        return {"SubscriptionArn": sub["SubscriptionArn"]}
+                    return {"SubscriptionArn": "pending confirmation"}
+            confirmed = protocol in _CONFIRMED_AT_ONCE
+            sub = {
+                "SubscriptionArn": f"{arn}:{uuid.uuid4()}",
+                "TopicArn": arn,
+                "Protocol": protocol,
+                "Endpoint": endpoint,
+                "Owner": ctx.account,
+                "Confirmed": confirmed,
+                "Token": None if confirmed else secrets.token_hex(64),
+                "Attributes": attributes,
+            }
+            store.put_subscription(tx, sub)
+        if not confirmed and protocol in ("http", "https"):
+            self._send_confirmation(topic, sub)
+        if confirmed or req.get("ReturnSubscriptionArn"):
+            return {"SubscriptionArn": sub["SubscriptionArn"]}
+        return {"SubscriptionArn": "pending confirmation"}
+
+    def confirm_subscription(self, ctx: RequestContext, req: Request) -> Result:
+        arn = self._topic_arn(ctx, req["TopicArn"])
+        with self._backend.write() as tx:
+            self._topic(tx, arn)
+            sub_arn = store.subscription_of_token(tx, req["Token"])
+            if sub_arn is None or not sub_arn.startswith(arn + ":"):
+                raise invalid("Token")
+            sub = store.get_subscription(tx, sub_arn)
+            if sub is None:
+                raise invalid("Token")
+            if not sub.get("Confirmed"):
+                sub["Confirmed"] = True
+                store.put_subscription(tx, sub)
+        return {"SubscriptionArn": sub_arn}
+
+    def unsubscribe(self, ctx: RequestContext, req: Request) -> Result:
+        arn = req["SubscriptionArn"]
+        topic_arn = arn.rpartition(":")[0]
+        if store.parse_topic_arn(topic_arn) is None:
+            raise invalid("SubscriptionArn")
+        with self._backend.write() as tx:
+            sub = store.get_subscription(tx, arn)
+            if sub is None:
+                raise NotFound("Subscription does not exist")
+            store.delete_subscription(tx, sub)
+        return {}
+
+    def list_subscriptions(self, ctx: RequestContext, req: Request) -> Result:
+        after = _token(req.get("NextToken"), b"S")
+        with self._backend.read() as tx:
+            rows = store.all_subscriptions(tx, ctx.account, ctx.region, after)
+            return _subscription_page(rows)
+
+    def list_subscriptions_by_topic(self, ctx: RequestContext, req: Request) -> Result:
+        arn = self._topic_arn(ctx, req["TopicArn"])
+        after = _token(req.get("NextToken"), b"S")
+        with self._backend.read() as tx:
+            self._topic(tx, arn)
+            rows = (
+                (key, sub)
+                for key, sub in store.all_subscriptions(tx, ctx.account, ctx.region, after)
+                if sub["TopicArn"] == arn
+            )
+            return _subscription_page(rows)
+
+    def get_subscription_attributes(self, ctx: RequestContext, req: Request) -> Result:
+        arn = req["SubscriptionArn"]
+        with self._backend.read() as tx:
+            sub = store.get_subscription(tx, arn) if ":" in arn else None
+            topic = store.get_topic(tx, sub["TopicArn"]) if sub is not None else None
+        if sub is None or topic is None:
+            raise NotFound("Subscription does not exist")
+        confirmed = bool(sub.get("Confirmed"))
+        attributes = {
+            "Owner": sub["Owner"],
+            "RawMessageDelivery": "false",
+            "TopicArn": sub["TopicArn"],
+            "Endpoint": sub["Endpoint"],
+            "Protocol": sub["Protocol"],
+            "PendingConfirmation": "false" if confirmed else "true",
+            "ConfirmationWasAuthenticated": "true" if confirmed else "false",
+            "SubscriptionArn": arn,
+            "SubscriptionPrincipal": f"arn:aws:iam::{sub['Owner']}:user/{ctx.access_key}",
+            "EffectiveDeliveryPolicy": topic["Attributes"].get(
+                "DeliveryPolicy", DEFAULT_DELIVERY_POLICY
+            ),
+        }
+        attributes.update(sub.get("Attributes", {}))
+        return {"Attributes": attributes}
+
+    def set_subscription_attributes(self, ctx: RequestContext, req: Request) -> Result:
+        arn = req["SubscriptionArn"]
+        name = req["AttributeName"]
+        value = str(req.get("AttributeValue") or "")
+        if name not in SUBSCRIPTION_ATTRIBUTES:
+            raise invalid("AttributeName")
+        with self._backend.write() as tx:
+            sub = store.get_subscription(tx, arn) if ":" in arn else None
+            if sub is None:
+                raise NotFound("Subscription does not exist")
+            if value:
+                _check_subscription_attribute(name, value, sub["Protocol"])
+                sub.setdefault("Attributes", {})[name] = value
+            else:
+                sub.get("Attributes", {}).pop(name, None)
+            store.put_subscription(tx, sub)
+        return {}
+
+    # --- Publish -------------------------------------------------------------------------
+
+    def publish(self, ctx: RequestContext, req: Request) -> Result:
+        arn = req.get("TopicArn") or req.get("TargetArn")
+        if not arn:
+            if req.get("PhoneNumber"):
+                return {"MessageId": str(uuid.uuid4())}  # SMS is not delivered here
+            raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
+        arn = self._topic_arn(ctx, arn)
+        message = req.get("Message")
+        if not message:
+            raise invalid("Empty message")
+        if len(message.encode()) > MAX_MESSAGE:
+            raise invalid("Message too long")
+        subject = req.get("Subject")
+        if subject is not None and (
+            not subject or len(subject) > 100 or any(ord(c) < 32 or ord(c) > 126 for c in subject)
+        ):
+            raise invalid("Subject")
+        structured = req.get("MessageStructure")
+        per_protocol: dict[str, Any] | None = None
+        if structured is not None:
+            if structured != "json":
+                raise invalid("MessageStructure")
+            try:
+                per_protocol = orjson.loads(message)
+            except orjson.JSONDecodeError:
+                per_protocol = None
+            if not isinstance(per_protocol, dict):
+                raise invalid("Message Structure - JSON message body failed to parse")
+            if "default" not in per_protocol:
+                raise invalid("Message Structure - No default entry in JSON message body")
+        attributes = dict(req.get("MessageAttributes") or {})
+        _check_message_attributes(attributes)
+        with self._backend.read() as tx:
+            topic = self._topic(tx, arn)
+            subs = [s for s in store.subscriptions(tx, arn) if s.get("Confirmed")]
+        out: Result = {}
+        if topic["Attributes"].get("FifoTopic") == "true":
+            out["SequenceNumber"] = self._check_fifo(topic, req)
+        message_id = self._fan_out(topic, subs, message, subject, attributes, per_protocol)
+        out["MessageId"] = message_id
+        return out
+
+    def publish_internal(
+        self, account: str, region: str, topic_arn: str, subject: str, message: str
+    ) -> str:
+        """Publish on behalf of another service (alarm actions); the message id."""
+        with self._backend.read() as tx:
+            topic = store.get_topic(tx, topic_arn)
+            if topic is None:
+                raise topic_not_found()
+            subs = [s for s in store.subscriptions(tx, topic_arn) if s.get("Confirmed")]
+        return self._fan_out(topic, subs, message, subject, {}, None)
+
+    def _check_fifo(self, topic: Mapping[str, Any], req: Request) -> str:
+        if not req.get("MessageGroupId"):
+            raise invalid("The MessageGroupId parameter is required for FIFO topics")
+        if (
+            not req.get("MessageDeduplicationId")
+            and topic["Attributes"].get("ContentBasedDeduplication") != "true"
+        ):
+            raise invalid(
+                "The topic should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
+        return str(int(self._clock() * 1_000_000)).rjust(20, "0")
+
+    def _fan_out(
+        self,
+        topic: Mapping[str, Any],
+        subs: list[dict[str, Any]],
+        message: str,
+        subject: str | None,
+        attributes: Mapping[str, Any],
+        per_protocol: Mapping[str, Any] | None,
+    ) -> str:
+        message_id = str(uuid.uuid4())
+        stamp = _timestamp(self._clock())
+        topic_arn = str(topic["TopicArn"])
+        values = filters.attribute_values(attributes)
+        shown_attributes = {
+            name: {
+                "Type": attr.get("DataType"),
+                "Value": attr.get("StringValue", attr.get("BinaryValue")),
+            }
+            for name, attr in attributes.items()
+        }
+        for sub in subs:
+            sub_attributes = sub.get("Attributes", {})
+            if not _wanted(sub_attributes, values, message):
+                continue
+            protocol = sub["Protocol"]
+            text = message
+            if per_protocol is not None:
+                text = str(per_protocol.get(protocol, per_protocol["default"]))
+            if sub_attributes.get("RawMessageDelivery") == "true":
+                body = text.encode()
+            else:
+                fields = {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": topic_arn,
+                    "Subject": subject,
+                    "Message": text,
+                    "Timestamp": stamp,
+                    "SignatureVersion": "1",
+                    "Signature": None,
+                    "SigningCertURL": self._cert_url(),
+                    "UnsubscribeURL": self._url(
+                        "Unsubscribe", SubscriptionArn=sub["SubscriptionArn"]
+                    ),
+                    "MessageAttributes": shown_attributes or None,
+                }
+                fields["Signature"] = _signature(fields)
+                body = message_json(fields)
+            headers = http_headers("Notification", message_id, topic_arn, sub["SubscriptionArn"])
+            policy = RetryPolicy.of(
+                sub_attributes.get("DeliveryPolicy"), topic["Attributes"].get("DeliveryPolicy")
+            )
+            self.delivery.submit(Job(protocol, sub["Endpoint"], body, headers, policy))
+        return message_id
+
+    def _send_confirmation(self, topic: Mapping[str, Any], sub: Mapping[str, Any]) -> None:
+        message_id = str(uuid.uuid4())
+        topic_arn = str(topic["TopicArn"])
+        token = str(sub["Token"])
+        fields = {
+            "Type": "SubscriptionConfirmation",
+            "MessageId": message_id,
+            "Token": token,
+            "TopicArn": topic_arn,
+            "Message": (
+                f"You have chosen to subscribe to the topic {topic_arn}.\n"
+                "To confirm the subscription, visit the SubscribeURL included in this message."
+            ),
+            "SubscribeURL": self._url("ConfirmSubscription", TopicArn=topic_arn, Token=token),
+            "Timestamp": _timestamp(self._clock()),
+            "SignatureVersion": "1",
+            "Signature": None,
+            "SigningCertURL": self._cert_url(),
+        }
+        fields["Signature"] = _signature(fields)
+        headers = http_headers("SubscriptionConfirmation", message_id, topic_arn, None)
+        policy = RetryPolicy.of(topic["Attributes"].get("DeliveryPolicy"))
+        self.delivery.submit(
+            Job(str(sub["Protocol"]), str(sub["Endpoint"]), message_json(fields), headers, policy)
+        )
+
+    def _url(self, action: str, **params: str) -> str:
+        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
+        return f"{self._base}/?Action={action}&{query}"
+
+    def _cert_url(self) -> str:
+        return f"{self._base}/SimpleNotificationService-dynastore.pem"
+
+    # --- tags ----------------------------------------------------------------------------
+
+    def tag_resource(self, ctx: RequestContext, req: Request) -> Result:
+        tags = list(req["Tags"])
+        _check_tags(tags)
+        with self._backend.write() as tx:
+            topic = self._tagged(tx, ctx, req["ResourceArn"])
+            merged = _tag_map(topic.get("Tags", [])) | _tag_map(tags)
+            if len(merged) > MAX_TAGS:
+                raise TagLimitExceeded(
+                    "Could not complete request: tag quota of per resource exceeded"
+                )
+            topic["Tags"] = [{"Key": k, "Value": v} for k, v in merged.items()]
+            store.put_topic(tx, topic)
+        return {}
+
+    def untag_resource(self, ctx: RequestContext, req: Request) -> Result:
+        with self._backend.write() as tx:
+            topic = self._tagged(tx, ctx, req["ResourceArn"])
+            drop = set(req["TagKeys"])
+            topic["Tags"] = [t for t in topic.get("Tags", []) if t["Key"] not in drop]
+            store.put_topic(tx, topic)
+        return {}
+
+    def list_tags_for_resource(self, ctx: RequestContext, req: Request) -> Result:
+        with self._backend.read() as tx:
+            topic = self._tagged(tx, ctx, req["ResourceArn"])
+        return {"Tags": topic.get("Tags", [])}
+
+    def _tagged(self, tx: ReadTx, ctx: RequestContext, arn: str) -> dict[str, Any]:
+        topic = store.get_topic(tx, arn) if store.parse_topic_arn(arn) else None
+        if topic is None:
+            raise ResourceNotFound("Resource does not exist")
+        return topic
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _topic_arn(self, ctx: RequestContext, arn: str) -> str:
+        if store.parse_topic_arn(arn) is None:
+            raise invalid("TopicArn")
+        return arn
+
+    def _topic(self, tx: ReadTx, arn: str) -> dict[str, Any]:
+        topic = store.get_topic(tx, arn)
+        if topic is None:
+            raise topic_not_found()
+        return topic
+
+
+def _subscription_page(rows: Any) -> Result:
+    found: list[dict[str, Any]] = []
+    last = b""
+    more = False
+    for key, sub in rows:
+        if len(found) == PAGE:
+            more = True
+            break
+        found.append(
+            {
+                "SubscriptionArn": sub["SubscriptionArn"]
+                if sub.get("Confirmed")
+                else "PendingConfirmation",
+                "Owner": sub["Owner"],
+                "Protocol": sub["Protocol"],
+                "Endpoint": sub["Endpoint"],
+                "TopicArn": sub["TopicArn"],
+            }
+        )
+        last = key
+    out: Result = {"Subscriptions": found}
+    if more:
+        out["NextToken"] = base64.urlsafe_b64encode(last).decode()
+    return out
+
+
+def _wanted(sub_attributes: Mapping[str, Any], values: Mapping[str, Any], message: str) -> bool:
+    text = sub_attributes.get("FilterPolicy")
+    if not text:
+        return True
+    policy = filters.parse_policy(str(text))
+    if policy is None:
+        return True
+    if sub_attributes.get("FilterPolicyScope") == "MessageBody":
+        try:
+            body = orjson.loads(message)
+        except orjson.JSONDecodeError:
+            return False
+        return isinstance(body, dict) and filters.matches(policy, body)
+    return filters.matches(policy, values)
+
+
+def _signature(fields: Mapping[str, Any]) -> str:
+    """A digest of SNS's string to sign. Not an RSA signature: there is no AWS certificate
+    to verify it against, so subscribers must not require signature validation."""
+    names = (
+        "Message",
+        "MessageId",
+        "Subject",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    )
+    text = "".join(f"{n}\n{fields[n]}\n" for n in names if fields.get(n) is not None)
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def _token(text: Any, tag: bytes) -> bytes | None:
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(str(text).encode())
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not raw.startswith(tag):
+        raise invalid("NextToken")
+    return raw
+
+
+def _tag_map(tags: list[dict[str, Any]]) -> dict[str, str]:
+    return {str(t["Key"]): str(t["Value"]) for t in tags}
+
+
+def _check_tags(tags: list[dict[str, Any]]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise TagLimitExceeded("Could not complete request: tag quota of per resource exceeded")
+    for tag in tags:
+        if str(tag["Key"]).lower().startswith("aws:"):
+            raise invalid("Tag keys must not start with 'aws:'")
+
+
+def _check_attribute(name: str, value: str) -> None:
+    if name in _JSON_ATTRIBUTES:
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise invalid(f"{name}: failed to parse JSON.")
+    elif name in ("FifoTopic", "ContentBasedDeduplication") and value.lower() not in (
+        "true",
+        "false",
+    ):
+        raise invalid(name)
+
+
+def _check_subscription_attribute(name: str, value: str, protocol: str) -> None:
+    if name == "FilterPolicy" and value and filters.parse_policy(value) is None:
+        raise invalid("Filter policy: failed to parse JSON.")
+    if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
+        raise invalid("Attributes Reason: FilterPolicyScope: Invalid value")
+    if name == "RawMessageDelivery":
+        if value.lower() not in ("true", "false"):
+            raise invalid("RawMessageDelivery: Invalid value")
+        if protocol not in ("http", "https", "sqs", "firehose", "file"):
+            raise invalid(
+                "Attributes Reason: RawMessageDelivery: Invalid value [true]. Must be false."
+            )
+    if name in ("DeliveryPolicy", "RedrivePolicy"):
+        _check_attribute(name, value)
+
+
+def _check_endpoint(protocol: str, endpoint: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise invalid(f"Amazon SNS does not support this protocol string: {protocol}")
+    if protocol in ("http", "https"):
+        if not endpoint:
+            raise invalid("Endpoint")
+        if not endpoint.lower().startswith(f"{protocol}://"):
+            raise invalid("Endpoint must match the specified protocol")
+    elif protocol == "file":
+        if not endpoint.startswith("file://"):
+            raise invalid("Endpoint must match the specified protocol")
+    elif protocol in ("email", "email-json"):
+        if "@" not in endpoint:
+            raise invalid("Email address")
+    elif not endpoint:
+        raise invalid("Endpoint")
+
+
+def _check_message_attributes(attributes: Mapping[str, Any]) -> None:
+    if len(attributes) > 10:
+        raise invalid(
+            f"MessageAttributes Reason: Number of message attributes [{len(attributes)}] "
+            "exceeds the allowed maximum [10]."
+        )
+    for name, attr in attributes.items():
+        kind = str(attr.get("DataType") or "")
+        base = kind.split(".", 1)[0]
+        if base not in ("String", "Number", "Binary"):
+            raise invalid(
+                f"The message attribute '{name}' has an invalid message attribute type, the "
+                "set of supported type prefixes is Binary, Number, and String."
+            )
+        value = attr.get("BinaryValue") if base == "Binary" else attr.get("StringValue")
+        if value in (None, ""):
+            raise invalid(
+                f"The message attribute '{name}' must contain non-empty message attribute "
+                f"value for message attribute type '{kind}'."
+            )
+        if base == "Number":
+            try:
+                float(attr["StringValue"])
+            except ValueError:
+                raise invalid(
+                    f"Could not cast message attribute '{name}' value to number."
+                ) from None

@@ -1,0 +1,533 @@
+"""PartiQL: ExecuteStatement, BatchExecuteStatement and ExecuteTransaction against a live
+server, with DynamoDB's answers and messages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.api.helpers import (
+    KEY_SCHEMA_MISMATCH,
+    REQUEST_FAILED,
+    RESOURCE_NOT_FOUND,
+    Client,
+    Item,
+    TableFactory,
+    key,
+    raises,
+    read,
+    seed,
+    validation,
+)
+
+NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
+MANDATORY = "Where clause does not contain a mandatory equality on all key attributes"
+PARAMETERS = "Number of parameters in request and statement don't match."
+DUPLICATE_KEY = "Duplicate primary key exists in table"
+
+
+def q(name: str) -> str:
+    return f'"{name}"'
+
+
+def run(client: Client, statement: str, *params: Item, **extra: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {"Statement": statement, **extra}
+    if params:
+        request["Parameters"] = list(params)
+    answer: dict[str, Any] = client.execute_statement(**request)
+    return answer
+
+
+def items(client: Client, statement: str, *params: Item, **extra: Any) -> list[Item]:
+    found: list[Item] = run(client, statement, *params, **extra)["Items"]
+    return found
+
+
+def cancelled(*codes: str) -> str:
+    return (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        f"[{', '.join(codes)}]"
+    )
+
+
+@pytest.fixture
+def music(dynamodb: Client, table: TableFactory) -> str:
+    """A pk/sk table with a GSI on `g`, holding partitions a (3 items) and b (1 item)."""
+    name = table(
+        range_key=True,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byG",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    for sk, n in (("1", "10"), ("2", "20"), ("3", "30")):
+        seed(
+            dynamodb,
+            name,
+            {**key("a", sk), "n": {"N": n}, "g": {"S": "even" if n != "30" else "odd"}},
+        )
+    seed(
+        dynamodb,
+        name,
+        {
+            **key("b", "1"),
+            "n": {"N": "5"},
+            "m": {"M": {"x": {"S": "deep"}}},
+            "l": {"L": [{"S": "p"}, {"S": "q"}]},
+        },
+    )
+    return name
+
+
+# --- SELECT -------------------------------------------------------------------------------
+
+
+def test_select_by_full_key(dynamodb: Client, music: str) -> None:
+    found = items(dynamodb, f"SELECT * FROM {q(music)} WHERE pk = 'a' AND sk = '2'")
+    assert found == [{**key("a", "2"), "n": {"N": "20"}, "g": {"S": "even"}}]
+    assert items(dynamodb, f"SELECT * FROM {q(music)} WHERE pk = 'a' AND sk = '9'") == []
+
+
+def test_select_a_partition_with_sort_conditions(dynamodb: Client, music: str) -> None:
+    def sks(where: str, **extra: Any) -> list[str]:
+        rows = items(dynamodb, f"SELECT sk FROM {q(music)} WHERE {where}", **extra)
+        return [row["sk"]["S"] for row in rows]
+
+    assert sks("pk = 'a'") == ["1", "2", "3"]
+    assert sks("pk = 'a' AND sk > '1'") == ["2", "3"]
+    assert sks("pk = 'a' AND sk BETWEEN '1' AND '2'") == ["1", "2"]
+    assert sks("pk = 'a' AND begins_with(sk, '3')") == ["3"]
+    assert sks("pk = 'a' AND n >= 20") == ["2", "3"]
+    assert sks("pk = 'a' ORDER BY sk DESC") == ["3", "2", "1"]
+    assert sks("pk IN ['b', 'a'] AND sk = '1'") == ["1", "1"]
+
+
+def test_select_without_the_key_scans(dynamodb: Client, music: str) -> None:
+    found = items(dynamodb, f"SELECT pk, sk FROM {q(music)} WHERE n < 15")
+    assert sorted((row["pk"]["S"], row["sk"]["S"]) for row in found) == [("a", "1"), ("b", "1")]
+    assert len(items(dynamodb, f"SELECT * FROM {q(music)}")) == 4
+
+
+def test_projection_of_nested_paths(dynamodb: Client, music: str) -> None:
+    found = items(dynamodb, f"SELECT m.x, l[1], nope FROM {q(music)} WHERE pk = 'b' AND sk = '1'")
+    assert found == [{"x": {"S": "deep"}, "l[1]": {"S": "q"}}]
+
+
+def test_conditions(dynamodb: Client, music: str) -> None:
+    def count(where: str) -> int:
+        return len(items(dynamodb, f"SELECT * FROM {q(music)} WHERE {where}"))
+
+    assert count("m IS MISSING") == 3
+    assert count("m IS NOT MISSING AND attribute_type(m, 'M')") == 1
+    assert count("contains(l, 'q')") == 1
+    assert count("n IN [10, 30] OR size(l) = 2") == 3
+    assert count("NOT (n BETWEEN 10 AND 20)") == 2
+    assert count("n <> 5 AND g = 'even'") == 2
+
+
+def test_an_index_read(dynamodb: Client, music: str) -> None:
+    found = items(dynamodb, f"SELECT sk FROM {q(music)}.\"byG\" WHERE g = 'even'")
+    assert sorted(row["sk"]["S"] for row in found) == ["1", "2"]
+    with validation("Strongly consistent read is not supported on Global Secondary Indexes"):
+        run(dynamodb, f"SELECT * FROM {q(music)}.\"byG\" WHERE g = 'even'", ConsistentRead=True)
+
+
+def test_parameters(dynamodb: Client, music: str) -> None:
+    statement = f"SELECT n FROM {q(music)} WHERE pk = ? AND sk = ?"
+    assert items(dynamodb, statement, {"S": "a"}, {"S": "3"}) == [{"n": {"N": "30"}}]
+    extra = items(dynamodb, statement, {"S": "a"}, {"S": "3"}, {"S": "ignored"})
+    assert extra == [{"n": {"N": "30"}}]
+    with validation(PARAMETERS):
+        run(dynamodb, statement, {"S": "a"})
+    with validation(
+        "One or more parameter values were invalid: "
+        "Null attribute value types must have the value of true"
+    ):
+        run(dynamodb, statement, {"NULL": False}, {"S": "a"})
+
+
+def test_limit_and_next_token(dynamodb: Client, music: str) -> None:
+    seen: list[tuple[str, str]] = []
+    request: dict[str, Any] = {"Statement": f"SELECT pk, sk FROM {q(music)}", "Limit": 1}
+    pages = 0
+    while True:
+        answer = dynamodb.execute_statement(**request)
+        pages += 1
+        seen += [(row["pk"]["S"], row["sk"]["S"]) for row in answer["Items"]]
+        if "NextToken" not in answer:
+            break
+        request["NextToken"] = answer["NextToken"]
+    assert sorted(seen) == [("a", "1"), ("a", "2"), ("a", "3"), ("b", "1")]
+    assert pages >= 4
+    with validation("NextToken does not match request"):
+        run(dynamodb, f"SELECT * FROM {q(music)} WHERE n > 1", NextToken=request["NextToken"])
+    with validation("Invalid NextToken"):
+        run(dynamodb, f"SELECT * FROM {q(music)}", NextToken="not a token")
+
+
+def test_consumed_capacity(dynamodb: Client, music: str) -> None:
+    answer = run(
+        dynamodb,
+        f"SELECT * FROM {q(music)} WHERE pk = 'a' AND sk = '1'",
+        ReturnConsumedCapacity="TOTAL",
+        ConsistentRead=True,
+    )
+    assert answer["ConsumedCapacity"]["TableName"] == music
+    assert answer["ConsumedCapacity"]["CapacityUnits"] == 1.0
+    written = run(
+        dynamodb,
+        f"UPDATE {q(music)} SET z = 1 WHERE pk = 'b' AND sk = '1'",
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert written["ConsumedCapacity"]["CapacityUnits"] == 1.0
+
+
+TYPE_MISMATCH = "Key attribute's data type should match its data type in table's schema: Key pk"
+OPERAND_TYPE = (
+    "Incorrect operand type for operator or function; operator or function: +, operand type: S"
+)
+ON_INDEX = "This operation is not supported on an index"
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("SELECT * FROM {t} WHERE", NOT_WELL_FORMED + "Unexpected term"),
+        (
+            "SELECT * FROM {t} WHERE pk = 'a' AND",
+            NOT_WELL_FORMED + "Missing right-hand side expression of infix operator",
+        ),
+        ("SLECT * FROM {t}", NOT_WELL_FORMED + "Expected data manipulation"),
+        ("SELECT * FROM {t} x WHERE pk = 'a'", "Aliasing is not supported"),
+        ("SELECT * FROM {t} WHERE pk = 1", TYPE_MISMATCH),
+        ("SELECT a.z, b.z FROM {t}", "Duplicate identifiers in select clause: z"),
+        (
+            "EXISTS(SELECT * FROM {t} WHERE pk = 'a' AND sk = '1')",
+            "EXISTS can only be used in ExecuteTransaction write requests.",
+        ),
+        ("UPDATE {t} SET n = 1 WHERE pk = 'a'", MANDATORY),
+        ("DELETE FROM {t} WHERE n = 1", MANDATORY),
+        ("UPDATE {t}.\"byG\" SET n = 1 WHERE pk = 'a' AND sk = '1'", ON_INDEX),
+        (
+            "INSERT INTO {t}.\"byG\" VALUE {{'pk': 'a', 'sk': '1'}}",
+            "FROM clause may only contain a single table name",
+        ),
+        (
+            "SELECT * FROM {t}.\"nope\" WHERE g = 'x'",
+            "The table does not have the specified index: nope",
+        ),
+        ("UPDATE {t} SET n = 'x' + 1 WHERE pk = 'a' AND sk = '1'", OPERAND_TYPE),
+        (
+            "INSERT INTO {t} VALUE {{'pk': 'a'}}",
+            "One or more parameter values were invalid: Missing the key sk in the item",
+        ),
+    ],
+)
+def test_statement_errors(dynamodb: Client, music: str, statement: str, message: str) -> None:
+    with validation(message):
+        run(dynamodb, statement.format(t=q(music)))
+
+
+def test_a_missing_table(dynamodb: Client) -> None:
+    with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
+        run(dynamodb, "SELECT * FROM \"no-such-table-here\" WHERE pk = 'a'")
+
+
+# --- INSERT, UPDATE, DELETE ---------------------------------------------------------------
+
+
+def test_insert(dynamodb: Client, music: str) -> None:
+    run(
+        dynamodb,
+        f"INSERT INTO {q(music)} VALUE "
+        "{'pk': ?, 'sk': 'n', 's': <<'x', 'y'>>, 'm': {'k': [1, null]}}",
+        {"S": "c"},
+    )
+    stored = read(dynamodb, music, key("c", "n"))
+    assert stored is not None
+    assert sorted(stored["s"]["SS"]) == ["x", "y"]
+    assert stored["m"] == {"M": {"k": {"L": [{"N": "1"}, {"NULL": True}]}}}
+    with raises("DuplicateItemException", DUPLICATE_KEY):
+        run(dynamodb, f"INSERT INTO {q(music)} VALUE {{'pk': 'c', 'sk': 'n'}}")
+
+
+def test_update_set_remove_and_returning(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    answer = items(
+        dynamodb,
+        f"UPDATE {table} SET n = n + 1, t = list_append(l, ['r']) REMOVE m "
+        "WHERE pk = 'b' AND sk = '1' RETURNING MODIFIED NEW *",
+    )
+    assert answer == [{"n": {"N": "6"}, "t": {"L": [{"S": "p"}, {"S": "q"}, {"S": "r"}]}}]
+    old = items(
+        dynamodb, f"UPDATE {table} SET n = 7 WHERE pk = 'b' AND sk = '1' RETURNING ALL OLD *"
+    )
+    assert old[0]["n"] == {"N": "6"} and "m" not in old[0]
+    assert (
+        items(dynamodb, f"UPDATE {table} SET s = set_add(s, <<'a'>>) WHERE pk = 'b' AND sk = '1'")
+        == []
+    )
+    assert (
+        items(
+            dynamodb,
+            f"UPDATE {table} REMOVE zz WHERE pk = 'b' AND sk = '1' RETURNING MODIFIED OLD *",
+        )
+        == []
+    )
+    stored = read(dynamodb, music, key("b", "1"))
+    assert stored is not None and stored["s"] == {"SS": ["a"]} and stored["n"] == {"N": "7"}
+
+
+def test_update_conditions(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED):
+        run(dynamodb, f"UPDATE {table} SET n = 1 WHERE pk = 'zz' AND sk = '1'")
+    assert read(dynamodb, music, key("zz", "1")) is None
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
+        run(
+            dynamodb,
+            f"UPDATE {table} SET n = 1 WHERE pk = 'a' AND sk = '1' AND n = 99",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    assert info.value.response["Item"]["n"] == {"N": "10"}
+    run(dynamodb, f"UPDATE {table} SET n = 11 WHERE pk = 'a' AND sk = '1' AND n = 10")
+    assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "11"}  # type: ignore[index]
+
+
+def test_delete(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED):
+        run(dynamodb, f"DELETE FROM {table} WHERE pk = 'a' AND sk = '1' AND n = 0")
+    assert (
+        run(dynamodb, f"DELETE FROM {table} WHERE pk = 'none' AND sk = '1' AND n = 0")["Items"]
+        == []
+    )
+    gone = items(dynamodb, f"DELETE FROM {table} WHERE pk = 'a' AND sk = '1' RETURNING ALL OLD *")
+    assert gone[0]["n"] == {"N": "10"}
+    assert read(dynamodb, music, key("a", "1")) is None
+    with validation(
+        "Invalid returning clause: RETURNING ALL NEW *. "
+        "Only RETURNING ALL OLD * is allowed in DELETE statements."
+    ):
+        run(dynamodb, f"DELETE FROM {table} WHERE pk = 'a' AND sk = '2' RETURNING ALL NEW *")
+
+
+def test_writes_maintain_indexes(dynamodb: Client, music: str) -> None:
+    run(dynamodb, f"UPDATE {q(music)} SET g = 'odd' WHERE pk = 'a' AND sk = '1'")
+    found = items(dynamodb, f"SELECT sk FROM {q(music)}.\"byG\" WHERE g = 'odd'")
+    assert sorted(row["sk"]["S"] for row in found) == ["1", "3"]
+
+
+# --- BatchExecuteStatement ----------------------------------------------------------------
+
+
+def test_batch_reads(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    answer = dynamodb.batch_execute_statement(
+        Statements=[
+            {"Statement": f"SELECT n FROM {table} WHERE pk = 'a' AND sk = '1'"},
+            {
+                "Statement": f"SELECT * FROM {table} WHERE pk = ? AND sk = ?",
+                "Parameters": [{"S": "x"}, {"S": "1"}],
+            },
+            {"Statement": f"SELECT * FROM {table} WHERE pk = 'a'"},
+            {"Statement": "SELECT * FROM"},
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    responses = answer["Responses"]
+    assert responses[0] == {"TableName": music, "Item": {"n": {"N": "10"}}}
+    assert responses[1] == {"TableName": music}
+    assert responses[2]["Error"] == {
+        "Code": "ValidationError",
+        "Message": "Select statements within BatchExecuteStatement must specify the primary key "
+        "in the where clause.",
+    }
+    assert responses[3] == {
+        "Error": {"Code": "ValidationError", "Message": NOT_WELL_FORMED + "Unexpected term"}
+    }
+    assert answer["ConsumedCapacity"][0]["CapacityUnits"] == 1.0
+
+
+def test_batch_writes(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    responses = dynamodb.batch_execute_statement(
+        Statements=[
+            {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'new', 'sk': '1'}}"},
+            {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'a', 'sk': '1'}}"},
+            {
+                "Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '2' AND n = 1",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+            {"Statement": f"DELETE FROM {table} WHERE pk = 'a' AND sk = '3'"},
+            {"Statement": "UPDATE \"no-such-table-here\" SET n = 1 WHERE pk = 'a'"},
+        ]
+    )["Responses"]
+    assert responses[0] == {"TableName": music}
+    assert responses[1] == {
+        "TableName": music,
+        "Error": {"Code": "DuplicateItem", "Message": DUPLICATE_KEY},
+    }
+    assert responses[2]["Error"]["Code"] == "ConditionalCheckFailed"
+    assert responses[2]["Error"]["Item"]["n"] == {"N": "20"}
+    assert responses[3] == {"TableName": music}
+    assert responses[4]["Error"] == {"Code": "ResourceNotFound", "Message": RESOURCE_NOT_FOUND}
+    assert read(dynamodb, music, key("new", "1")) == key("new", "1")
+    assert read(dynamodb, music, key("a", "3")) is None
+
+
+def test_a_batch_of_reads_and_writes(dynamodb: Client, music: str) -> None:
+    with validation("Read and write requests together in the same batch is not supported."):
+        dynamodb.batch_execute_statement(
+            Statements=[
+                {"Statement": f"SELECT * FROM {q(music)} WHERE pk = 'a' AND sk = '1'"},
+                {"Statement": f"DELETE FROM {q(music)} WHERE pk = 'a' AND sk = '1'"},
+            ]
+        )
+    assert read(dynamodb, music, key("a", "1")) is not None
+
+
+# --- ExecuteTransaction -------------------------------------------------------------------
+
+
+def test_a_write_transaction(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    answer = dynamodb.execute_transaction(
+        TransactStatements=[
+            {"Statement": f"EXISTS(SELECT * FROM {table} WHERE pk = 'a' AND sk = '1' AND n = 10)"},
+            {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'tx', 'sk': '1'}}"},
+            {"Statement": f"UPDATE {table} SET n = n + 1 WHERE pk = 'a' AND sk = '2'"},
+            {"Statement": f"DELETE FROM {table} WHERE pk = 'a' AND sk = '3'"},
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert answer["Responses"] == []
+    # 2 per item for the table (4 items), and 1 each for the GSI entries UPDATE and DELETE wrote
+    assert answer["ConsumedCapacity"][0]["CapacityUnits"] == 10.0
+    assert read(dynamodb, music, key("tx", "1")) == key("tx", "1")
+    assert read(dynamodb, music, key("a", "2"))["n"] == {"N": "21"}  # type: ignore[index]
+    assert read(dynamodb, music, key("a", "3")) is None
+
+
+def test_a_cancelled_write_transaction(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    with raises(
+        "TransactionCanceledException",
+        cancelled("ConditionalCheckFailed", "None", "ValidationError", "ConditionalCheckFailed"),
+    ) as info:
+        dynamodb.execute_transaction(
+            TransactStatements=[
+                {
+                    "Statement": f"EXISTS(SELECT * FROM {table} "
+                    "WHERE pk = 'a' AND sk = '1' AND n = 0)"
+                },
+                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '2'"},
+                {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'a', 'sk': '3'}}"},
+                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'nope' AND sk = '1'"},
+            ]
+        )
+    reasons = info.value.response["CancellationReasons"]
+    assert reasons[2] == {"Code": "ValidationError", "Message": DUPLICATE_KEY}
+    assert read(dynamodb, music, key("a", "2"))["n"] == {"N": "20"}  # type: ignore[index]
+
+
+def test_key_problems_cancel_a_transaction(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    with raises(
+        "TransactionCanceledException", cancelled("ValidationError", "ResourceNotFound", "None")
+    ) as info:
+        dynamodb.execute_transaction(
+            TransactStatements=[
+                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a'"},
+                {"Statement": "DELETE FROM \"no-such-table-here\" WHERE pk = 'a'"},
+                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '1'"},
+            ]
+        )
+    assert info.value.response["CancellationReasons"][0]["Message"] == KEY_SCHEMA_MISMATCH
+    assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "10"}  # type: ignore[index]
+
+
+FAILED_IN = "Validation failed in TransactStatements"
+UPDATE_ONE = "UPDATE {t} SET n = 1 WHERE pk = 'a' AND sk = '1'"
+
+
+@pytest.mark.parametrize(
+    ("statements", "message"),
+    [
+        (
+            ["SELECT * FROM {t} WHERE pk = 'a' AND sk = '1'", "DELETE FROM {t} WHERE pk = 'a'"],
+            "ExecuteTransaction API does not support both read and write operations in the "
+            "same request.",
+        ),
+        (
+            [UPDATE_ONE + " RETURNING ALL NEW *"],
+            f"{FAILED_IN}[0]: RETURNING clause is not supported in ExecuteTransaction.",
+        ),
+        (
+            [UPDATE_ONE, "SELECT * FROM {t} WHERE"],
+            f"{FAILED_IN}[1]: {NOT_WELL_FORMED}Unexpected term",
+        ),
+        (
+            ["SELECT * FROM {t} WHERE pk = 'a'"],
+            f"{FAILED_IN}[0]: Select statements within ExecuteTransaction must specify the "
+            "primary key in the where clause.",
+        ),
+        (
+            ["SELECT * FROM {t}.\"byG\" WHERE g = 'odd'"],
+            f"{FAILED_IN}[0]: Reads on indices are not supported within transactions.",
+        ),
+        (
+            [UPDATE_ONE, "DELETE FROM {t} WHERE sk = '1' AND pk = 'a'"],
+            "Transaction request cannot include multiple operations on one item",
+        ),
+    ],
+)
+def test_transaction_errors(
+    dynamodb: Client, music: str, statements: list[str], message: str
+) -> None:
+    with validation(message):
+        dynamodb.execute_transaction(
+            TransactStatements=[{"Statement": s.format(t=q(music))} for s in statements]
+        )
+    assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "10"}  # type: ignore[index]
+
+
+def test_a_read_transaction(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    answer = dynamodb.execute_transaction(
+        TransactStatements=[
+            {"Statement": f"SELECT n FROM {table} WHERE pk = 'a' AND sk = '2'"},
+            {"Statement": f"SELECT * FROM {table} WHERE pk = 'x' AND sk = '2'"},
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert answer["Responses"] == [{"Item": {"n": {"N": "20"}}}, {}]
+    assert answer["ConsumedCapacity"][0]["CapacityUnits"] == 4.0
+
+
+def test_a_transaction_token(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    request = {
+        "TransactStatements": [
+            {"Statement": f"UPDATE {table} SET n = n + 1 WHERE pk = 'a' AND sk = '1'"}
+        ],
+        "ClientRequestToken": str(uuid.uuid4()),
+    }
+    dynamodb.execute_transaction(**request)
+    dynamodb.execute_transaction(**request)
+    assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "11"}  # type: ignore[index]
+    request["TransactStatements"] = [
+        {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '1'"}
+    ]
+    with raises("IdempotentParameterMismatchException"):
+        dynamodb.execute_transaction(**request)

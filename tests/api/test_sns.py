@@ -1,0 +1,391 @@
+"""SNS with boto3 (Query protocol): topics, subscriptions, real HTTP delivery, errors.
+
+HTTP subscribers are small servers on 127.0.0.1 started by the tests; the ``file``
+protocol (a Dynastore extension) writes messages to a local file.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, unique_name
+
+ACCOUNT = "000000000000"
+
+
+@pytest.fixture(scope="module")
+def sns(endpoint: str) -> Client:
+    return boto3.client(
+        "sns",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+@pytest.fixture
+def topic(sns: Client) -> Iterator[Callable[..., str]]:
+    """Create a uniquely named topic (keyword arguments go to CreateTopic); deleted after."""
+    arns: list[str] = []
+
+    def make(**params: Any) -> str:
+        arn: str = sns.create_topic(Name=params.pop("Name", unique_name()), **params)["TopicArn"]
+        arns.append(arn)
+        return arn
+
+    yield make
+    for arn in arns:
+        sns.delete_topic(TopicArn=arn)
+
+
+class Endpoint:
+    """An HTTP subscriber: records requests; fails the first `failures` deliveries."""
+
+    def __init__(self, failures: int = 0, confirm: bool = False) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.failures = failures
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                owner.requests.append((headers, body))
+                if confirm and headers["x-amz-sns-message-type"] == "SubscriptionConfirmation":
+                    url = json.loads(body)["SubscribeURL"]
+                    with urllib.request.urlopen(url, timeout=10) as answer:
+                        answer.read()
+                if headers["x-amz-sns-message-type"] == "Notification" and owner.failures:
+                    owner.failures -= 1
+                    self.send_response(500)
+                else:
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/sns"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 15.0) -> list[tuple[dict[str, str], bytes]]:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.requests) >= count, self.requests
+        return self.requests
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def http_endpoint() -> Iterator[Callable[..., Endpoint]]:
+    made: list[Endpoint] = []
+
+    def make(**options: Any) -> Endpoint:
+        endpoint = Endpoint(**options)
+        made.append(endpoint)
+        return endpoint
+
+    yield make
+    for endpoint in made:
+        endpoint.close()
+
+
+def _error(
+    call: Callable[[], Any], code: str, message: str | None = None, status: int = 400
+) -> None:
+    with pytest.raises(ClientError) as raised:
+        call()
+    error = raised.value.response["Error"]
+    assert error["Code"] == code, error
+    if message is not None:
+        assert error["Message"] == message
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def _subscribed(sns: Client, arn: str, endpoint: Endpoint, **params: Any) -> str:
+    """Subscribe `endpoint` and confirm with the token it received; the subscription ARN."""
+    assert (
+        sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint.url, **params)[
+            "SubscriptionArn"
+        ]
+        == "pending confirmation"
+    )
+    _, body = endpoint.wait(1)[0]
+    token = json.loads(body)["Token"]
+    sub: str = sns.confirm_subscription(TopicArn=arn, Token=token)["SubscriptionArn"]
+    endpoint.requests.clear()
+    return sub
+
+
+# --- topics -------------------------------------------------------------------------------
+
+
+def test_topic_lifecycle(sns: Client, topic: Callable[..., str]) -> None:
+    name = unique_name()
+    arn = topic(Name=name, Attributes={"DisplayName": "Alerts"}, Tags=[{"Key": "a", "Value": "1"}])
+    assert arn == f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+    assert sns.create_topic(Name=name)["TopicArn"] == arn  # idempotent
+    assert {"TopicArn": arn} in sns.list_topics()["Topics"]
+    attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attributes["DisplayName"] == "Alerts"
+    assert attributes["TopicArn"] == arn
+    assert attributes["Owner"] == ACCOUNT
+    assert (attributes["SubscriptionsConfirmed"], attributes["SubscriptionsPending"]) == ("0", "0")
+    policy = json.loads(attributes["Policy"])
+    assert policy["Statement"][0]["Resource"] == arn
+    assert "http" in json.loads(attributes["EffectiveDeliveryPolicy"])
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="Pager")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "Pager"
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "a", "Value": "1"}]
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "b", "Value": "2"}])
+    sns.untag_resource(ResourceArn=arn, TagKeys=["a"])
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
+    sns.delete_topic(TopicArn=arn)
+    sns.delete_topic(TopicArn=arn)  # deleting a missing topic is not an error
+    assert {"TopicArn": arn} not in sns.list_topics()["Topics"]
+
+
+def test_topic_errors(sns: Client, topic: Callable[..., str]) -> None:
+    _error(
+        lambda: sns.create_topic(Name="bad name!"),
+        "InvalidParameter",
+        "Invalid parameter: Topic Name",
+    )
+    name = unique_name()
+    topic(Name=name, Attributes={"DisplayName": "one"})
+    _error(
+        lambda: sns.create_topic(Name=name, Attributes={"DisplayName": "two"}),
+        "InvalidParameter",
+        "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
+    )
+    _error(
+        lambda: sns.create_topic(Name=unique_name(), Attributes={"Colour": "red"}),
+        "InvalidParameter",
+        "Invalid parameter: AttributeName",
+    )
+    _error(
+        lambda: sns.create_topic(Name=unique_name(), Attributes={"FifoTopic": "true"}),
+        "InvalidParameter",
+    )
+    missing = f"arn:aws:sns:{REGION}:{ACCOUNT}:{unique_name()}"
+    _error(
+        lambda: sns.get_topic_attributes(TopicArn=missing), "NotFound", "Topic does not exist", 404
+    )
+    _error(lambda: sns.publish(TopicArn=missing, Message="m"), "NotFound", status=404)
+    _error(
+        lambda: sns.get_topic_attributes(TopicArn="nope"),
+        "InvalidParameter",
+        "Invalid parameter: TopicArn",
+    )
+    _error(
+        lambda: sns.list_tags_for_resource(ResourceArn=missing),
+        "ResourceNotFound",
+        "Resource does not exist",
+        404,
+    )
+
+
+# --- subscriptions and delivery -----------------------------------------------------------
+
+
+def test_http_subscription_confirmation_and_notification(
+    sns: Client, topic: Callable[..., str], http_endpoint: Callable[..., Endpoint]
+) -> None:
+    arn = topic()
+    endpoint = http_endpoint()
+    sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint.url)
+    [(headers, body)] = endpoint.wait(1)
+    confirmation = json.loads(body)
+    assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+    assert headers["x-amz-sns-topic-arn"] == arn
+    assert headers["content-type"] == "text/plain; charset=UTF-8"
+    assert confirmation["Type"] == "SubscriptionConfirmation"
+    assert confirmation["TopicArn"] == arn
+    assert confirmation["Message"].startswith(f"You have chosen to subscribe to the topic {arn}.")
+    assert headers["x-amz-sns-message-id"] == confirmation["MessageId"]
+    [pending] = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert pending["SubscriptionArn"] == "PendingConfirmation"
+    attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attributes["SubscriptionsPending"] == "1"
+
+    # The SubscribeURL confirms without credentials, as SNS's does.
+    with urllib.request.urlopen(confirmation["SubscribeURL"], timeout=10) as answer:
+        assert b"<ConfirmSubscriptionResult><SubscriptionArn>" in answer.read()
+    [sub] = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert sub["SubscriptionArn"].startswith(f"{arn}:")
+    assert (sub["Protocol"], sub["Endpoint"], sub["Owner"]) == ("http", endpoint.url, ACCOUNT)
+    assert sub in sns.list_subscriptions()["Subscriptions"]
+    endpoint.requests.clear()
+
+    message_id = sns.publish(
+        TopicArn=arn,
+        Subject="Greetings",
+        Message="hello world",
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "greeting"}},
+    )["MessageId"]
+    [(headers, body)] = endpoint.wait(1)
+    notification = json.loads(body)
+    assert headers["x-amz-sns-message-type"] == "Notification"
+    assert headers["x-amz-sns-subscription-arn"] == sub["SubscriptionArn"]
+    assert notification["Type"] == "Notification"
+    assert notification["MessageId"] == message_id
+    assert (notification["Subject"], notification["Message"]) == ("Greetings", "hello world")
+    assert notification["MessageAttributes"] == {"kind": {"Type": "String", "Value": "greeting"}}
+    assert notification["SignatureVersion"] == "1"
+    assert notification["Timestamp"].endswith("Z")
+
+    # The UnsubscribeURL too.
+    with urllib.request.urlopen(notification["UnsubscribeURL"], timeout=10) as answer:
+        answer.read()
+    assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+
+
+def test_failed_deliveries_are_retried(
+    sns: Client, topic: Callable[..., str], http_endpoint: Callable[..., Endpoint]
+) -> None:
+    policy = {
+        "http": {
+            "defaultHealthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 3}
+        }
+    }
+    arn = topic(Attributes={"DeliveryPolicy": json.dumps(policy)})
+    endpoint = http_endpoint(failures=2)
+    _subscribed(sns, arn, endpoint)
+    sns.publish(TopicArn=arn, Message="eventually")
+    requests = endpoint.wait(3, timeout=20)
+    bodies = [json.loads(body)["Message"] for _, body in requests]
+    assert bodies == ["eventually"] * 3  # two failures, then delivered
+
+
+def test_raw_delivery_filters_and_structured_messages(
+    sns: Client, topic: Callable[..., str], http_endpoint: Callable[..., Endpoint]
+) -> None:
+    arn = topic()
+    raw = http_endpoint()
+    sub = _subscribed(sns, arn, raw, Attributes={"RawMessageDelivery": "true"})
+    assert (
+        sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["RawMessageDelivery"]
+        == "true"
+    )
+    filtered = http_endpoint()
+    policy = json.dumps({"color": ["red"], "size": [{"numeric": [">=", 10]}]})
+    _subscribed(sns, arn, filtered, Attributes={"FilterPolicy": policy})
+
+    def attributes(color: str, size: int) -> dict[str, Any]:
+        return {
+            "color": {"DataType": "String", "StringValue": color},
+            "size": {"DataType": "Number", "StringValue": str(size)},
+        }
+
+    sns.publish(TopicArn=arn, Message="blue", MessageAttributes=attributes("blue", 20))
+    sns.publish(TopicArn=arn, Message="red", MessageAttributes=attributes("red", 20))
+    message = json.dumps({"default": "plain", "http": "for http"})
+    sns.publish(TopicArn=arn, Message=message, MessageStructure="json")
+    assert [body for _, body in raw.wait(3)] == [b"blue", b"red", b"for http"]
+    [(_, body)] = filtered.wait(1)
+    assert json.loads(body)["Message"] == "red"
+    time.sleep(0.3)
+    assert len(filtered.requests) == 1
+
+
+def test_file_subscription(sns: Client, topic: Callable[..., str], tmp_path: Path) -> None:
+    arn = topic()
+    log = tmp_path / "messages.jsonl"
+    sub = sns.subscribe(TopicArn=arn, Protocol="file", Endpoint=f"file://{log}")
+    assert sub["SubscriptionArn"].startswith(f"{arn}:")  # confirmed at once
+    sns.publish(TopicArn=arn, Message="one")
+    sns.publish(TopicArn=arn, Message="two")
+    deadline = time.monotonic() + 10
+    while (
+        time.monotonic() < deadline
+        and len(log.read_text().splitlines() if log.exists() else []) < 2
+    ):
+        time.sleep(0.05)
+    assert [json.loads(line)["Message"] for line in log.read_text().splitlines()] == ["one", "two"]
+    sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    _error(
+        lambda: sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"]),
+        "NotFound",
+        "Subscription does not exist",
+        404,
+    )
+
+
+def test_subscription_and_publish_errors(sns: Client, topic: Callable[..., str]) -> None:
+    arn = topic()
+    _error(
+        lambda: sns.subscribe(TopicArn=arn, Protocol="carrier-pigeon", Endpoint="x"),
+        "InvalidParameter",
+        "Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon",
+    )
+    _error(
+        lambda: sns.subscribe(TopicArn=arn, Protocol="https", Endpoint="http://127.0.0.1/"),
+        "InvalidParameter",
+        "Invalid parameter: Endpoint must match the specified protocol",
+    )
+    _error(
+        lambda: sns.confirm_subscription(TopicArn=arn, Token="not-a-token"),
+        "InvalidParameter",
+        "Invalid parameter: Token",
+    )
+    _error(
+        lambda: sns.publish(TopicArn=arn, Message=""),
+        "InvalidParameter",
+        "Invalid parameter: Empty message",
+    )
+    _error(
+        lambda: sns.publish(TopicArn=arn, Message="m", Subject="s" * 101),
+        "InvalidParameter",
+        "Invalid parameter: Subject",
+    )
+    _error(
+        lambda: sns.publish(TopicArn=arn, Message="x" * 262145),
+        "InvalidParameter",
+        "Invalid parameter: Message too long",
+    )
+    _error(
+        lambda: sns.publish(TopicArn=arn, Message='{"http": "x"}', MessageStructure="json"),
+        "InvalidParameter",
+        "Invalid parameter: Message Structure - No default entry in JSON message body",
+    )
+    _error(
+        lambda: sns.publish(
+            TopicArn=arn,
+            Message="m",
+            MessageAttributes={"n": {"DataType": "Number", "StringValue": "ten"}},
+        ),
+        "InvalidParameter",
+    )
+
+
+def test_fifo_topics(sns: Client, topic: Callable[..., str]) -> None:
+    arn = topic(Name=f"{unique_name()}.fifo", Attributes={"FifoTopic": "true"})
+    attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attributes["FifoTopic"] == "true"
+    _error(
+        lambda: sns.publish(TopicArn=arn, Message="m"),
+        "InvalidParameter",
+        "Invalid parameter: The MessageGroupId parameter is required for FIFO topics",
+    )
+    _error(lambda: sns.publish(TopicArn=arn, Message="m", MessageGroupId="g"), "InvalidParameter")
+    answer = sns.publish(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="d")
+    assert answer["SequenceNumber"].isdigit()

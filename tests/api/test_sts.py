@@ -1,0 +1,95 @@
+"""STS over the Query protocol, with boto3's sts client (which speaks Query)."""
+
+from __future__ import annotations
+
+import http.client
+import urllib.parse
+
+import boto3
+import pytest
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client
+
+ACCOUNT = "000000000000"  # the server's default account in accept mode
+
+
+def sts_client(endpoint: str, access_key: str = ACCESS_KEY) -> Client:
+    return boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+@pytest.fixture(scope="module")
+def sts(endpoint: str) -> Client:
+    return sts_client(endpoint)
+
+
+def test_get_caller_identity(sts: Client) -> None:
+    identity = sts.get_caller_identity()
+    assert identity["Account"] == ACCOUNT
+    assert identity["UserId"] == ACCESS_KEY
+    assert identity["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{ACCESS_KEY}"
+    assert identity["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "text/xml"
+
+
+def test_the_caller_is_named_after_its_access_key(endpoint: str) -> None:
+    identity = sts_client(endpoint, "AKIAOTHERUSER").get_caller_identity()
+    assert identity["Arn"].endswith(":user/AKIAOTHERUSER")
+
+
+def test_get_access_key_info(sts: Client) -> None:
+    assert sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")["Account"] == ACCOUNT
+
+
+def test_unsupported_action(sts: Client) -> None:
+    with pytest.raises(ClientError) as info:
+        sts.get_session_token()
+    error = info.value.response["Error"]
+    assert error["Code"] == "InvalidAction"
+    assert error["Message"] == "Could not find operation GetSessionToken for version 2011-06-15"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_validation_error(endpoint: str) -> None:
+    client = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
+    )
+    with pytest.raises(ClientError) as info:
+        client.get_access_key_info(AccessKeyId="short")
+    error = info.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Type"] == "Sender"
+    assert "at 'accessKeyId' failed to satisfy constraint" in error["Message"]
+
+
+def test_presigned_get(endpoint: str) -> None:
+    # What `aws eks get-token` and Vault do: a presigned GET of GetCallerIdentity.
+    url = f"{endpoint}/?Action=GetCallerIdentity&Version=2011-06-15"
+    request = AWSRequest(method="GET", url=url)
+    SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET_KEY), "sts", REGION, 60).add_auth(request)
+    parsed = urllib.parse.urlsplit(request.url)
+    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=30)
+    try:
+        conn.request("GET", f"{parsed.path}?{parsed.query}")
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    assert response.status == 200, body
+    assert f"<Account>{ACCOUNT}</Account>".encode() in body
+    assert b"<GetCallerIdentityResponse xmlns=" in body

@@ -1,0 +1,423 @@
+"""TransactWriteItems and TransactGetItems: atomicity, cancellation reasons, limits,
+idempotency tokens, capacity, and a race of conditional transactions."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.api.helpers import (
+    ACCESS_KEY,
+    KEY_SCHEMA_MISMATCH,
+    REGION,
+    REQUEST_FAILED,
+    RESOURCE_NOT_FOUND,
+    SECRET_KEY,
+    Client,
+    Item,
+    TableFactory,
+    key,
+    raises,
+    read,
+    seed,
+    validation,
+)
+
+DUPLICATE = "Transaction request cannot include multiple operations on one item"
+ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete"
+MISMATCH = "The request uses the same client token as a previous, but non-identical request."
+
+
+def cancelled(*codes: str) -> str:
+    return (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        f"[{', '.join(codes)}]"
+    )
+
+
+def put(name: str, item: Item, **extra: Any) -> dict[str, Any]:
+    return {"Put": {"TableName": name, "Item": item, **extra}}
+
+
+def update(name: str, item_key: Item, expression: str, **extra: Any) -> dict[str, Any]:
+    return {"Update": {"TableName": name, "Key": item_key, "UpdateExpression": expression, **extra}}
+
+
+def delete(name: str, item_key: Item, **extra: Any) -> dict[str, Any]:
+    return {"Delete": {"TableName": name, "Key": item_key, **extra}}
+
+
+def check(name: str, item_key: Item, condition: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "ConditionCheck": {
+            "TableName": name,
+            "Key": item_key,
+            "ConditionExpression": condition,
+            **extra,
+        }
+    }
+
+
+def get(name: str, item_key: Item, **extra: Any) -> dict[str, Any]:
+    return {"Get": {"TableName": name, "Key": item_key, **extra}}
+
+
+def reasons_of(err: ClientError) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = err.response["CancellationReasons"]
+    return found
+
+
+ONE = {":one": {"N": "1"}}
+TRUE = {":t": {"BOOL": True}}
+NAMES = {"#n": "n"}
+
+
+# --- TransactWriteItems -------------------------------------------------------------------
+
+
+def test_every_action_applies(dynamodb: Client, table: TableFactory) -> None:
+    one, two = table(), table(range_key=True)
+    seed(dynamodb, one, {**key("upd"), "n": {"N": "1"}})
+    seed(dynamodb, one, key("del"))
+    seed(dynamodb, two, {**key("chk", "1"), "ok": {"BOOL": True}})
+    answer = dynamodb.transact_write_items(
+        TransactItems=[
+            put(one, {**key("new"), "s": {"S": "x"}}),
+            update(one, key("upd"), "SET n = n + :one", ExpressionAttributeValues=ONE),
+            delete(one, key("del")),
+            check(
+                two, key("chk", "1"), "ok = :t", ExpressionAttributeValues={":t": {"BOOL": True}}
+            ),
+        ]
+    )
+    assert "ConsumedCapacity" not in answer
+    assert read(dynamodb, one, key("new")) == {**key("new"), "s": {"S": "x"}}
+    assert read(dynamodb, one, key("upd")) == {**key("upd"), "n": {"N": "2"}}
+    assert read(dynamodb, one, key("del")) is None
+
+
+def test_a_failed_condition_cancels_everything(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    seed(dynamodb, name, {**key("a"), "n": {"N": "1"}})
+    seed(dynamodb, name, {**key("b"), "n": {"N": "5"}})
+    with raises(
+        "TransactionCanceledException", cancelled("None", "ConditionalCheckFailed")
+    ) as info:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                update(name, key("a"), "SET n = n + :one", ExpressionAttributeValues=ONE),
+                update(
+                    name,
+                    key("b"),
+                    "SET n = n + :one",
+                    ConditionExpression="n = :one",
+                    ExpressionAttributeValues=ONE,
+                ),
+            ]
+        )
+    assert reasons_of(info.value) == [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Message": REQUEST_FAILED},
+    ]
+    assert read(dynamodb, name, key("a")) == {**key("a"), "n": {"N": "1"}}
+    assert read(dynamodb, name, key("b")) == {**key("b"), "n": {"N": "5"}}
+
+
+def test_every_failure_is_reported(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    seed(dynamodb, name, {**key("a"), "s": {"S": "text"}})
+    seed(dynamodb, name, {**key("b"), "s": {"S": "kept"}})
+    with raises("TransactionCanceledException") as info:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                check(name, key("missing"), "attribute_exists(pk)"),
+                put(name, key("new")),
+                update(name, key("a"), "ADD s :one", ExpressionAttributeValues=ONE),
+                delete(
+                    name,
+                    key("b"),
+                    ConditionExpression="attribute_not_exists(pk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ),
+            ]
+        )
+    message = info.value.response["Error"]["Message"]
+    assert message == cancelled(
+        "ConditionalCheckFailed", "None", "ValidationError", "ConditionalCheckFailed"
+    )
+    reasons = reasons_of(info.value)
+    assert reasons[2] == {
+        "Code": "ValidationError",
+        "Message": "An operand in the update expression has an incorrect data type",
+    }
+    assert reasons[3]["Item"] == {**key("b"), "s": {"S": "kept"}}
+    assert "Item" not in reasons[0]
+    assert read(dynamodb, name, key("new")) is None
+
+
+def test_two_actions_on_one_item(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    with validation(DUPLICATE):
+        dynamodb.transact_write_items(
+            TransactItems=[put(name, key("a")), check(name, key("a"), "attribute_exists(pk)")]
+        )
+    assert read(dynamodb, name, key("a")) is None
+
+
+def test_one_action_per_item_entry(unchecked: Client, table: TableFactory) -> None:
+    name = table()
+    both = {**put(name, key("a")), **delete(name, key("b"))}
+    with validation(ONE_ACTION):
+        unchecked.transact_write_items(TransactItems=[both])
+
+
+def test_limits(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    dynamodb.transact_write_items(TransactItems=[put(name, key(f"k{i}")) for i in range(100)])
+    assert read(dynamodb, name, key("k99")) is not None
+    with raises("ValidationException") as info:
+        dynamodb.transact_write_items(TransactItems=[put(name, key(f"x{i}")) for i in range(101)])
+    assert "length less than or equal to 100" in info.value.response["Error"]["Message"]
+
+
+def test_request_errors(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
+        dynamodb.transact_write_items(
+            TransactItems=[put(name, key("a")), put("no-such-table-here", key("a"))]
+        )
+    with validation(KEY_SCHEMA_MISMATCH):
+        dynamodb.transact_write_items(TransactItems=[delete(name, key("a", "extra"))])
+    with validation("One or more parameter values were invalid: Missing the key pk in the item"):
+        dynamodb.transact_write_items(TransactItems=[put(name, {"x": {"S": "y"}})])
+    with validation("Item size has exceeded the maximum allowed size"):
+        dynamodb.transact_write_items(
+            TransactItems=[put(name, {**key("a"), "d": {"S": "x" * 410_000}})]
+        )
+    with raises("ValidationException") as info:
+        dynamodb.transact_write_items(
+            TransactItems=[update(name, key("a"), "SET #x = :v", ExpressionAttributeValues=ONE)]
+        )
+    assert "#x" in info.value.response["Error"]["Message"]
+    assert read(dynamodb, name, key("a")) is None
+
+
+def test_double_write_capacity(dynamodb: Client, table: TableFactory) -> None:
+    one, two = table(), table()
+    seed(dynamodb, two, {**key("big"), "d": {"S": "x" * 3000}})
+    answer = dynamodb.transact_write_items(
+        TransactItems=[
+            put(one, key("a")),
+            put(one, {**key("b"), "d": {"S": "x" * 1500}}),
+            check(two, key("big"), "attribute_exists(pk)"),
+        ],
+        ReturnConsumedCapacity="INDEXES",
+    )
+    by_table = {entry["TableName"]: entry for entry in answer["ConsumedCapacity"]}
+    assert by_table[one]["CapacityUnits"] == 6.0  # 2 x (1 + 2)
+    assert by_table[one]["Table"]["CapacityUnits"] == 6.0
+    assert by_table[two]["CapacityUnits"] == 6.0  # a check is charged on the item it read
+
+
+def test_index_and_item_collection_upkeep(dynamodb: Client, table: TableFactory) -> None:
+    name = table(
+        range_key=True,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "l", "AttributeType": "S"},
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "byL",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "l", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    answer = dynamodb.transact_write_items(
+        TransactItems=[put(name, {**key("p", "1"), "l": {"S": "x"}})],
+        ReturnItemCollectionMetrics="SIZE",
+    )
+    assert answer["ItemCollectionMetrics"][name][0]["ItemCollectionKey"] == {"pk": {"S": "p"}}
+    found = dynamodb.query(
+        TableName=name,
+        IndexName="byL",
+        KeyConditionExpression="pk = :p AND l = :l",
+        ExpressionAttributeValues={":p": {"S": "p"}, ":l": {"S": "x"}},
+    )["Items"]
+    assert len(found) == 1
+
+
+# --- client request tokens ----------------------------------------------------------------
+
+
+def test_a_token_makes_the_transaction_idempotent(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    token = str(uuid.uuid4())
+    request = {
+        "TransactItems": [update(name, key("c"), "ADD n :one", ExpressionAttributeValues=ONE)],
+        "ClientRequestToken": token,
+    }
+    first = dynamodb.transact_write_items(**request, ReturnConsumedCapacity="TOTAL")
+    again = dynamodb.transact_write_items(**request, ReturnConsumedCapacity="TOTAL")
+    dynamodb.transact_write_items(**request)
+    assert read(dynamodb, name, key("c")) == {**key("c"), "n": {"N": "1"}}
+    assert first["ConsumedCapacity"][0]["CapacityUnits"] == 2.0
+    assert "WriteCapacityUnits" not in again["ConsumedCapacity"][0]  # a replay reads
+    assert again["ConsumedCapacity"][0]["CapacityUnits"] == 2.0
+
+
+def test_a_token_with_another_request(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    token = str(uuid.uuid4())
+    dynamodb.transact_write_items(TransactItems=[put(name, key("a"))], ClientRequestToken=token)
+    with raises("IdempotentParameterMismatchException", MISMATCH):
+        dynamodb.transact_write_items(TransactItems=[put(name, key("b"))], ClientRequestToken=token)
+    assert read(dynamodb, name, key("b")) is None
+
+
+def test_a_cancelled_transaction_keeps_no_token(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    token = str(uuid.uuid4())
+    request = {
+        "TransactItems": [check(name, key("a"), "attribute_exists(pk)"), put(name, key("b"))],
+        "ClientRequestToken": token,
+    }
+    with raises("TransactionCanceledException"):
+        dynamodb.transact_write_items(**request)
+    seed(dynamodb, name, key("a"))
+    dynamodb.transact_write_items(**request)  # the retry runs
+    assert read(dynamodb, name, key("b")) == key("b")
+
+
+# --- TransactGetItems ---------------------------------------------------------------------
+
+
+def test_gets_in_request_order(dynamodb: Client, table: TableFactory) -> None:
+    one, two = table(), table(range_key=True)
+    seed(dynamodb, one, {**key("a"), "n": {"N": "1"}, "m": {"M": {"x": {"S": "y"}}}})
+    seed(dynamodb, two, key("b", "1"))
+    answer = dynamodb.transact_get_items(
+        TransactItems=[
+            get(two, key("b", "1")),
+            get(one, key("missing")),
+            get(
+                one, key("a"), ProjectionExpression="#n, m.x", ExpressionAttributeNames={"#n": "n"}
+            ),
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert answer["Responses"] == [
+        {"Item": key("b", "1")},
+        {},
+        {"Item": {"n": {"N": "1"}, "m": {"M": {"x": {"S": "y"}}}}},
+    ]
+    by_table = {entry["TableName"]: entry["CapacityUnits"] for entry in answer["ConsumedCapacity"]}
+    assert by_table == {one: 4.0, two: 2.0}  # two strongly consistent reads each
+
+
+def test_get_errors(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    with validation(DUPLICATE):
+        dynamodb.transact_get_items(TransactItems=[get(name, key("a")), get(name, key("a"))])
+    with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
+        dynamodb.transact_get_items(TransactItems=[get("no-such-table-here", key("a"))])
+    with validation(KEY_SCHEMA_MISMATCH):
+        dynamodb.transact_get_items(TransactItems=[get(name, {"x": {"S": "a"}})])
+    with raises("ValidationException") as info:
+        dynamodb.transact_get_items(TransactItems=[get(name, key(f"k{i}")) for i in range(101)])
+    assert "length less than or equal to 100" in info.value.response["Error"]["Message"]
+
+
+# --- concurrency --------------------------------------------------------------------------
+
+
+def _client(endpoint: str) -> Client:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"max_attempts": 0}, max_pool_connections=2),
+    )
+
+
+def test_racing_transfers_keep_every_invariant(
+    dynamodb: Client, table: TableFactory, endpoint: str
+) -> None:
+    """Clients race conditional transfers between a few accounts. A serial execution keeps
+    the total, never lets a balance go negative, and counts one version bump per account
+    per successful transfer touching it; a lost update or a partial transaction breaks one
+    of these."""
+    name = table()
+    accounts = [f"acct{i}" for i in range(4)]
+    start = 100
+    for account in accounts:
+        seed(dynamodb, name, {**key(account), "bal": {"N": str(start)}, "ver": {"N": "0"}})
+    done: list[tuple[str, str]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def transfer(client: Client, source: str, target: str, amount: int) -> None:
+        values = {":a": {"N": str(amount)}, ":one": {"N": "1"}}
+        client.transact_write_items(
+            TransactItems=[
+                update(
+                    name,
+                    key(source),
+                    "SET bal = bal - :a ADD ver :one",
+                    ConditionExpression="bal >= :a",
+                    ExpressionAttributeValues=values,
+                ),
+                update(
+                    name,
+                    key(target),
+                    "SET bal = bal + :a ADD ver :one",
+                    ExpressionAttributeValues=values,
+                ),
+            ]
+        )
+
+    def worker(number: int) -> None:
+        client = _client(endpoint)
+        try:
+            for step in range(40):
+                source = accounts[(number + step) % len(accounts)]
+                target = accounts[(number + 2 * step + 1) % len(accounts)]
+                if source == target:
+                    continue
+                try:
+                    transfer(client, source, target, 7 + (number * step) % 23)
+                except ClientError as err:
+                    if err.response["Error"]["Code"] != "TransactionCanceledException":
+                        raise
+                    continue
+                with lock:
+                    done.append((source, target))
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    final = {a: read(dynamodb, name, key(a)) for a in accounts}
+    balances = {a: int(item["bal"]["N"]) for a, item in final.items() if item}
+    versions = {a: int(item["ver"]["N"]) for a, item in final.items() if item}
+    assert sum(balances.values()) == start * len(accounts)
+    assert min(balances.values()) >= 0
+    touched = {a: sum(a in pair for pair in done) for a in accounts}
+    assert versions == touched
+    assert done  # the race did transfer something
