@@ -85,7 +85,7 @@ def test_success_records_latency_with_a_histogram_and_returned_items() -> None:
     dims = (("Operation", "Query"), ("TableName", "t"))
     latency = pending[(ACCOUNT, REGION, "SuccessfulRequestLatency", dims, minute)]
     assert latency[0] == 1.0 and latency[1] == pytest.approx(12.3)
-    assert hists[(ACCOUNT, REGION, "SuccessfulRequestLatency", dims, minute)] == {"12.3": 1.0}
+    assert hists[(ACCOUNT, REGION, "SuccessfulRequestLatency", dims, minute)] == {12.3: 1.0}
     assert pending[(ACCOUNT, REGION, "ReturnedItemCount", dims, minute)] == [1.0, 1.0, 1.0, 1.0]
 
 

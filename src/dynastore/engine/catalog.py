@@ -16,13 +16,13 @@ from typing import Any
 
 import orjson
 
-from dynastore.engine import keys
+from dynastore.engine import keys, spaces
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
-CATALOG_SPACE = 0  # stored on disk — do not change
-STREAM_SPACE = 1  # stream descriptors (engine/streams.py); stored on disk — do not change
-WORKER_SPACE = 2  # background-work bookkeeping (TTL backfill, log trim points); do not change
-FIRST_TABLE_SPACE = 1000  # spaces below are reserved for internal use
+CATALOG_SPACE = spaces.CATALOG
+STREAM_SPACE = spaces.STREAMS
+WORKER_SPACE = spaces.WORKERS
+FIRST_TABLE_SPACE = spaces.FIRST_TABLE_SPACE
 _VERSION_KEY = b"catalog-version"
 _TABLE_PREFIX = b"t/"
 

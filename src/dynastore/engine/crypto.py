@@ -44,6 +44,7 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from dynastore.engine import spaces
 from dynastore.engine.catalog import CATALOG_SPACE, FIRST_TABLE_SPACE, TableDef
 from dynastore.errors import (
     AccessDeniedException,
@@ -56,7 +57,7 @@ from dynastore.errors import (
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 # KMS keys (prefix b"kms/", services/kms) and table data keys (b"sse/").
-KEY_SPACE = 3  # stored on disk — do not reorder
+KEY_SPACE = spaces.KEYS
 MARKER = 0  # first byte of an encrypted value; stored on disk — do not change
 OVERHEAD = 1 + 4 + 12 + 16
 STATE_TTL = 1.0

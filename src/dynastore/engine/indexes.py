@@ -32,12 +32,13 @@ from typing import Any
 
 import orjson
 
+from dynastore.engine import spaces
 from dynastore.engine.catalog import Catalog, IndexDef, TableDef
 from dynastore.engine.values import Item
 from dynastore.engine.writes import index_key, project_for_index
 from dynastore.storage.base import Backend, WriteTx
 
-BACKFILL_SPACE = 1  # stored on disk — do not change (below catalog.FIRST_TABLE_SPACE)
+BACKFILL_SPACE = spaces.BACKFILL
 CHUNK_ITEMS = 500
 CHUNK_SECONDS = 0.02
 

@@ -23,10 +23,11 @@ from typing import Any
 
 import orjson
 
+from dynastore.engine import spaces
 from dynastore.errors import IdempotentParameterMismatchException
 from dynastore.storage.base import WriteTx
 
-TOKEN_SPACE = 2  # stored on disk — do not reorder (0 is the catalog; tables start at 1000)
+TOKEN_SPACE = spaces.TRANSACTION_TOKENS
 TOKEN_LIFETIME = 600.0  # seconds a token stays valid after its transaction
 _TOKEN = b"t"
 _EXPIRY = b"x"

@@ -42,11 +42,17 @@ def _invalid(text: str) -> ValidationException:
     return ValidationException(INVALID_REQUEST + text)
 
 
-def source_table(engine: Engine, ctx: RequestContext, name_or_arn: str) -> TableDef:
-    """The table a backup or PITR operation names; a CREATING one does not exist yet."""
+def source_table(
+    engine: Engine, ctx: RequestContext, name_or_arn: str, *, to_read: bool = False
+) -> TableDef:
+    """The table a backup or PITR operation names; a CREATING one does not exist yet.
+
+    `to_read`: the operation reads its items. A DELETING table's data is already detached
+    (or about to go), so it is "not found" for those (DynamoDB admits them for ~1 s).
+    """
     account, region, name = table_ref(ctx, name_or_arn)
     table = engine.catalog.get(account, region, name)
-    if table is None or table.status == "CREATING":
+    if table is None or table.status == "CREATING" or (to_read and table.status == "DELETING"):
         raise TableNotFoundException(f"Table not found: {name}")
     return table
 
@@ -70,7 +76,7 @@ def _backup(engine: Engine, ctx: RequestContext, arn: str) -> Backup:
 
 
 def create_backup(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    table = source_table(engine, ctx, req["TableName"])
+    table = source_table(engine, ctx, req["TableName"], to_read=True)
     now = engine.clock()
     try:
         with engine.backend.write() as tx:

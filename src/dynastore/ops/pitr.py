@@ -146,7 +146,7 @@ def _source(engine: Engine, ctx: RequestContext, req: Request) -> TableDef:
             raise ValidationException("sourceTableArn is not a valid ARN")
         if parts[4] != ctx.account:
             raise ValidationException(OTHER_ACCOUNT)
-    return source_table(engine, ctx, str(by_arn or by_name))
+    return source_table(engine, ctx, str(by_arn or by_name), to_read=True)
 
 
 def restore_table_to_point_in_time(engine: Engine, ctx: RequestContext, req: Request) -> Result:

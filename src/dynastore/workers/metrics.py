@@ -102,9 +102,10 @@ def _samples(pending: Pending, hists: Histograms) -> defaultdict[tuple[str, str]
     out: defaultdict[tuple[str, str], list[Sample]] = defaultdict(list)
     for key, (count, total, low, high) in pending.items():
         account, region, metric, dims, minute = key
-        hist = hists.get(key)
-        if hist is not None and len(hist) > metrics.HISTOGRAM_LIMIT:
-            hist = None
+        values = hists.get(key)
+        hist = None
+        if values is not None and len(values) <= metrics.HISTOGRAM_LIMIT:
+            hist = {repr(value): number for value, number in values.items()}
         stat = Stat(count, total, low, high, hist)
         sample = Sample(metrics.NAMESPACE, metric, dims, minute * 60, metrics.unit_of(metric), stat)
         out[(account, region)].append(sample)

@@ -25,10 +25,11 @@ from typing import Any
 
 import orjson
 
+from dynastore.engine import spaces
 from dynastore.engine.keys import encode_key_value, prefix_end
 from dynastore.storage.base import ReadTx, WriteTx
 
-CLOUDWATCH_SPACE = 4  # stored on disk — do not reorder (spaces below 1000 are internal)
+CLOUDWATCH_SPACE = spaces.CLOUDWATCH
 HISTOGRAM_LIMIT = 1000
 
 Dims = tuple[tuple[str, str], ...]

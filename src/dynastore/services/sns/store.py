@@ -18,10 +18,11 @@ from typing import Any
 
 import orjson
 
+from dynastore.engine import spaces
 from dynastore.engine.keys import encode_key_value, prefix_end
 from dynastore.storage.base import ReadTx, WriteTx
 
-SNS_SPACE = 5  # stored on disk — do not reorder (spaces below 1000 are internal)
+SNS_SPACE = spaces.SNS
 
 
 def _s(text: str) -> bytes:
