@@ -12,6 +12,8 @@ from dynastore.ops.ttl import TtlOptions
 from dynastore.server.http import AsgiApp
 from dynastore.server.protocol import Dispatcher
 from dynastore.server.sigv4 import SigV4Verifier, load_credentials_file
+from dynastore.services.autoscaling import autoscaling_service
+from dynastore.services.backup import backup_service
 from dynastore.services.cloudwatch import cloudwatch_apis, cloudwatch_service
 from dynastore.services.kms import kms_service, open_keystore
 from dynastore.services.sns import sns_service
@@ -22,9 +24,11 @@ from dynastore.services.streams import streams_service
 from dynastore.services.sts import sts_service
 from dynastore.storage.base import Backend
 from dynastore.workers.alarms import AlarmSettings, AlarmWorker
+from dynastore.workers.autoscaling import AutoscalingSettings, AutoscalingWorker
 from dynastore.workers.backfill import BackfillWorker
 from dynastore.workers.base import Worker
 from dynastore.workers.metrics import MetricsSettings, MetricsWorker
+from dynastore.workers.replication import ReplicationSettings, ReplicationWorker
 from dynastore.workers.streams import StreamSettings, StreamsWorker
 from dynastore.workers.ttl import TtlSettings, TtlWorker
 
@@ -80,6 +84,8 @@ def build_app(config: Config) -> AsgiApp:
         dynamodb_service(engine, ttl_options=TtlOptions(change_window=config.ttl_change_window)),
         streams_service(engine),
         sts_service(),
+        autoscaling_service(engine),
+        backup_service(engine),
     ]
     # KMS keys sealed by the data dir's master key; they also protect SSE tables' data keys.
     keystore = open_keystore(engine.backend, config.data_dir)
@@ -129,6 +135,8 @@ def build_workers(config: Config, engine: Engine) -> list[Worker]:
         StreamsWorker(engine, streams),
         MetricsWorker(engine, metrics),
         BackfillWorker(engine),  # resumes index backfills left by a restart or another process
+        AutoscalingWorker(engine, AutoscalingSettings(interval=config.autoscaling_interval)),
+        ReplicationWorker(engine, ReplicationSettings(interval=config.replication_interval)),
     ]
 
 

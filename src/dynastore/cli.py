@@ -106,6 +106,18 @@ def main() -> None:
     help="Seconds between two evaluations of every CloudWatch alarm.  [default: 10]",
 )
 @click.option(
+    "--autoscaling-interval",
+    type=float,
+    help="Seconds between two evaluations of the Application Auto Scaling target tracking "
+    "policies (one alarm period).  [default: 60]",
+)
+@click.option(
+    "--replication-interval",
+    type=float,
+    help="Seconds between two global-table replication steps when nothing is pending.  "
+    "[default: 0.5]",
+)
+@click.option(
     "--public-url",
     help="This server's URL as SNS http subscribers reach it (SubscribeURL).  "
     "[default: http://HOST:PORT]",

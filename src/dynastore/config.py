@@ -48,6 +48,8 @@ class Config:
     stream_shard_records: int = 0
     metrics_interval: float = 60.0
     alarm_interval: float = 10.0
+    autoscaling_interval: float = 60.0
+    replication_interval: float = 0.5
     public_url: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024 + 64 * 1024
 
@@ -77,6 +79,8 @@ _FLOAT_FIELDS = {
     "stream_shard_seconds",
     "metrics_interval",
     "alarm_interval",
+    "autoscaling_interval",
+    "replication_interval",
 }
 
 
@@ -127,6 +131,8 @@ def _check_background(config: Config) -> None:
         "stream_retention",
         "metrics_interval",
         "alarm_interval",
+        "autoscaling_interval",
+        "replication_interval",
     ):
         if getattr(config, name) <= 0:
             raise ConfigError(f"{name} must be positive")

@@ -349,3 +349,48 @@ class PointInTimeRecoveryUnavailableException(AwsError):
 
 class InvalidRestoreTimeException(AwsError):
     pass
+
+
+# --- Application Auto Scaling and AWS Backup ------------------------------------------
+
+
+class BareTypeError(AwsError):
+    """Base of errors whose JSON ``__type`` is the bare name (Application Auto Scaling)."""
+
+    namespace = ""
+
+    @property
+    def qualified_type(self) -> str:
+        return self.type_name
+
+
+class ObjectNotFoundException(BareTypeError):
+    """Application Auto Scaling: no such scalable target or scaling policy."""
+
+
+class ConcurrentUpdateException(BareTypeError):
+    pass
+
+
+class InvalidNextTokenException(BareTypeError):
+    pass
+
+
+class TooManyTagsException(BareTypeError):
+    pass
+
+
+class InvalidParameterValueException(BareTypeError):
+    """AWS Backup: a parameter's value is not valid."""
+
+
+class MissingParameterValueException(BareTypeError):
+    pass
+
+
+class InvalidRequestException(BareTypeError):
+    """AWS Backup: the request conflicts with the resource's state (e.g. not empty)."""
+
+
+class InvalidResourceStateException(BareTypeError):
+    pass

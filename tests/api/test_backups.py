@@ -110,9 +110,9 @@ def wait_available(client: Client, arn: str) -> dict[str, Any]:
 
 def restore(client: Client, cleanup: Callable[[str], str], arn: str, **overrides: Any) -> str:
     target = cleanup(unique_name("restored"))
-    answer = client.restore_table_from_backup(
-        TargetTableName=target, BackupArn=arn, **overrides
-    )["TableDescription"]
+    answer = client.restore_table_from_backup(TargetTableName=target, BackupArn=arn, **overrides)[
+        "TableDescription"
+    ]
     assert answer["TableStatus"] == "CREATING"
     assert answer["RestoreSummary"]["SourceBackupArn"] == arn
     assert answer["RestoreSummary"]["RestoreInProgress"] is True
@@ -253,7 +253,9 @@ def test_restore_equals_the_snapshot_item_by_item(
     for i in range(0, 30, 2):
         dynamodb.put_item(TableName=name, Item=item(f"p{i % 3}", f"s{i:02d}", "g9", "v2"))
     for i in range(1, 30, 3):
-        dynamodb.delete_item(TableName=name, Key={"pk": {"S": f"p{i % 3}"}, "sk": {"S": f"s{i:02d}"}})
+        dynamodb.delete_item(
+            TableName=name, Key={"pk": {"S": f"p{i % 3}"}, "sk": {"S": f"s{i:02d}"}}
+        )
     dynamodb.put_item(TableName=name, Item=item("new", "s00", "g0", "v2"))
     wait_available(dynamodb, arn)
     restored = restore(dynamodb, cleanup, arn)
@@ -424,8 +426,7 @@ def test_restore_and_backup_errors(
         )
     with raises(
         "ValidationException",
-        "Invalid Request: Cannot override ProvisionedThroughput unless BillingMode is "
-        "PROVISIONED",
+        "Invalid Request: Cannot override ProvisionedThroughput unless BillingMode is PROVISIONED",
     ):
         dynamodb.restore_table_from_backup(
             TargetTableName=unique_name(),
@@ -467,3 +468,20 @@ def test_backup_of_small_tables(
     assert wait_available(dynamodb, arn)["SourceTableDetails"]["ItemCount"] == size
     restored = restore(dynamodb, cleanup, arn)
     assert dynamodb.describe_table(TableName=restored)["Table"]["ItemCount"] == size
+
+
+def test_encrypted_table_backup_and_restore(
+    dynamodb: Client, table: TableFactory, cleanup: Callable[[str], str]
+) -> None:
+    """A KMS-encrypted table's backup restores to a table encrypted with the same key."""
+    name = table(SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "secret": {"S": "s3cr3t"}})
+    sse = dynamodb.describe_table(TableName=name)["Table"]["SSEDescription"]
+    arn = dynamodb.create_backup(TableName=name, BackupName="enc")["BackupDetails"]["BackupArn"]
+    features = wait_available(dynamodb, arn)["SourceTableFeatureDetails"]
+    assert features["SSEDescription"]["KMSMasterKeyArn"] == sse["KMSMasterKeyArn"]
+    restored = restore(dynamodb, cleanup, arn)
+    described = dynamodb.describe_table(TableName=restored)["Table"]
+    assert described["SSEDescription"]["KMSMasterKeyArn"] == sse["KMSMasterKeyArn"]
+    got = dynamodb.get_item(TableName=restored, Key={"pk": {"S": "a"}})["Item"]
+    assert got["secret"] == {"S": "s3cr3t"}

@@ -141,9 +141,12 @@ def test_enable_update_period_disable(dynamodb: Client, table: TableFactory) -> 
     earliest = pitr["EarliestRestorableDateTime"].timestamp()
     assert before - 1 <= earliest <= time.time() + 1
     assert pitr["LatestRestorableDateTime"] >= pitr["EarliestRestorableDateTime"]
-    assert dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][
-        "PointInTimeRecoveryDescription"
-    ]["EarliestRestorableDateTime"] == pitr["EarliestRestorableDateTime"]
+    assert (
+        dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"
+        ]["EarliestRestorableDateTime"]
+        == pitr["EarliestRestorableDateTime"]
+    )
     # The period changes in place; enabling again keeps the window's start.
     again = enable(dynamodb, name, RecoveryPeriodInDays=7)["PointInTimeRecoveryDescription"]
     assert again["RecoveryPeriodInDays"] == 7
@@ -159,7 +162,9 @@ def test_enable_update_period_disable(dynamodb: Client, table: TableFactory) -> 
     assert fresh["EarliestRestorableDateTime"] > pitr["EarliestRestorableDateTime"]
 
 
-def test_update_and_describe_errors(dynamodb: Client, unchecked: Client, table: TableFactory) -> None:
+def test_update_and_describe_errors(
+    dynamodb: Client, unchecked: Client, table: TableFactory
+) -> None:
     name = table()
     with raises(
         "ValidationException",
@@ -254,9 +259,7 @@ def test_use_latest_restorable_time(
     dynamodb: Client, table: TableFactory, cleanup: Callable[[str], str]
 ) -> None:
     name = pitr_table(table, dynamodb)
-    dynamodb.put_item(
-        TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "gk": {"S": "g"}}
-    )
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "gk": {"S": "g"}})
     time.sleep(LATEST_LAG + 0.3)
     target = cleanup(unique_name("pitr"))
     answer = dynamodb.restore_table_to_point_in_time(
@@ -270,9 +273,12 @@ def test_use_latest_restorable_time(
     wait_active(dynamodb, target)
     assert set(scan_all(dynamodb, target)) == {("a", "1")}
     # Restores drop PITR, streams and tags but keep the key schema and indexes.
-    assert dynamodb.describe_continuous_backups(TableName=target)[
-        "ContinuousBackupsDescription"
-    ]["PointInTimeRecoveryDescription"] == PITR_OFF
+    assert (
+        dynamodb.describe_continuous_backups(TableName=target)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"
+        ]
+        == PITR_OFF
+    )
     restored = dynamodb.describe_table(TableName=target)["Table"]
     assert restored["KeySchema"] == dynamodb.describe_table(TableName=name)["Table"]["KeySchema"]
     assert [g["IndexName"] for g in restored["GlobalSecondaryIndexes"]] == ["by-gk"]
@@ -282,9 +288,7 @@ def test_restore_by_arn_with_overrides(
     dynamodb: Client, table: TableFactory, cleanup: Callable[[str], str]
 ) -> None:
     name = pitr_table(table, dynamodb)
-    dynamodb.put_item(
-        TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "gk": {"S": "g"}}
-    )
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "gk": {"S": "g"}})
     arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
     time.sleep(LATEST_LAG + 0.3)
     target = cleanup(unique_name("pitr"))
@@ -350,9 +354,9 @@ def test_restore_errors(
         unchecked.restore_table_to_point_in_time(
             TargetTableName="xyz", UseLatestRestorableTime=True
         )
-    window = dynamodb.describe_continuous_backups(TableName=name)[
-        "ContinuousBackupsDescription"
-    ]["PointInTimeRecoveryDescription"]
+    window = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"
+    ]
     earliest = window["EarliestRestorableDateTime"]
     for when in (datetime(2020, 1, 1, tzinfo=UTC), datetime.fromtimestamp(time.time() + 3600, UTC)):
         with pytest.raises(ClientError) as info:
@@ -477,3 +481,21 @@ def test_restore_of_a_large_table_is_timed(
     assert described["GlobalSecondaryIndexes"][0]["ItemCount"] == total
     got = dynamodb.get_item(TableName=target, Key={"pk": {"S": "k000010"}}, ConsistentRead=True)
     assert got["Item"]["v"] == {"N": "10"}
+    # The same table through an on-demand backup: taken in the background, then restored.
+    started = time.monotonic()
+    arn = dynamodb.create_backup(TableName=name, BackupName="big")["BackupDetails"]["BackupArn"]
+    while (
+        dynamodb.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"][
+            "BackupStatus"
+        ]
+        != "AVAILABLE"
+    ):
+        time.sleep(0.1)
+    taken = time.monotonic() - started
+    copy = cleanup(unique_name("big"))
+    started = time.monotonic()
+    dynamodb.restore_table_from_backup(TargetTableName=copy, BackupArn=arn)
+    wait_active(dynamodb, copy)
+    print(f"backup: {taken:.1f} s, restore from it: {time.monotonic() - started:.1f} s")
+    assert dynamodb.describe_table(TableName=copy)["Table"]["ItemCount"] == total - 100
+    dynamodb.delete_backup(BackupArn=arn)

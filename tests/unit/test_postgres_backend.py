@@ -18,7 +18,7 @@ from tests.postgres_cluster import PostgresCluster
 
 psycopg = pytest.importorskip("psycopg")
 
-from dynastore.storage import postgres  # noqa: E402  # needs psycopg
+from dynastore.storage import pgpipe  # noqa: E402  # needs psycopg
 from dynastore.storage.postgres import SCHEMA_VERSION, PostgresBackend  # noqa: E402
 
 Opener = Callable[..., PostgresBackend]
@@ -47,13 +47,13 @@ def opener(url: str) -> Iterator[Opener]:
 def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts collected batches (each one round trip to the server)."""
     count = [0]
-    original = postgres._Conn._sync
+    original = pgpipe.Pipeline._sync
 
-    def counting(self: postgres._Conn) -> None:
+    def counting(self: pgpipe.Pipeline) -> None:
         count[0] += 1
         original(self)
 
-    monkeypatch.setattr(postgres._Conn, "_sync", counting)
+    monkeypatch.setattr(pgpipe.Pipeline, "_sync", counting)
     return count
 
 
@@ -329,5 +329,35 @@ def test_acknowledged_writes_survive_kill(url: str, grouped: str) -> None:
         assert len(keys) == 100 + (grouped == "0")  # the open group died uncommitted
         with backend.write() as tx:
             assert tx.next_sequence("log") == 101
+    finally:
+        backend.close()
+
+
+# -- lost connections ----------------------------------------------------------------
+
+
+def test_reconnects_after_the_server_drops_connections(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    url = postgres_cluster.create_database("dropped")
+    backend = PostgresBackend(url)
+    try:
+        with backend.write() as tx:
+            tx.put(1, b"a", b"1")
+        with backend.read() as rtx:  # a second pooled connection
+            assert backend.get(1, b"a") == b"1"
+            assert rtx.get(1, b"a") == b"1"
+        with psycopg.connect(postgres_cluster.url(), autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'dropped' AND pid <> pg_backend_pid()"
+            )
+        # Reads retry once on a fresh connection; the dead pool is dropped whole.
+        assert backend.get(1, b"a") == b"1"
+        with backend.read() as rtx:
+            assert rtx.get(1, b"a") == b"1"
+        with backend.write() as tx:
+            tx.put(1, b"b", b"2")
+        assert backend.get(1, b"b") == b"2"
     finally:
         backend.close()

@@ -1,7 +1,8 @@
 """The PostgreSQL backend's SQL stays inside what CockroachDB and YugabyteDB accept.
 
 The subset is documented in src/dynastore/storage/postgres.py; this test collects every
-statement the module defines and greps the module's source for constructs outside it.
+statement the backend's modules (postgres.py, pgpipe.py) define and greps their source
+for constructs outside it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import pytest
 
 pytest.importorskip("psycopg")
 
-from dynastore.storage import postgres  # needs psycopg
+from dynastore.storage import pgpipe, postgres  # needs psycopg
 
-SOURCE = Path(postgres.__file__).read_text()
+MODULES = (postgres, pgpipe)
 
 # PostgreSQL-only or distributed-hostile constructs, matched case-insensitively in the
 # module's source (comments and docstring included: they name them only to forbid them,
@@ -60,11 +61,12 @@ ALLOWED_STATEMENT = re.compile(
 
 def _statements() -> list[str]:
     found: list[str] = []
-    for value in vars(postgres).values():
-        if isinstance(value, postgres._Stmt):
+    values = [value for module in MODULES for value in vars(module).values()]
+    for value in values:
+        if isinstance(value, pgpipe.Statement):
             found.append(value.sql.decode())
         elif isinstance(value, dict):
-            found += [v.sql.decode() for v in value.values() if isinstance(v, postgres._Stmt)]
+            found += [v.sql.decode() for v in value.values() if isinstance(v, pgpipe.Statement)]
         elif isinstance(value, str) and value.startswith("CREATE TABLE"):
             found.append(value)
     for migration in postgres.MIGRATIONS:
@@ -80,9 +82,12 @@ def test_every_statement_is_in_the_subset() -> None:
 
 
 def _code() -> str:
-    """The module without its docstring (which lists the forbidden constructs)."""
-    start = SOURCE.index('"""', 3) + 3
-    return SOURCE[start:]
+    """The modules without their docstrings (which list the forbidden constructs)."""
+    code = []
+    for module in MODULES:
+        source = Path(str(module.__file__)).read_text()
+        code.append(source[source.index('"""', 3) + 3 :])
+    return "\n".join(code)
 
 
 @pytest.mark.parametrize("name", sorted(FORBIDDEN))

@@ -302,6 +302,10 @@ def new_backup(
         table_id=str(table.description.get("TableId", "")),
         source=source_settings(table),
     )
+    data_key = (table.features.get("sse") or {}).get("data_key")
+    if data_key is not None:
+        # engine/crypto.py keeps the copy encrypted with the table's data key.
+        backup.extra["data_key"] = data_key
     if kind == SYSTEM:
         # DynamoDB's system backups end in -00000000.
         backup.id = backup.id.split("-")[0] + "-00000000"

@@ -17,6 +17,8 @@ Record layout (JSON, stored on disk — do not rename keys):
   e: event name (INSERT, MODIFY, REMOVE)   t: commit time, epoch milliseconds
   k: the item's key                        o: old image or null
   n: new image or null                     u: userIdentity or null (TTL deletes)
+  r: origin region, only on a change a global table's replication applied (it is not
+     shipped again; engine/replication.py)
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ DAY_SECONDS = 86400.0
 # TableDef.features key while point-in-time recovery is enabled:
 # {"days": RecoveryPeriodInDays, "since": enable time, epoch seconds}
 PITR_FEATURE = "pitr"
+# TableDef.features key of a global table's replicas (engine/replication.py)
+REPLICAS_FEATURE = "replicas"
 _PIN_PREFIX = b"pin/"  # in CATALOG_SPACE: + 8-byte space + holder -> b"" (an in-flight reader)
 
 
@@ -113,6 +117,8 @@ def retention(table: TableDef, stream_seconds: float = STREAM_SECONDS) -> float:
     pitr = table.features.get(PITR_FEATURE)
     if pitr:
         keep = max(keep, float(pitr["days"]) * DAY_SECONDS)
+    if table.features.get(REPLICAS_FEATURE):
+        keep = max(keep, stream_seconds)  # replication ships it within a stream's retention
     return keep
 
 

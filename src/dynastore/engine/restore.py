@@ -122,6 +122,7 @@ def start_backup(
 ) -> Job | None:
     """Take `backup` of `table` in CreateBackup's transaction: copied at once when the
     table is small (the backup is then AVAILABLE and None is returned), else by a job."""
+    backups.save(tx, backup)  # first: it names the space's data key (engine/crypto.py)
     copied = backups.copy_all(tx, table.space, backup.space, backups.INLINE_ITEMS)
     if copied is not None:
         backup.items, backup.size = copied
@@ -132,7 +133,6 @@ def start_backup(
         # Writes from now on must be logged until the copy is made consistent.
         table.log_space = catalog.allocate_space(tx)
         catalog.save(tx, table)
-    backups.save(tx, backup)
     job = Job(
         id=_new_id(),
         source=table.space,

@@ -16,4 +16,7 @@ SNS = 5  # topics and subscriptions (services/sns)
 BACKFILL = 6  # GSI backfill progress (engine/indexes.py)
 TRANSACTION_TOKENS = 7  # ClientRequestToken idempotency (engine/transactions.py)
 BACKUPS = 8  # on-demand backups and PITR bookkeeping (engine/backups.py)
+AUTOSCALING = 9  # scalable targets, scaling policies, activities (services/autoscaling)
+AWS_BACKUP = 10  # AWS Backup vaults, plans, selections, jobs (services/backup)
+REPLICATION = 11  # global tables: log cursors and item versions (engine/replication.py)
 FIRST_TABLE_SPACE = 1000

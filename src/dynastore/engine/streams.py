@@ -338,7 +338,7 @@ def stream_enabled(table: TableDef) -> bool:
 
 
 def log_needed(table: TableDef) -> bool:
-    """Whether anything reads the table's change log (a stream, PITR; later replicas)."""
+    """Whether anything reads the table's change log (a stream, PITR, replicas)."""
     return changelog.retention(table) > 0
 
 

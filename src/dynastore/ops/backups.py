@@ -258,8 +258,9 @@ def restore_request(name: str, source: dict[str, Any], req: Request) -> Request:
         out["OnDemandThroughput"] = (
             on_demand if on_demand is not None else source["OnDemandThroughput"]
         )
+    overridden = req.get("GlobalSecondaryIndexOverride") is not None
     for gsi in gsis:
-        _gsi_throughput(gsi, source, mode, mode_override)
+        _gsi_throughput(gsi, source, mode, overridden)
     if gsis or "GlobalSecondaryIndexOverride" in req:
         out["GlobalSecondaryIndexes"] = gsis
     if lsis or "LocalSecondaryIndexOverride" in req:
@@ -284,13 +285,14 @@ def restore_request(name: str, source: dict[str, Any], req: Request) -> Request:
 
 
 def _gsi_throughput(
-    gsi: dict[str, Any], source: dict[str, Any], mode: str, mode_override: str | None
+    gsi: dict[str, Any], source: dict[str, Any], mode: str, overridden: bool
 ) -> None:
-    """A restored GSI's throughput: given, recorded, or none for on-demand tables."""
+    """A restored GSI's throughput: the override's, the recorded one, or none for an
+    on-demand table (`overridden`: `gsi` comes from GlobalSecondaryIndexOverride)."""
     name = gsi["IndexName"]
     given = gsi.get("ProvisionedThroughput")
     if mode == "PAY_PER_REQUEST":
-        if given and any(given.get(k) for k in _KEYS) and mode_override == "PAY_PER_REQUEST":
+        if overridden and given and any(given.get(k) for k in _KEYS):
             raise _invalid(
                 "Cannot override ProvisionedThroughput if BillingMode is overridden to "
                 f"PAY_PER_REQUEST for index {name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dynastore.engine import replication
 from dynastore.engine.capacity import decreases_today
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
@@ -34,4 +35,7 @@ def table_description(engine: Engine, table: TableDef) -> dict[str, Any]:
         if throughput and "NumberOfDecreasesToday" in throughput:
             throughput["NumberOfDecreasesToday"] = decreases_today(throughput, now)
     engine.crypto.describe(table, desc)  # INACCESSIBLE_ENCRYPTION_CREDENTIALS
+    if replication.is_global(table):
+        desc["GlobalTableVersion"] = replication.VERSION
+        desc["Replicas"] = replication.replica_descriptions(table)
     return desc

@@ -195,7 +195,7 @@ def update_compute(
                     f"{name}. This attribute is part of the key"
                 )
         check_index_keys(table, new)
-        check_size(new)
+        check_size(new, "Item size to update has exceeded the maximum allowed size")
         changed[:] = [paths]
         return new
 

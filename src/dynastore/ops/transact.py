@@ -3,9 +3,12 @@
 A write transaction runs every action through the ordinary write path (`write_in`) inside
 ONE storage transaction, and raises before commit when any action fails, so nothing of it
 is ever visible. It is serializable against every other write, single-item or not: the
-storage contract serialises write transactions (SQLite: one writer, BEGIN IMMEDIATE), so
-no other write can interleave with a transaction's reads and writes — DynamoDB's
-TransactionConflict cannot happen here. A read transaction reads one snapshot.
+storage contract serialises write transactions, and the SQLite backend has one writer by
+construction (BEGIN IMMEDIATE takes the one write lock; with group commit a transaction
+is a savepoint on that one writer connection, and a process runs one request's write
+block at a time), so no other write can interleave with a transaction's reads and
+writes — DynamoDB's TransactionConflict cannot happen here. A read transaction reads one
+snapshot. A rolled-back savepoint leaves the rest of a commit group untouched.
 
 Every action is evaluated even after one fails, so CancellationReasons lists each
 action's outcome in request order, as DynamoDB does. Transactional table writes and reads

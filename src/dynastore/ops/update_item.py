@@ -7,18 +7,17 @@ from typing import Any
 from dynastore.engine import attrs
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
-from dynastore.engine.writes import check_index_keys
 from dynastore.errors import ValidationException
 from dynastore.ops.context import Request, Result
 from dynastore.ops.expressions import UpdatedPaths, prepare_write
 from dynastore.ops.items import (
     check_key,
     check_return_values,
-    check_size,
     collection_metrics,
     finish,
     item_table,
     metered_write,
+    update_compute,
     write_capacity,
 )
 from dynastore.server.protocol import RequestContext
@@ -40,17 +39,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             )
     on_failure = req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     changed: list[UpdatedPaths] = []
-
-    def compute(old: Item | None) -> Item:
-        base = old if old is not None else dict(key)
-        if prepared.update is None:
-            return base
-        new, paths = prepared.update(base)
-        check_index_keys(table, new)
-        check_size(new, "Item size to update has exceeded the maximum allowed size")
-        changed[:] = [paths]
-        return new
-
+    compute = update_compute(table, key, prepared.update, changed)
     result, cost = metered_write(engine, table, key, compute, prepared.condition, on_failure)
     out: dict[str, Any] = {}
     attributes = _returned(rv, result.old, result.new, changed[0] if changed else None)

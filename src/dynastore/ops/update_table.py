@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from dynastore.engine import indexes, streams
+from dynastore.engine import indexes, replication, streams
 from dynastore.engine.capacity import (
     check_decrease,
     check_on_demand,
@@ -41,6 +41,7 @@ from dynastore.ops.create_table import (
     parse_gsi,
 )
 from dynastore.ops.describe import table_description
+from dynastore.ops.replicas import replica_updates
 from dynastore.ops.tables import existing_table
 from dynastore.server.protocol import RequestContext
 from dynastore.storage.base import WriteTx
@@ -53,10 +54,10 @@ _ONE_ONLINE_INDEX = (
     "per table"
 )
 _LATER = (
-    "ReplicaUpdates",
     "MultiRegionConsistency",
     "GlobalTableWitnessUpdates",
 )
+_REPLICAS = "ReplicaUpdates"
 _ANY = (
     "ProvisionedThroughput",
     "BillingMode",
@@ -68,6 +69,7 @@ _ANY = (
     _GSI_UPDATES,
     "StreamSpecification",
     "SSESpecification",
+    _REPLICAS,
     *_LATER,
 )
 
@@ -175,6 +177,13 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
         raise ResourceInUseException(
             f"Attempt to change a resource which is still in use: Table is being "
             f"{'created' if table.status == 'CREATING' else table.status.lower()}: {table.name}"
+        )
+    if req.get(_REPLICAS):
+        return replica_updates(engine, ctx, table, req)
+    spec = req.get("StreamSpecification")
+    if spec and not spec.get("StreamEnabled") and replication.is_global(table):
+        raise ValidationException(
+            INVALID + "Disabling Stream is not allowed for a Global Table replica."
         )
     check_table_class(req.get("TableClass"))
     encryption = sse.update_plan(engine, table, req.get("SSESpecification"))

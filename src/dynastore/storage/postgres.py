@@ -8,14 +8,14 @@ and v BYTEA. BYTEA compares bytewise (memcmp, shorter first), exactly the contra
 order, with no collation involved. Counters live in ``dynastore_sequences``;
 ``dynastore_migrations`` records which of MIGRATIONS ran.
 
-Driver: psycopg 3 through its libpq wrapper (``psycopg.pq``), in pipeline mode. The
-engine calls storage synchronously on the event-loop thread, so a synchronous driver
-fits; asyncpg is async-only and would need a hop to another loop or thread per call.
-Measured here (loopback, busy 2-core machine): a prepared point read takes ~370 us with
-psycopg and ~365 us with asyncpg -- the round trip dominates, not the driver. So the
-design counts round trips: pipeline mode sends a transaction's writes without waiting
-for each result. Statements are prepared once per connection; parameters and results
-are binary (BYTEA arrives as raw bytes).
+Driver: psycopg 3 through its libpq wrapper (``psycopg.pq``), in pipeline mode; the
+wire layer is pgpipe.py. The engine calls storage synchronously on the event-loop
+thread, so a synchronous driver fits; asyncpg is async-only and would need a hop to
+another loop or thread per call. Measured here (loopback, busy 2-core machine): a
+prepared point read takes ~370 us with psycopg and ~365 us with asyncpg -- the round
+trip dominates, not the driver. So the design counts round trips: pipeline mode sends a
+transaction's writes without waiting for each result. Statements are prepared once per
+connection; parameters and results are binary (BYTEA arrives as raw bytes).
 
 Round trips: ``get`` is one. A write transaction sends BEGIN and the write lock (below)
 at entry without waiting; its first read collects them with its own result (one round
@@ -70,17 +70,16 @@ socket (``select.poll``) releases the GIL.
 
 from __future__ import annotations
 
-import random
-import select
 import struct
 import time
-from collections import deque
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import pq
+
+from dynastore.storage.pgpipe import RETRIES, ROLLBACK, Pipeline, Slot, Statement, i8, int8
 
 ISOLATION_LEVELS = {
     "read committed": "READ COMMITTED",
@@ -104,86 +103,77 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _INT8, _BYTEA, _TEXT, _FLOAT8 = 20, 17, 25, 701  # type OIDs of the parameters
 
 
-class _Stmt:
-    """A statement prepared once per connection, with binary parameters and results."""
-
-    __slots__ = ("formats", "name", "sql", "types")
-
-    def __init__(self, name: str, sql: str, types: tuple[int, ...] = ()) -> None:
-        self.name = name.encode()
-        self.sql = sql.encode()
-        self.types = types
-        self.formats = (1,) * len(types)
-
-
 _KV = "dynastore_kv"
-_GET = _Stmt("ds_get", f"SELECT v FROM {_KV} WHERE space = $1 AND k = $2", (_INT8, _BYTEA))
+_GET = Statement("ds_get", f"SELECT v FROM {_KV} WHERE space = $1 AND k = $2", (_INT8, _BYTEA))
 # An upsert: one statement whether or not the key exists.
-_PUT = _Stmt(
+_PUT = Statement(
     "ds_put",
     f"INSERT INTO {_KV} (space, k, v) VALUES ($1, $2, $3) "
     "ON CONFLICT (space, k) DO UPDATE SET v = excluded.v",
     (_INT8, _BYTEA, _BYTEA),
 )
-_DELETE = _Stmt("ds_delete", f"DELETE FROM {_KV} WHERE space = $1 AND k = $2", (_INT8, _BYTEA))
-_DELETE_RANGE = _Stmt(
+_DELETE = Statement("ds_delete", f"DELETE FROM {_KV} WHERE space = $1 AND k = $2", (_INT8, _BYTEA))
+_DELETE_RANGE = Statement(
     "ds_delete_range",
     f"DELETE FROM {_KV} WHERE space = $1 AND k >= $2 AND k < $3",
     (_INT8, _BYTEA, _BYTEA),
 )
-_DELETE_FROM = _Stmt(
+_DELETE_FROM = Statement(
     "ds_delete_from", f"DELETE FROM {_KV} WHERE space = $1 AND k >= $2", (_INT8, _BYTEA)
 )
 _RANGE = "SELECT k, v FROM dynastore_kv WHERE space = $1 AND k >= $2"
-_FORWARD = _Stmt(
+_FORWARD = Statement(
     "ds_forward", f"{_RANGE} AND k < $3 ORDER BY k LIMIT $4", (_INT8, _BYTEA, _BYTEA, _INT8)
 )
-_FORWARD_OPEN = _Stmt("ds_forward_open", f"{_RANGE} ORDER BY k LIMIT $3", (_INT8, _BYTEA, _INT8))
-_BACKWARD = _Stmt(
+_FORWARD_OPEN = Statement(
+    "ds_forward_open", f"{_RANGE} ORDER BY k LIMIT $3", (_INT8, _BYTEA, _INT8)
+)
+_BACKWARD = Statement(
     "ds_backward",
     f"{_RANGE} AND k < $3 ORDER BY k DESC LIMIT $4",
     (_INT8, _BYTEA, _BYTEA, _INT8),
 )
-_BACKWARD_OPEN = _Stmt(
+_BACKWARD_OPEN = Statement(
     "ds_backward_open", f"{_RANGE} ORDER BY k DESC LIMIT $3", (_INT8, _BYTEA, _INT8)
 )
-_STATS = _Stmt(
+_STATS = Statement(
     "ds_stats",
     f"SELECT count(*), coalesce(sum(octet_length(v)), 0) FROM {_KV} WHERE space = $1",
     (_INT8,),
 )
-_NEXT_SEQUENCE = _Stmt(
+_NEXT_SEQUENCE = Statement(
     "ds_next_sequence",
     "INSERT INTO dynastore_sequences (name, value) VALUES ($1, 1) ON CONFLICT (name) "
     "DO UPDATE SET value = dynastore_sequences.value + 1 RETURNING value",
     (_TEXT,),
 )
-_SET_SEQUENCE = _Stmt(
+_SET_SEQUENCE = Statement(
     "ds_set_sequence",
     "INSERT INTO dynastore_sequences (name, value) VALUES ($1, $2) ON CONFLICT (name) "
     "DO UPDATE SET value = excluded.value",
     (_TEXT, _INT8),
 )
-_LOCK = _Stmt("ds_lock", "UPDATE dynastore_lock SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
-_BEGIN_READ = _Stmt("ds_begin_read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-_PIN_SNAPSHOT = _Stmt("ds_pin", "SELECT 1")
-_COMMIT = _Stmt("ds_commit", "COMMIT")
-_ROLLBACK = _Stmt("ds_rollback", "ROLLBACK")
-_SAVEPOINT = _Stmt("ds_savepoint", "SAVEPOINT dynastore_write")
-_ROLLBACK_TO = _Stmt("ds_rollback_to", "ROLLBACK TO SAVEPOINT dynastore_write")
-_RELEASE = _Stmt("ds_release", "RELEASE SAVEPOINT dynastore_write")
+_LOCK = Statement(
+    "ds_lock", "UPDATE dynastore_lock SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch"
+)
+_BEGIN_READ = Statement("ds_begin_read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+_PIN_SNAPSHOT = Statement("ds_pin", "SELECT 1")
+_COMMIT = Statement("ds_commit", "COMMIT")
+_SAVEPOINT = Statement("ds_savepoint", "SAVEPOINT dynastore_write")
+_ROLLBACK_TO = Statement("ds_rollback_to", "ROLLBACK TO SAVEPOINT dynastore_write")
+_RELEASE = Statement("ds_release", "RELEASE SAVEPOINT dynastore_write")
 _BEGIN_WRITE = {
-    name: _Stmt(f"ds_begin_{name.replace(' ', '_')}", f"BEGIN ISOLATION LEVEL {level}")
+    name: Statement(f"ds_begin_{name.replace(' ', '_')}", f"BEGIN ISOLATION LEVEL {level}")
     for name, level in ISOLATION_LEVELS.items()
 }
 _CREATE_MIGRATIONS = (
     "CREATE TABLE IF NOT EXISTS dynastore_migrations "
     "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
 )
-_SCHEMA_VERSION = _Stmt(
+_SCHEMA_VERSION = Statement(
     "ds_schema_version", "SELECT coalesce(max(version), 0) FROM dynastore_migrations"
 )
-_RECORD_MIGRATION = _Stmt(
+_RECORD_MIGRATION = Statement(
     "ds_record_migration",
     "INSERT INTO dynastore_migrations (version, applied_at) VALUES ($1, $2)",
     (_INT8, _FLOAT8),
@@ -193,162 +183,6 @@ _RECORD_MIGRATION = _Stmt(
 _FIRST_BATCH = 64
 _MAX_BATCH = 1024
 _MAX_IDLE_CONNECTIONS = 4
-# Queued results are collected after this many statements, bounding both sides' buffers.
-_MAX_QUEUED = 256
-_RETRIES = 30
-_RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
-
-_SYNC = object()  # a pipeline sync point among the expected results
-
-_OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
-
-
-def _i8(value: int) -> bytes:
-    return value.to_bytes(8, "big", signed=True)
-
-
-def _int(value: bytes | None) -> int:
-    assert value is not None
-    return int.from_bytes(value, "big", signed=True)
-
-
-class _Slot:
-    """Where the result of one queued statement lands once its batch is collected."""
-
-    __slots__ = ("res",)
-
-    def __init__(self) -> None:
-        self.res: pq.abc.PGresult | None = None
-
-    def value(self) -> bytes | None:
-        res = self.res
-        assert res is not None, "result not collected"
-        return res.get_value(0, 0) if res.ntuples else None
-
-
-Replay = list[tuple[_Stmt, Sequence[bytes], "_Slot | None"]]
-
-
-class _Conn:
-    """One libpq connection kept in pipeline mode: statements are queued, results
-    collected at sync points, in order.
-    """
-
-    __slots__ = ("expect", "fd", "pg", "poll", "prepared", "replay")
-
-    def __init__(self, url: str) -> None:
-        pg = pq.PGconn.connect(url.encode())
-        if pg.status != pq.ConnStatus.OK:
-            message = pg.get_error_message()
-            pg.finish()
-            raise psycopg.OperationalError(f"cannot connect to PostgreSQL: {message}")
-        pg.nonblocking = 1
-        pg.enter_pipeline_mode()
-        self.pg = pg
-        self.fd = pg.socket
-        self.poll = select.poll()
-        self.poll.register(self.fd, select.POLLIN)
-        self.prepared: set[bytes] = set()
-        # Per queued command: a _Slot (wanted), None (checked only), bytes (a statement
-        # being prepared: forgotten if that fails) or _SYNC.
-        self.expect: deque[object] = deque()
-        # Statements since BEGIN while nothing was returned to a caller (see send).
-        self.replay: Replay | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.pg.status == pq.ConnStatus.OK
-
-    def send(self, stmt: _Stmt, params: Sequence[bytes] = (), slot: _Slot | None = None) -> None:
-        """Queue one statement; its result goes to `slot` at the next `sync`."""
-        pg = self.pg
-        if stmt.name not in self.prepared:
-            pg.send_prepare(stmt.name, stmt.sql, stmt.types)
-            self.expect.append(stmt.name)
-            self.prepared.add(stmt.name)
-        pg.send_query_prepared(stmt.name, params, stmt.formats, 1)
-        self.expect.append(slot)
-        if self.replay is not None:
-            self.replay.append((stmt, params, slot))
-        if len(self.expect) > _MAX_QUEUED:
-            self.sync()
-
-    def send_sql(self, sql: str) -> None:
-        """Queue an unprepared statement without parameters (migrations)."""
-        self.pg.send_query_params(sql.encode(), None, result_format=1)
-        self.expect.append(None)
-
-    def push(self) -> None:
-        """Send what is queued without waiting: the server executes it now."""
-        pg = self.pg
-        while pg.flush():
-            self.poll.modify(self.fd, select.POLLIN | select.POLLOUT)
-            try:
-                self.poll.poll()
-            finally:
-                self.poll.modify(self.fd, select.POLLIN)
-            pg.consume_input()  # the server may be waiting for us to read
-
-    def sync(self) -> None:
-        """Collect every queued result; retry the open transaction on a conflict."""
-        attempt = 0
-        while True:
-            try:
-                self._sync()
-                return
-            except _RETRYABLE:
-                replay = self.replay
-                attempt += 1
-                if replay is None or attempt >= _RETRIES:
-                    raise
-            # Nothing was returned to the caller since BEGIN: do it all again.
-            self.replay = None
-            self.send(_ROLLBACK)
-            self._sync()
-            time.sleep(random.uniform(0, 0.001 * attempt))
-            self.replay = []
-            for stmt, params, slot in replay:
-                self.send(stmt, params, slot)
-
-    def _sync(self) -> None:
-        pg = self.pg
-        pg.pipeline_sync()
-        expect = self.expect
-        expect.append(_SYNC)
-        self.push()
-        error: psycopg.Error | None = None
-        while expect:
-            wanted = expect.popleft()
-            res = self._result()
-            if wanted is _SYNC:
-                if res is None or res.status != pq.ExecStatus.PIPELINE_SYNC:
-                    raise psycopg.OperationalError("PostgreSQL pipeline out of step")
-                continue
-            if res is None:
-                raise psycopg.OperationalError("PostgreSQL pipeline out of step")
-            status = res.status
-            if status not in _OK:
-                if status == pq.ExecStatus.FATAL_ERROR and error is None:
-                    error = pg_errors.error_from_result(res)
-                if isinstance(wanted, bytes):
-                    self.prepared.discard(wanted)
-            elif isinstance(wanted, _Slot):
-                wanted.res = res
-            if self._result() is not None:  # each command's results end with None
-                raise psycopg.OperationalError("PostgreSQL pipeline out of step")
-        if error is not None:
-            raise error
-
-    def _result(self) -> pq.abc.PGresult | None:
-        pg = self.pg
-        while True:
-            pg.consume_input()
-            if not pg.is_busy():
-                return pg.get_result()
-            self.poll.poll()  # releases the GIL while waiting
-
-    def close(self) -> None:
-        self.pg.finish()
 
 
 class PostgresReadTx:
@@ -358,23 +192,27 @@ class PostgresReadTx:
 
     def __init__(self, backend: PostgresBackend) -> None:
         self._backend = backend
-        self._conn: _Conn | None = None
+        self._conn: Pipeline | None = None
         self._active = False
 
     def __enter__(self) -> PostgresReadTx:
         if self._active:
             raise RuntimeError("transaction already entered")
         backend = self._backend
-        conn = backend._acquire()
-        try:
-            conn.replay = []
-            conn.send(_BEGIN_READ)
-            conn.send(_PIN_SNAPSHOT)  # the snapshot is taken at entry, as the contract says
-            conn.sync()
-            conn.replay = None
-        except BaseException:
-            backend._discard(conn)
-            raise
+        for attempt in range(2):
+            conn = backend._acquire()
+            try:
+                conn.replay = []
+                conn.send(_BEGIN_READ)
+                conn.send(_PIN_SNAPSHOT)  # the snapshot is taken at entry, per the contract
+                conn.sync()
+                conn.replay = None
+                break
+            except BaseException:
+                backend._discard(conn)
+                if attempt or conn.usable:
+                    raise
+                # A pooled connection the server dropped (restart, idle timeout): retry.
         self._conn = conn
         self._active = True
         return self
@@ -392,27 +230,27 @@ class PostgresReadTx:
         assert conn is not None
         self._conn = None
         backend = self._backend
-        if isinstance(exc, psycopg.Error):
+        if isinstance(exc, psycopg.Error) or not conn.usable:
             backend._discard(conn)
             return
         try:
-            conn.send(_ROLLBACK)  # its result is collected with the connection's next use
+            conn.send(ROLLBACK)  # its result is collected with the connection's next use
             conn.push()
         except BaseException:
             backend._discard(conn)
             raise
         backend._release(conn)
 
-    def _check(self) -> _Conn:
+    def _check(self) -> Pipeline:
         if not self._active:
             raise RuntimeError("transaction is not active")
         conn = self._conn
         assert conn is not None
         return conn
 
-    def _fetch(self, stmt: _Stmt, params: Sequence[bytes]) -> pq.abc.PGresult:
+    def _fetch(self, stmt: Statement, params: Sequence[bytes]) -> pq.abc.PGresult:
         conn = self._check()
-        slot = _Slot()
+        slot = Slot()
         conn.send(stmt, params, slot)
         conn.sync()
         conn.replay = None  # a result reaches the caller: no transparent retry from here
@@ -420,7 +258,7 @@ class PostgresReadTx:
         return slot.res
 
     def get(self, space: int, key: bytes) -> bytes | None:
-        res = self._fetch(_GET, (_i8(space), key))
+        res = self._fetch(_GET, (i8(space), key))
         return res.get_value(0, 0) if res.ntuples else None
 
     def range(
@@ -442,15 +280,15 @@ class PostgresReadTx:
     ) -> Iterator[tuple[bytes, bytes]]:
         remaining = -1 if limit is None else limit
         batch = _FIRST_BATCH if limit is None else min(limit, _MAX_BATCH)
-        space_param = _i8(space)
+        space_param = i8(space)
         while remaining != 0 and (end is None or start < end):
             size = batch if remaining < 0 else min(batch, remaining)
             if end is None:
                 stmt = _BACKWARD_OPEN if reverse else _FORWARD_OPEN
-                res = self._fetch(stmt, (space_param, start, _i8(size)))
+                res = self._fetch(stmt, (space_param, start, i8(size)))
             else:
                 stmt = _BACKWARD if reverse else _FORWARD
-                res = self._fetch(stmt, (space_param, start, end, _i8(size)))
+                res = self._fetch(stmt, (space_param, start, end, i8(size)))
             count = res.ntuples
             # `or b""` only narrows the type: both columns are NOT NULL.
             rows = [(res.get_value(i, 0) or b"", res.get_value(i, 1) or b"") for i in range(count)]
@@ -542,20 +380,20 @@ class PostgresWriteTx(PostgresReadTx):
             return
         if exc_type is None:
             backend._commit(conn)
-        elif isinstance(exc, psycopg.Error):
-            backend._end_session(None)
+            return
+        backend._end_session(None)
+        if isinstance(exc, psycopg.Error) or not conn.usable:
             backend._discard(conn)
-        else:
-            backend._end_session(None)
-            try:
-                conn.send(_ROLLBACK)  # collected with the connection's next use
-                conn.push()
-            except BaseException:
-                backend._discard(conn)
-                raise
-            backend._release(conn)
+            return
+        try:
+            conn.send(ROLLBACK)  # collected with the connection's next use
+            conn.push()
+        except BaseException:
+            backend._discard(conn)
+            raise
+        backend._release(conn)
 
-    def _change(self) -> _Conn:
+    def _change(self) -> Pipeline:
         conn = self._check()
         slot = self._backend._lock_slot
         if slot is not None and slot.res is None:
@@ -568,21 +406,21 @@ class PostgresWriteTx(PostgresReadTx):
         return conn
 
     def put(self, space: int, key: bytes, value: bytes) -> None:
-        self._change().send(_PUT, (_i8(space), key, value))
+        self._change().send(_PUT, (i8(space), key, value))
 
     def delete(self, space: int, key: bytes) -> None:
-        self._change().send(_DELETE, (_i8(space), key))
+        self._change().send(_DELETE, (i8(space), key))
 
     def delete_range(self, space: int, start: bytes, end: bytes | None) -> int:
         params: tuple[bytes, ...]
         if end is None:
-            stmt, params = _DELETE_FROM, (_i8(space), start)
+            stmt, params = _DELETE_FROM, (i8(space), start)
         elif start < end:
-            stmt, params = _DELETE_RANGE, (_i8(space), start, end)
+            stmt, params = _DELETE_RANGE, (i8(space), start, end)
         else:
             return 0
         conn = self._change()
-        slot = _Slot()
+        slot = Slot()
         conn.send(stmt, params, slot)
         conn.sync()
         conn.replay = None
@@ -596,13 +434,13 @@ class PostgresWriteTx(PostgresReadTx):
         previous = known.get(name)
         if previous is not None:
             value = previous + 1
-            conn.send(_SET_SEQUENCE, (name.encode(), _i8(value)))
+            conn.send(_SET_SEQUENCE, (name.encode(), i8(value)))
         else:
-            slot = _Slot()
+            slot = Slot()
             conn.send(_NEXT_SEQUENCE, (name.encode(),), slot)
             conn.sync()
             conn.replay = None
-            value = _int(slot.value())
+            value = int8(slot.value())
         known[name] = value
         self._undo.append((name, previous))
         return value
@@ -635,18 +473,18 @@ class PostgresBackend:
         self.isolation = isolation
         self.group_commit = group_commit
         self._begin = _BEGIN_WRITE[isolation]
-        self._idle: list[_Conn] = []
+        self._idle: list[Pipeline] = []
         self._writing = False
-        self._group: _Conn | None = None
+        self._group: Pipeline | None = None
         self._group_error: BaseException | None = None
         # The open write session (one database transaction): its lock result, and the
         # counters it knows (None until its first next_sequence).
-        self._lock_slot: _Slot | None = None
+        self._lock_slot: Slot | None = None
         self._known: dict[str, int] | None = None
         # Counter values as of this backend's last commit, which had lock epoch _epoch.
         self._sequences: dict[str, int] = {}
         self._epoch = -2
-        first = _Conn(url)
+        first = Pipeline(url)
         try:
             self._migrate(first)
         except BaseException:
@@ -658,13 +496,13 @@ class PostgresBackend:
 
     def get(self, space: int, key: bytes) -> bytes | None:
         """The latest committed value (with group commit: the open group's)."""
-        res = self._autocommit(_GET, (_i8(space), key))
+        res = self._autocommit(_GET, (i8(space), key))
         return res.get_value(0, 0) if res.ntuples else None
 
     def stats(self, space: int) -> tuple[int, int]:
         """(number of keys, bytes of values) in one space, counted by the database."""
-        res = self._autocommit(_STATS, (_i8(space),))
-        return _int(res.get_value(0, 0)), _int(res.get_value(0, 1))
+        res = self._autocommit(_STATS, (i8(space),))
+        return int8(res.get_value(0, 0)), int8(res.get_value(0, 1))
 
     def read(self) -> PostgresReadTx:
         """A snapshot pinned at entry: ``with backend.read() as tx: ...``."""
@@ -705,41 +543,49 @@ class PostgresBackend:
 
     def schema_version(self) -> int:
         """The schema version recorded in the database."""
-        return _int(self._autocommit(_SCHEMA_VERSION, ()).get_value(0, 0))
+        return int8(self._autocommit(_SCHEMA_VERSION, ()).get_value(0, 0))
 
     # -- internals ----------------------------------------------------------------------
 
-    def _autocommit(self, stmt: _Stmt, params: Sequence[bytes]) -> pq.abc.PGresult:
+    def _autocommit(self, stmt: Statement, params: Sequence[bytes]) -> pq.abc.PGresult:
         """One statement in its own implicit transaction (or in the open group)."""
+        slot = Slot()
         conn = self._group
-        pooled = conn is None
-        if conn is None:
-            conn = self._idle[-1] if self._idle else self._new_idle()
-            conn.replay = []
-        slot = _Slot()
-        try:
-            conn.send(stmt, params, slot)
-            conn.sync()
-        except BaseException as exc:
-            if pooled:
-                conn.replay = None
-                if not conn.usable:
-                    self._idle.remove(conn)
-                    conn.close()
-            elif isinstance(exc, psycopg.Error):
+        if conn is not None:
+            try:
+                conn.send(stmt, params, slot)
+                conn.sync()
+            except psycopg.Error as exc:
                 self._abort_group(exc)
-            raise
-        conn.replay = None
-        assert slot.res is not None
+                raise
+        else:
+            for attempt in range(2):
+                conn = self._idle[-1] if self._idle else self._new_idle()
+                conn.replay = []
+                try:
+                    conn.send(stmt, params, slot)
+                    conn.sync()
+                    break
+                except BaseException:
+                    conn.replay = None
+                    if conn.usable:
+                        raise
+                    self._idle.remove(conn)
+                    self._discard(conn)
+                    if attempt:
+                        raise
+                    # A pooled connection the server dropped (restart, idle timeout): retry.
+        assert conn is not None and slot.res is not None
+        conn.replay = None  # the result reaches the caller
         return slot.res
 
-    def _begin_write(self) -> _Conn:
+    def _begin_write(self) -> Pipeline:
         """A pooled connection in a new write transaction (lock requested, not awaited)."""
         conn = self._acquire()
         try:
             conn.replay = []
             conn.send(self._begin)
-            self._lock_slot = _Slot()
+            self._lock_slot = Slot()
             self._known = None
             conn.send(_LOCK, (), self._lock_slot)
             conn.push()  # the server queues us for the lock now, in entry order
@@ -749,7 +595,7 @@ class PostgresBackend:
             raise
         return conn
 
-    def _open_group(self) -> _Conn:
+    def _open_group(self) -> Pipeline:
         if self._group is None:
             self._group = self._begin_write()
         return self._group
@@ -763,7 +609,7 @@ class PostgresBackend:
         if conn is not None:
             self._discard(conn)
 
-    def _commit(self, conn: _Conn) -> None:
+    def _commit(self, conn: Pipeline) -> None:
         try:
             conn.send(_COMMIT)
             conn.sync()
@@ -773,10 +619,10 @@ class PostgresBackend:
             raise
         conn.replay = None
         slot = self._lock_slot
-        self._end_session(None if slot is None else _int(slot.value()))
+        self._end_session(None if slot is None else int8(slot.value()))
         self._release(conn)
 
-    def _session_sequences(self, conn: _Conn) -> dict[str, int]:
+    def _session_sequences(self, conn: Pipeline) -> dict[str, int]:
         """The counters the open write session knows: current ones when nobody else
         committed since this backend's last commit (see Sequences)."""
         known = self._known
@@ -785,7 +631,7 @@ class PostgresBackend:
             assert slot is not None
             if slot.res is None:
                 conn.sync()
-            current = _int(slot.value()) == self._epoch + 1
+            current = int8(slot.value()) == self._epoch + 1
             known = self._known = dict(self._sequences) if current else {}
         return known
 
@@ -800,42 +646,48 @@ class PostgresBackend:
         self._lock_slot = None
         self._known = None
 
-    def _acquire(self) -> _Conn:
-        return self._idle.pop() if self._idle else _Conn(self.url)
+    def _acquire(self) -> Pipeline:
+        return self._idle.pop() if self._idle else Pipeline(self.url)
 
-    def _new_idle(self) -> _Conn:
-        conn = _Conn(self.url)
+    def _new_idle(self) -> Pipeline:
+        conn = Pipeline(self.url)
         self._idle.append(conn)
         return conn
 
-    def _release(self, conn: _Conn) -> None:
+    def _release(self, conn: Pipeline) -> None:
         if conn.usable and len(self._idle) < _MAX_IDLE_CONNECTIONS:
             conn.replay = None
             self._idle.append(conn)
         else:
             conn.close()
 
-    @staticmethod
-    def _discard(conn: _Conn) -> None:
-        """Close a connection in an unknown state (the server rolls its transaction back)."""
+    def _discard(self, conn: Pipeline) -> None:
+        """Close a connection in an unknown state (the server rolls its transaction back).
+
+        A lost one suggests the server restarted: the idle ones are closed too.
+        """
+        if not conn.usable:
+            for idle in self._idle:
+                idle.close()
+            self._idle.clear()
         conn.close()
 
-    def _migrate(self, conn: _Conn) -> None:
+    def _migrate(self, conn: Pipeline) -> None:
         # CREATE TABLE IF NOT EXISTS races with itself when processes start together.
-        for attempt in range(_RETRIES):
+        for attempt in range(RETRIES):
             try:
                 conn.send_sql(_CREATE_MIGRATIONS)
                 conn.sync()
                 break
             except (pg_errors.UniqueViolation, pg_errors.DuplicateTable):
-                if attempt == _RETRIES - 1:
+                if attempt == RETRIES - 1:
                     raise
                 time.sleep(0.05)
         while True:
-            slot = _Slot()
+            slot = Slot()
             conn.send(_SCHEMA_VERSION, (), slot)
             conn.sync()
-            current = _int(slot.value())
+            current = int8(slot.value())
             if current > SCHEMA_VERSION:
                 raise RuntimeError(
                     f"the database has Dynastore schema version {current}; this dynastore "
@@ -848,11 +700,11 @@ class PostgresBackend:
             conn.send(_BEGIN_WRITE["read committed"])
             try:
                 for version in range(current + 1, SCHEMA_VERSION + 1):
-                    conn.send(_RECORD_MIGRATION, (_i8(version), struct.pack(">d", time.time())))
+                    conn.send(_RECORD_MIGRATION, (i8(version), struct.pack(">d", time.time())))
                     for statement in MIGRATIONS[version - 1]:
                         conn.send_sql(statement)
                 conn.send(_COMMIT)
                 conn.sync()
             except pg_errors.UniqueViolation:
-                conn.send(_ROLLBACK)
+                conn.send(ROLLBACK)
                 conn.sync()

@@ -1,0 +1,288 @@
+"""AWS Backup (REST-JSON) with boto3's backup client: vaults, plans, selections, tags,
+and on-demand backup jobs of DynamoDB tables."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.api.helpers import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
+    Client,
+    TableFactory,
+    assert_error,
+    unique_name,
+)
+
+ACCOUNT = "000000000000"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"
+
+
+@pytest.fixture(scope="module")
+def backup(endpoint: str) -> Client:
+    make: Any = boto3.client
+    return make(
+        "backup",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+def _vault(backup: Client, **extra: Any) -> str:
+    name = unique_name("vault")[:40]
+    backup.create_backup_vault(BackupVaultName=name, **extra)
+    return name
+
+
+def _plan_document(vault: str, name: str | None = None, **rule: Any) -> dict[str, Any]:
+    return {
+        "BackupPlanName": name or unique_name("plan"),
+        "Rules": [{"RuleName": "daily", "TargetBackupVaultName": vault, **rule}],
+    }
+
+
+# --- vaults -------------------------------------------------------------------------------
+
+
+def test_vault_lifecycle(backup: Client) -> None:
+    name = unique_name("vault")[:40]
+    created = backup.create_backup_vault(
+        BackupVaultName=name, BackupVaultTags={"env": "test"}, CreatorRequestId="req-1"
+    )
+    arn = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{name}"
+    assert created["BackupVaultArn"] == arn
+    assert created["BackupVaultName"] == name
+    described = backup.describe_backup_vault(BackupVaultName=name)
+    assert described["BackupVaultArn"] == arn
+    assert described["NumberOfRecoveryPoints"] == 0
+    assert described["CreatorRequestId"] == "req-1"
+    assert described["EncryptionKeyArn"].startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
+    assert backup.list_tags(ResourceArn=arn)["Tags"] == {"env": "test"}
+    names = [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]
+    assert name in names
+    with pytest.raises(ClientError) as info:
+        backup.create_backup_vault(BackupVaultName=name)
+    assert_error(info.value, "AlreadyExistsException")
+    backup.delete_backup_vault(BackupVaultName=name)
+    with pytest.raises(ClientError) as info:
+        backup.describe_backup_vault(BackupVaultName=name)
+    assert_error(info.value, "ResourceNotFoundException")
+
+
+def test_vault_with_a_key(backup: Client) -> None:
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    name = _vault(backup, EncryptionKeyArn=key)
+    assert backup.describe_backup_vault(BackupVaultName=name)["EncryptionKeyArn"] == key
+    backup.delete_backup_vault(BackupVaultName=name)
+
+
+def test_tags(backup: Client) -> None:
+    name = _vault(backup)
+    arn = backup.describe_backup_vault(BackupVaultName=name)["BackupVaultArn"]
+    backup.tag_resource(ResourceArn=arn, Tags={"a": "1", "b": "2"})
+    backup.untag_resource(ResourceArn=arn, TagKeyList=["a"])
+    assert backup.list_tags(ResourceArn=arn)["Tags"] == {"b": "2"}
+    with pytest.raises(ClientError) as info:
+        backup.list_tags(ResourceArn=arn + "-missing")
+    assert_error(info.value, "ResourceNotFoundException")
+    backup.delete_backup_vault(BackupVaultName=name)
+
+
+# --- plans --------------------------------------------------------------------------------
+
+
+def test_plan_lifecycle(backup: Client) -> None:
+    vault = _vault(backup)
+    document = _plan_document(
+        vault,
+        ScheduleExpression="cron(0 3 ? * * *)",
+        Lifecycle={"DeleteAfterDays": 365},
+        RecoveryPointTags={"kind": "daily"},
+    )
+    created = backup.create_backup_plan(BackupPlan=document, BackupPlanTags={"team": "db"})
+    plan_id = created["BackupPlanId"]
+    assert created["BackupPlanArn"] == f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:{plan_id}"
+    got = backup.get_backup_plan(BackupPlanId=plan_id)
+    assert got["VersionId"] == created["VersionId"]
+    rule = got["BackupPlan"]["Rules"][0]
+    assert rule["RuleName"] == "daily"
+    assert rule["TargetBackupVaultName"] == vault
+    assert rule["ScheduleExpression"] == "cron(0 3 ? * * *)"
+    assert rule["StartWindowMinutes"] == 480
+    assert rule["CompletionWindowMinutes"] == 10080
+    assert rule["ScheduleExpressionTimezone"] == "Etc/UTC"
+    assert rule["Lifecycle"] == {"DeleteAfterDays": 365}
+    assert rule["RecoveryPointTags"] == {"kind": "daily"}
+    assert rule["RuleId"]
+    assert backup.list_tags(ResourceArn=created["BackupPlanArn"])["Tags"] == {"team": "db"}
+
+    updated = backup.update_backup_plan(
+        BackupPlanId=plan_id,
+        BackupPlan=_plan_document(vault, document["BackupPlanName"], StartWindowMinutes=60),
+    )
+    assert updated["VersionId"] != created["VersionId"]
+    now = backup.get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]["Rules"][0]
+    assert now["StartWindowMinutes"] == 60
+    assert now["RuleId"] == rule["RuleId"]
+    old = backup.get_backup_plan(BackupPlanId=plan_id, VersionId=created["VersionId"])
+    assert old["BackupPlan"]["Rules"][0]["StartWindowMinutes"] == 480
+    versions = backup.list_backup_plan_versions(BackupPlanId=plan_id)["BackupPlanVersionsList"]
+    assert len(versions) == 2
+
+    listed = {p["BackupPlanId"]: p for p in backup.list_backup_plans()["BackupPlansList"]}
+    assert listed[plan_id]["BackupPlanName"] == document["BackupPlanName"]
+
+    deleted = backup.delete_backup_plan(BackupPlanId=plan_id)
+    assert deleted["BackupPlanId"] == plan_id
+    assert "DeletionDate" in deleted
+    assert plan_id not in {p["BackupPlanId"] for p in backup.list_backup_plans()["BackupPlansList"]}
+    assert backup.get_backup_plan(BackupPlanId=plan_id)["DeletionDate"]
+    with pytest.raises(ClientError) as info:
+        backup.delete_backup_plan(BackupPlanId=plan_id)
+    assert_error(info.value, "ResourceNotFoundException")
+    backup.delete_backup_vault(BackupVaultName=vault)
+
+
+def test_plan_errors(backup: Client) -> None:
+    vault = _vault(backup)
+    with pytest.raises(ClientError) as info:
+        backup.get_backup_plan(BackupPlanId="00000000-0000-0000-0000-000000000000")
+    assert_error(
+        info.value, "ResourceNotFoundException", "Failed reading Backup plan with provided version"
+    )
+    document = _plan_document(vault)
+    plan_id = backup.create_backup_plan(BackupPlan=document)["BackupPlanId"]
+    with pytest.raises(ClientError) as info:
+        backup.create_backup_plan(BackupPlan=document)
+    assert_error(
+        info.value,
+        "AlreadyExistsException",
+        "Backup plan with the same plan document already exists",
+    )
+    backup.delete_backup_plan(BackupPlanId=plan_id)
+    backup.delete_backup_vault(BackupVaultName=vault)
+
+
+# --- selections ---------------------------------------------------------------------------
+
+
+def test_selection_lifecycle(backup: Client, table: TableFactory) -> None:
+    vault = _vault(backup)
+    plan_id = backup.create_backup_plan(BackupPlan=_plan_document(vault))["BackupPlanId"]
+    name = table()
+    table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+    created = backup.create_backup_selection(
+        BackupPlanId=plan_id,
+        BackupSelection={"SelectionName": "tables", "IamRoleArn": ROLE, "Resources": [table_arn]},
+    )
+    selection_id = created["SelectionId"]
+    got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=selection_id)
+    assert got["BackupSelection"]["Resources"] == [table_arn]
+    assert got["BackupSelection"]["IamRoleArn"] == ROLE
+    assert got["BackupSelection"]["SelectionName"] == "tables"
+    listed = backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"]
+    assert [s["SelectionId"] for s in listed] == [selection_id]
+    with pytest.raises(ClientError) as info:
+        backup.delete_backup_plan(BackupPlanId=plan_id)
+    assert_error(
+        info.value,
+        "InvalidRequestException",
+        "Related backup plan selections must be deleted prior to backup plan deletion",
+    )
+    backup.delete_backup_selection(BackupPlanId=plan_id, SelectionId=selection_id)
+    with pytest.raises(ClientError) as info:
+        backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=selection_id)
+    assert_error(info.value, "ResourceNotFoundException")
+    backup.delete_backup_plan(BackupPlanId=plan_id)
+    backup.delete_backup_vault(BackupVaultName=vault)
+
+
+# --- backup jobs --------------------------------------------------------------------------
+
+
+def test_backup_job_makes_a_dynamodb_backup(
+    backup: Client, dynamodb: Client, table: TableFactory
+) -> None:
+    vault = _vault(backup)
+    name = table()
+    for n in range(5):
+        dynamodb.put_item(TableName=name, Item={"pk": {"S": f"k{n}"}})
+    table_arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+    started = backup.start_backup_job(BackupVaultName=vault, ResourceArn=table_arn, IamRoleArn=ROLE)
+    job_id = started["BackupJobId"]
+    point = started["RecoveryPointArn"]
+    assert point.startswith(f"{table_arn}/backup/")
+    deadline = time.monotonic() + 10
+    while True:
+        job = backup.describe_backup_job(BackupJobId=job_id)
+        if job["State"] == "COMPLETED" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert job["State"] == "COMPLETED"
+    assert job["ResourceType"] == "DynamoDB"
+    assert job["BackupVaultName"] == vault
+    # The recovery point is a real DynamoDB backup.
+    described = dynamodb.describe_backup(BackupArn=point)["BackupDescription"]
+    assert described["BackupDetails"]["BackupType"] == "AWS_BACKUP"
+    assert described["SourceTableDetails"]["ItemCount"] == 5
+    points = backup.list_recovery_points_by_backup_vault(BackupVaultName=vault)["RecoveryPoints"]
+    assert [p["RecoveryPointArn"] for p in points] == [point]
+    assert backup.describe_backup_vault(BackupVaultName=vault)["NumberOfRecoveryPoints"] == 1
+    assert (
+        backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)["Status"]
+        == "COMPLETED"
+    )
+    jobs = backup.list_backup_jobs(ByBackupVaultName=vault)["BackupJobs"]
+    assert [j["BackupJobId"] for j in jobs] == [job_id]
+    with pytest.raises(ClientError) as info:
+        backup.delete_backup_vault(BackupVaultName=vault)
+    assert_error(
+        info.value,
+        "InvalidRequestException",
+        "Backup vault cannot be deleted (contains 1 recovery points)",
+    )
+    backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)
+    with pytest.raises(ClientError) as info:
+        dynamodb.describe_backup(BackupArn=point)
+    assert_error(info.value, "BackupNotFoundException")
+    assert backup.describe_backup_job(BackupJobId=job_id)["State"] == "COMPLETED"
+    backup.delete_backup_vault(BackupVaultName=vault)
+
+
+def test_backup_job_errors(backup: Client) -> None:
+    vault = _vault(backup)
+    with pytest.raises(ClientError) as info:
+        backup.start_backup_job(
+            BackupVaultName=vault,
+            ResourceArn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/no-such-table-x",
+            IamRoleArn=ROLE,
+        )
+    assert_error(info.value, "ResourceNotFoundException")
+    with pytest.raises(ClientError) as info:
+        backup.start_backup_job(
+            BackupVaultName=vault,
+            ResourceArn="arn:aws:s3:::bucket",
+            IamRoleArn=ROLE,
+        )
+    assert_error(info.value, "InvalidParameterValueException")
+    with pytest.raises(ClientError) as info:
+        backup.start_backup_job(
+            BackupVaultName="no-such-vault",
+            ResourceArn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/x",
+            IamRoleArn=ROLE,
+        )
+    assert_error(info.value, "ResourceNotFoundException")
+    with pytest.raises(ClientError) as info:
+        backup.describe_backup_job(BackupJobId="NOPE")
+    assert_error(info.value, "ResourceNotFoundException")
+    backup.delete_backup_vault(BackupVaultName=vault)
