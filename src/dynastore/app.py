@@ -26,6 +26,7 @@ from dynastore.storage.base import Backend
 from dynastore.workers.alarms import AlarmSettings, AlarmWorker
 from dynastore.workers.autoscaling import AutoscalingSettings, AutoscalingWorker
 from dynastore.workers.backfill import BackfillWorker
+from dynastore.workers.backups import BackupsWorker
 from dynastore.workers.base import Worker
 from dynastore.workers.metrics import MetricsSettings, MetricsWorker
 from dynastore.workers.replication import ReplicationSettings, ReplicationWorker
@@ -135,6 +136,7 @@ def build_workers(config: Config, engine: Engine) -> list[Worker]:
         StreamsWorker(engine, streams),
         MetricsWorker(engine, metrics),
         BackfillWorker(engine),  # resumes index backfills left by a restart or another process
+        BackupsWorker(engine),  # resumes backups and restores, drops retired spaces
         AutoscalingWorker(engine, AutoscalingSettings(interval=config.autoscaling_interval)),
         ReplicationWorker(engine, ReplicationSettings(interval=config.replication_interval)),
     ]

@@ -7,7 +7,10 @@ terminal summary of a normal run (CI does not pass -s).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +27,30 @@ def numbers(request: pytest.FixtureRequest) -> Callable[[str], None]:
         print(line)
         lines.append(line)
 
+    return report
+
+
+@pytest.fixture
+def workdir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A private directory for a server's data and log, kept when the test fails.
+
+    Not `tmp_path`: concurrent pytest sessions prune each other's old numbered temp
+    directories, and these tests run long enough to lose their data dir that way.
+    """
+    path = Path(tempfile.mkdtemp(prefix="dynastore-reliability-"))
+    yield path
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.passed:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        print(f"server data and log kept in {path}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
     return report
 
 

@@ -333,8 +333,8 @@ def restart_and_check(server: Server) -> Api:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path, *SERVER_FLAGS)
+def server(workdir: Path) -> Iterator[Server]:
+    srv = Server(workdir, *SERVER_FLAGS)
     try:
         yield srv
     finally:
@@ -354,10 +354,12 @@ def test_kill9_under_load_loses_no_acknowledged_write(
     started = time.monotonic()
     for round_no in range(KILLS):
         stop, threads = run_writers(server.url, ledger, round_no)
-        # Mostly mid-stream; now and then right away, while the writers connect.
-        time.sleep(random.choice((0.05, random.uniform(0.3, 1.5), random.uniform(0.3, 1.5))))
-        server.kill9()
-        stop.set()
+        try:
+            # Mostly mid-stream; now and then right away, while the writers connect.
+            time.sleep(random.choice((0.05, random.uniform(0.3, 1.5), random.uniform(0.3, 1.5))))
+            server.kill9()
+        finally:
+            stop.set()
         for thread in threads:
             thread.join(timeout=60)
         api.close()
@@ -387,8 +389,8 @@ def test_kill9_under_load_loses_no_acknowledged_write(
 
 TTL_TABLE = "expiring"
 BIG_TABLE = "big"
-BIG_ITEMS = 6000
-DEAD_PER_ROUND = 600
+BIG_ITEMS = 10000
+DEAD_PER_ROUND = 1000
 LIVE_PER_ROUND = 100
 BACKGROUND_KILLS = 6
 
@@ -526,26 +528,36 @@ def test_kill9_during_ttl_sweep_and_gsi_backfill(
     errors: list[str] = []
     backfill_kills = sweep_kills = indexed = 0
     for round_no in range(BACKGROUND_KILLS):
-        # New work each round: expired items for the sweeper (--ttl-delay 0: due at once)
-        # among live ones, and one more GSI to backfill over the big table.
-        now = int(time.time())
+        # New work each round, timed to overlap: expired items fall due at `due`
+        # (--ttl-delay 0) and one more GSI starts backfilling just before; the kill lands
+        # while both run (a sweep deletes 100 items per transaction, a backfill chunk
+        # indexes up to 500).
+        api.wait_active(BIG_TABLE, timeout=180)  # one index build at a time per table
+        due = int(time.time()) + 2
         batch = [
-            {"pk": s(f"{kind}-{round_no}-{i}"), "g": s(f"g-{kind}-{round_no}-{i}"), "exp": n(now + ttl)}
+            {"pk": s(f"{kind}-{round_no}-{i}"), "g": s(f"g-{kind}-{round_no}-{i}"), "exp": n(exp)}
             for i in range(DEAD_PER_ROUND)
-            for kind, ttl in (("dead", -60), ("live", 3600))
+            for kind, exp in (("dead", due), ("live", due + 3600))
             if kind == "dead" or i < LIVE_PER_ROUND
         ]
         stop = threading.Event()
-        thread = threading.Thread(target=updater, args=(server.url, moved, stop, errors))
+        thread = threading.Thread(
+            target=updater, args=(server.url, moved, stop, errors), daemon=True
+        )
         thread.start()
-        load(api, TTL_TABLE, batch)
-        create_index(api, BIG_TABLE, f"idx{round_no}")
-        time.sleep(random.uniform(0.0, 0.5))
-        indexes = api.call("DescribeTable", {"TableName": BIG_TABLE})["Table"]["GlobalSecondaryIndexes"]
-        backfill_kills += any(i["IndexStatus"] != "ACTIVE" for i in indexes)
-        sweep_kills += count(api, TTL_TABLE, "dead-") > 0
-        server.kill9()
-        stop.set()
+        try:
+            load(api, TTL_TABLE, batch)
+            time.sleep(max(0.0, due - 0.2 - time.time()))
+            create_index(api, BIG_TABLE, f"idx{round_no}")
+            time.sleep(max(0.0, due + random.uniform(0.0, 0.3) - time.time()))
+            desc = api.call("DescribeTable", {"TableName": BIG_TABLE})["Table"]
+            backfill_kills += any(
+                i["IndexStatus"] != "ACTIVE" for i in desc["GlobalSecondaryIndexes"]
+            )
+            sweep_kills += 0 < count(api, TTL_TABLE, f"dead-{round_no}-") < DEAD_PER_ROUND
+            server.kill9()
+        finally:
+            stop.set()
         thread.join(timeout=60)
         assert not thread.is_alive() and not errors, errors
         api.close()
@@ -565,4 +577,66 @@ def test_kill9_during_ttl_sweep_and_gsi_backfill(
         f"{BACKGROUND_KILLS} kills survived ({backfill_kills} during a GSI backfill, "
         f"{sweep_kills} during the TTL sweep), {indexed + final_indexed} index entries and "
         f"{swept} TTL deletions checked, {len(moved)} acknowledged concurrent updates checked"
+    )
+
+
+# --- backups and restores ----------------------------------------------------------------
+
+FROZEN_TABLE = "frozen"
+FROZEN_ITEMS = 5000
+BACKUP_ROUNDS = 3
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {timeout:.0f}s"
+        time.sleep(0.3)
+
+
+def test_kill9_during_backup_and_restore(server: Server, numbers: Callable[[str], None]) -> None:
+    """A backup or restore under way at a crash is resumed by the restarted server and
+    ends equal to its source (table and GSI)."""
+    api = restart_and_check(server)
+    create_indexed_table(api, FROZEN_TABLE, stream=False)
+    load(
+        api,
+        FROZEN_TABLE,
+        [{"pk": s(f"f-{i}"), "g": s(f"g-{i % 89}"), "pad": s("z" * 300)} for i in range(FROZEN_ITEMS)],
+    )
+    source = {i["pk"]["S"]: i for i in api.scan(FROZEN_TABLE)}
+    kills = midway = 0
+    for round_no in range(BACKUP_ROUNDS):
+        arn = api.call(
+            "CreateBackup", {"TableName": FROZEN_TABLE, "BackupName": f"backup-{round_no}"}
+        )["BackupDetails"]["BackupArn"]
+
+
+        def backup_status(arn: str = arn) -> str:
+            answer = api.call("DescribeBackup", {"BackupArn": arn})
+            return str(answer["BackupDescription"]["BackupDetails"]["BackupStatus"])
+
+        time.sleep(random.uniform(0.0, 0.2))
+        midway += backup_status() == "CREATING"
+        server.kill9()
+        api.close()
+        api = restart_and_check(server)
+        kills += 1
+        wait_for(lambda: backup_status() == "AVAILABLE", "a backup interrupted by a crash completes")
+        target = f"restored-{round_no}"
+        api.call("RestoreTableFromBackup", {"TargetTableName": target, "BackupArn": arn})
+        time.sleep(random.uniform(0.0, 0.2))
+        status = api.call("DescribeTable", {"TableName": target})["Table"]["TableStatus"]
+        midway += status == "CREATING"
+        server.kill9()
+        api.close()
+        api = restart_and_check(server)
+        kills += 1
+        api.wait_active(target, timeout=120)
+        assert {i["pk"]["S"]: i for i in api.scan(target)} == source
+        assert {i["pk"]["S"]: i for i in api.scan(target, INDEX)} == source
+    server.assert_clean_log()
+    numbers(
+        f"{kills} kills survived ({midway} while a backup or restore was under way), "
+        f"{BACKUP_ROUNDS} restored tables of {FROZEN_ITEMS} items checked"
     )

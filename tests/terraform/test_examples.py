@@ -12,8 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -184,3 +186,132 @@ def test_key_value_and_time_series(tf_endpoint: str, tmp_path: Path) -> None:
     records = streams.get_records(ShardIterator=iterator)["Records"]  # type: ignore[attr-defined]
     assert [r["eventName"] for r in records] == ["INSERT"]
     tf.run("destroy", "-auto-approve", "-input=false")
+
+
+def _regional(service: str, endpoint: str, region: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def test_observability_index_tables(tf_endpoint: str, tmp_path: Path) -> None:
+    """Seed 000: Mimir and Loki index tables, KMS, PITR, auto scaling of tables and GSIs."""
+    tf = _prepare("000-observability-index", tmp_path, tf_endpoint)
+    _round_trip(tf)
+    ddb = _regional("dynamodb", tf_endpoint, "us-east-1")
+    mimir = ddb.describe_table(TableName="observability-mimir-index-prod")["Table"]
+    assert {i["IndexName"] for i in mimir["GlobalSecondaryIndexes"]} == {
+        "tenant-timestamp-index",
+        "labels-index",
+        "custom-index",
+    }
+    assert mimir["SSEDescription"]["SSEType"] == "KMS"
+    assert mimir["ProvisionedThroughput"]["ReadCapacityUnits"] == 50
+    backups = ddb.describe_continuous_backups(TableName="observability-mimir-index-prod")
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+    ddb.put_item(
+        TableName="observability-mimir-index-prod",
+        Item={
+            "metric_name": {"S": "cpu.usage"},
+            "timestamp": {"S": "2024-01-01T00:00:00Z"},
+            "tenant_id": {"S": "t1"},
+            "labels_hash": {"S": "abc"},
+        },
+    )
+    found = ddb.query(
+        TableName="observability-mimir-index-prod",
+        IndexName="tenant-timestamp-index",
+        KeyConditionExpression="tenant_id = :t",
+        ExpressionAttributeValues={":t": {"S": "t1"}},
+    )["Items"]
+    assert [i["metric_name"]["S"] for i in found] == ["cpu.usage"]
+    scaling = _regional("application-autoscaling", tf_endpoint, "us-east-1")
+    targets = scaling.describe_scalable_targets(ServiceNamespace="dynamodb")["ScalableTargets"]
+    # Mimir: table + 3 indexes, Loki: table + 2 indexes; read and write each.
+    assert len(targets) == 14
+    assert all((t["MinCapacity"], t["MaxCapacity"]) == (25, 500) for t in targets)
+    policies = scaling.describe_scaling_policies(ServiceNamespace="dynamodb")["ScalingPolicies"]
+    assert len(policies) == 14
+    tf.run("destroy", "-auto-approve", "-input=false")
+    assert ddb.list_tables()["TableNames"] == []
+    assert scaling.describe_scalable_targets(ServiceNamespace="dynamodb")["ScalableTargets"] == []
+
+
+def test_dynamodb_addon_global_tables(tf_endpoint: str, tmp_path: Path) -> None:
+    """Seed 004: a global table in four regions with AWS Backup, and a provisioned table
+    with auto scaling."""
+    tf = _prepare("004-dynamodb-addon", tmp_path, tf_endpoint)
+    _round_trip(tf)
+    home = _regional("dynamodb", tf_endpoint, "ap-northeast-2")
+    name = "global-app-prod-users"
+    table = home.describe_table(TableName=name)["Table"]
+    assert table["GlobalTableVersion"] == "2019.11.21"
+    assert sorted((r["RegionName"], r["ReplicaStatus"]) for r in table["Replicas"]) == [
+        ("ap-southeast-1", "ACTIVE"),
+        ("eu-west-1", "ACTIVE"),
+        ("us-east-1", "ACTIVE"),
+    ]
+    # A write in the table's region reaches every replica, indexes included.
+    home.put_item(
+        TableName=name,
+        Item={
+            "user_id": {"S": "user123"},
+            "created_at": {"S": "2024-01-01T00:00:00Z"},
+            "email": {"S": "user@example.com"},
+            "status": {"S": "active"},
+        },
+    )
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
+        replica = _regional("dynamodb", tf_endpoint, region)
+
+        def by_email(replica: Any = replica) -> list[Any]:
+            items: list[Any] = replica.query(
+                TableName=name,
+                IndexName="email-index",
+                KeyConditionExpression="email = :e",
+                ExpressionAttributeValues={":e": {"S": "user@example.com"}},
+            )["Items"]
+            return items
+
+        assert _eventually(by_email), f"not replicated to {region}"
+    # ... and a write in a replica comes back.
+    _regional("dynamodb", tf_endpoint, "eu-west-1").put_item(
+        TableName=name,
+        Item={"user_id": {"S": "eu-user"}, "created_at": {"S": "2024-02-01T00:00:00Z"}},
+    )
+    assert _eventually(
+        lambda: home.get_item(
+            TableName=name,
+            Key={"user_id": {"S": "eu-user"}, "created_at": {"S": "2024-02-01T00:00:00Z"}},
+        ).get("Item")
+    )
+    backup = _regional("backup", tf_endpoint, "ap-northeast-2")
+    vaults = {v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]}
+    assert vaults == {"global-app-prod-users-backup-vault", "ecommerce-prod-orders-backup-vault"}
+    plans = backup.list_backup_plans()["BackupPlansList"]
+    assert {p["BackupPlanName"] for p in plans} == {
+        "global-app-prod-users-backup-plan",
+        "ecommerce-prod-orders-backup-plan",
+    }
+    scaling = _regional("application-autoscaling", tf_endpoint, "ap-northeast-2")
+    targets = scaling.describe_scalable_targets(ServiceNamespace="dynamodb")["ScalableTargets"]
+    assert {t["ResourceId"] for t in targets} == {"table/ecommerce-prod-orders"}
+    alarms = _regional("cloudwatch", tf_endpoint, "ap-northeast-2").describe_alarms()
+    assert len(alarms["MetricAlarms"]) == 6
+    tf.run("destroy", "-auto-approve", "-input=false")
+    for region in ("ap-northeast-2", "us-east-1", "eu-west-1", "ap-southeast-1"):
+        assert _regional("dynamodb", tf_endpoint, region).list_tables()["TableNames"] == []

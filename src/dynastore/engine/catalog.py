@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from dynastore.engine import keys, spaces
+from dynastore.engine import keys, spaces, ttl
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 CATALOG_SPACE = spaces.CATALOG
@@ -262,9 +262,7 @@ class Catalog:
         """Finish a timed transition: CREATING/UPDATING -> ACTIVE, DELETING -> gone."""
         with self._backend.write() as tx:
             if table.status == "DELETING":
-                tx.delete_range(table.space, b"", None)
-                for index in table.indexes:
-                    tx.delete_range(index.space, b"", None)
+                drop_data(tx, table)
                 self.remove(tx, table)
                 return None
             table.description["TableStatus"] = "ACTIVE"
@@ -277,3 +275,13 @@ class Catalog:
             table.status_until = 0.0
             self.save(tx, table)
             return table
+
+
+def drop_data(tx: WriteTx, table: TableDef) -> None:
+    """Delete a table's items and index entries; its expiry index is retired to the TTL
+    worker, which drops it in chunks."""
+    tx.delete_range(table.space, b"", None)
+    for index in table.indexes:
+        tx.delete_range(index.space, b"", None)
+    if table.ttl_space:
+        ttl.retire(tx, table.ttl_space)

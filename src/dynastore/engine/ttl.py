@@ -16,12 +16,16 @@ entry of its current value, and putting an entry twice is a no-op.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import orjson
 
-from dynastore.engine.catalog import WORKER_SPACE, TableDef
+from dynastore.engine.spaces import WORKERS as WORKER_SPACE
 from dynastore.engine.values import Item
 from dynastore.storage.base import Backend, ReadTx, WriteTx
+
+if TYPE_CHECKING:
+    from dynastore.engine.catalog import TableDef
 
 _MAX = (1 << 63) - 1
 MAX_AGE = 5 * 365 * 24 * 3600  # DynamoDB ignores TTL values more than five years past

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynastore.engine import backups
-from dynastore.engine.catalog import TableDef
+from dynastore.engine.catalog import TableDef, drop_data
 from dynastore.engine.engine import Engine
 from dynastore.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from dynastore.ops.context import Request, Result, table_ref
@@ -85,9 +85,7 @@ def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
                 table.status_until = deadline
                 engine.catalog.save(tx, table)
             else:
-                tx.delete_range(table.space, b"", None)
-                for index in table.indexes:
-                    tx.delete_range(index.space, b"", None)
+                drop_data(tx, table)
                 engine.catalog.remove(tx, table)
     except Exception:
         engine.catalog.forget(table)  # detach_on_delete changed the cached definition

@@ -439,8 +439,8 @@ class PostgresWriteTx(PostgresReadTx):
             slot = Slot()
             conn.send(_NEXT_SEQUENCE, (name.encode(),), slot)
             conn.sync()
-            conn.replay = None
             value = int8(slot.value())
+        conn.replay = None  # the value reaches the caller
         known[name] = value
         self._undo.append((name, previous))
         return value
