@@ -139,6 +139,8 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     )
     import uvicorn
 
+    from dynastore.server.http import GuardedHttpToolsProtocol
+
     # Each worker process builds its own app from the environment (uvicorn's factory).
     os.environ["DYNASTORE_RESOLVED_CONFIG"] = _encode(config_file, flags)
     uvicorn.run(
@@ -149,7 +151,8 @@ def serve(config_file: Path | None, **flags: Any) -> None:
         workers=config.workers,
         log_level=config.log_level,
         access_log=False,
-        http="httptools",
+        # httptools with limits on request heads (size, time); bodies: server/http.py.
+        http=GuardedHttpToolsProtocol,
         loop="uvloop",
         lifespan="on",
         server_header=False,

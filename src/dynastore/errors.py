@@ -394,3 +394,10 @@ class InvalidRequestException(BareTypeError):
 
 class InvalidResourceStateException(BareTypeError):
     pass
+
+
+class RequestTimeoutException(AwsError):
+    """The client stopped sending its request body (server/http.py)."""
+
+    namespace = CORAL_SERVICE
+    status = 408

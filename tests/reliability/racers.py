@@ -23,9 +23,9 @@ CLAIMS = 20
 BATCH_KEYS = 25
 
 # Per racer.
-INCREMENTS = 30
-OPTIMISTIC_WINS = 4
-TRANSFERS = 8
+INCREMENTS = 40
+OPTIMISTIC_WINS = 6
+TRANSFERS = 12
 BATCHES = 4
 
 
@@ -224,6 +224,9 @@ def race_threads(url: str, racers: list[str], seed: int) -> list[Outcome]:
     return results
 
 
-def race_process(url: str, racers: list[str], seed: int, queue: Queue[Any]) -> None:
-    """Entry point of a spawned racer process: its outcomes go back through `queue`."""
+def race_process(url: str, racers: list[str], seed: int, queue: Queue[Any], go: Any) -> None:
+    """Entry point of a spawned racer process: says it is ready, waits for `go` (an
+    Event) so all processes start together, and sends its outcomes back through `queue`."""
+    queue.put("ready")
+    go.wait()
     queue.put(race_threads(url, racers, seed))

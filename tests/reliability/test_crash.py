@@ -583,8 +583,8 @@ def test_kill9_during_ttl_sweep_and_gsi_backfill(
 # --- backups and restores ----------------------------------------------------------------
 
 FROZEN_TABLE = "frozen"
-FROZEN_ITEMS = 5000
-BACKUP_ROUNDS = 3
+FROZEN_ITEMS = 8000
+BACKUP_ROUNDS = 4
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
@@ -616,7 +616,8 @@ def test_kill9_during_backup_and_restore(server: Server, numbers: Callable[[str]
             answer = api.call("DescribeBackup", {"BackupArn": arn})
             return str(answer["BackupDescription"]["BackupDetails"]["BackupStatus"])
 
-        time.sleep(random.uniform(0.0, 0.2))
+        # A backup of this table takes ~0.2 s, a restore ~0.5 s (2 busy cores).
+        time.sleep(random.uniform(0.0, 0.05))
         midway += backup_status() == "CREATING"
         server.kill9()
         api.close()
@@ -625,7 +626,7 @@ def test_kill9_during_backup_and_restore(server: Server, numbers: Callable[[str]
         wait_for(lambda: backup_status() == "AVAILABLE", "a backup interrupted by a crash completes")
         target = f"restored-{round_no}"
         api.call("RestoreTableFromBackup", {"TargetTableName": target, "BackupArn": arn})
-        time.sleep(random.uniform(0.0, 0.2))
+        time.sleep(random.uniform(0.0, 0.15))
         status = api.call("DescribeTable", {"TableName": target})["Table"]["TableStatus"]
         midway += status == "CREATING"
         server.kill9()

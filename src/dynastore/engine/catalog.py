@@ -179,7 +179,12 @@ class Catalog:
         return int(raw) if raw else 0
 
     def refresh(self) -> None:
-        """Drop the cache if another process changed the catalog (shared stores only)."""
+        """Drop the cache if another process changed the catalog (shared stores only).
+
+        One read per request: a table deleted or changed by another process must never be
+        written through a stale definition. A table missing from the cache is always read
+        from the store (absent tables are not cached), so a new table is usable at once.
+        """
         if self._shared:
             version = self._read_version()
             if version != self._version:
@@ -196,7 +201,8 @@ class Catalog:
         except KeyError:
             raw = self._backend.get(CATALOG_SPACE, _catalog_key(account, region, name))
             table = TableDef.from_json(raw) if raw else None
-            self._cache[key] = table
+            if table is not None or not self._shared:
+                self._cache[key] = table
         if table is not None and table.status_until and table.status_until <= self._clock():
             table = self._advance(table)
         return table

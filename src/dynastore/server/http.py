@@ -2,7 +2,20 @@
 
 No framework sits between the socket and the dispatcher: the hot path reads the body,
 calls `Dispatcher.handle` synchronously (storage calls are short and the process has one
-writer), and sends the answer. Bodies over the configured limit are refused early.
+writer), and sends the answer.
+
+Limits against hostile or broken clients (tests/reliability/test_http_limits.py):
+- a request head (request line and headers) over `MAX_HEAD_BYTES`, or not complete
+  `HEAD_TIMEOUT` seconds after its first byte (or after the connection opened), closes
+  the connection (431 / 408); uvicorn's httptools protocol has neither limit, so
+  `GuardedHttpToolsProtocol` adds them (cli.py passes it to uvicorn);
+- a body over the configured limit is refused with 413, from Content-Length when
+  declared, and the connection is closed; a body that stalls for `BODY_IDLE_TIMEOUT`
+  seconds is answered 408 RequestTimeoutException and closed (the protocol's timer);
+- a body cut off by a disconnect is never dispatched: part of a request is not a request;
+- large bodies (over `SMALL_BODY`) are buffered within a per-process budget of
+  `BUFFERED_BODIES` maximal bodies; further ones wait, unread, so memory stays bounded
+  however many clients upload at once (their sockets push back).
 """
 
 from __future__ import annotations
@@ -12,7 +25,14 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
-from dynastore.errors import InternalServerError, RequestEntityTooLarge
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from dynastore.errors import (
+    AwsError,
+    InternalServerError,
+    RequestEntityTooLarge,
+    RequestTimeoutException,
+)
 from dynastore.server.protocol import Dispatcher, error_response, new_request_id
 
 log = logging.getLogger("dynastore.server")
@@ -21,6 +41,16 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+MAX_HEAD_BYTES = 64 * 1024
+HEAD_TIMEOUT = 20.0
+BODY_IDLE_TIMEOUT = 20.0
+SMALL_BODY = 64 * 1024  # at most what uvicorn buffers per connection before pushing back
+BUFFERED_BODIES = 4
+
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 class CommitGroup(Protocol):
@@ -48,6 +78,10 @@ class AsgiApp:
         self._on_shutdown = on_shutdown
         self._commit = commit
         self._flushed: asyncio.Future[None] | None = None
+        # Bytes of large bodies being received, and the requests waiting for room.
+        self._buffered = 0
+        self._max_buffered = BUFFERED_BODIES * max_body
+        self._room: list[asyncio.Future[None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -77,25 +111,25 @@ class AsgiApp:
             # SigV4 joins repeated headers with commas.
             headers[name] = f"{headers[name]},{value}" if name in headers else value
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            await self._send(send, *error_response(RequestEntityTooLarge(), new_request_id()))
+        length = int(declared) if declared is not None and declared.isdigit() else None
+        if length is not None and length > self._max_body:
+            await self._refuse(send, RequestEntityTooLarge())
             return
-        message = await receive()
-        body: bytes = message.get("body", b"")
-        if message.get("more_body"):
-            chunks = [body]
-            size = len(body)
-            while message.get("more_body"):
-                message = await receive()
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > self._max_body:
-                    await self._send(
-                        send, *error_response(RequestEntityTooLarge(), new_request_id())
-                    )
-                    return
-                chunks.append(chunk)
-            body = b"".join(chunks)
+        if length is None and "chunked" in headers.get("transfer-encoding", "").lower():
+            length = self._max_body  # unannounced: budget for the worst
+        reserved = length if length is not None and length > SMALL_BODY else 0
+        if reserved:
+            await self._reserve(reserved)
+        try:
+            body = await self._read_body(receive)
+        except _BodyTooLarge:
+            await self._refuse(send, RequestEntityTooLarge())
+            return
+        finally:
+            if reserved:
+                self._release(reserved)
+        if body is None:
+            return  # the client went away mid-request: nothing to answer, nothing done
         status, out_headers, payload = self._dispatcher.handle(
             scope["method"],
             _raw_path(scope),
@@ -112,6 +146,48 @@ class AsgiApp:
                     InternalServerError(), new_request_id()
                 )
         await self._send(send, status, out_headers, payload)
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body; None if the client disconnected before sending all of it."""
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            return None
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+        chunks = [body]
+        size = len(body)
+        while message.get("more_body"):
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _reserve(self, size: int) -> None:
+        """Wait until `size` more bytes of body may be buffered (one alone always may)."""
+        while self._buffered and self._buffered + size > self._max_buffered:
+            room: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._room.append(room)
+            await room
+        self._buffered += size
+
+    def _release(self, size: int) -> None:
+        self._buffered -= size
+        waiting, self._room = self._room, []
+        for room in waiting:  # each re-checks; the ones that do not fit wait again
+            if not room.done():
+                room.set_result(None)
+
+    async def _refuse(self, send: Send, error: AwsError) -> None:
+        """Answer an error and close: the rest of the request is not worth reading."""
+        status, headers, payload = error_response(error, new_request_id())
+        headers.append((b"connection", b"close"))
+        await self._send(send, status, headers, payload)
 
     def _group_flushed(self) -> asyncio.Future[None]:
         """A future done when the current commit group is committed.
@@ -148,3 +224,124 @@ def _raw_path(scope: Scope) -> str:
     """The path as sent (still percent-encoded), which SigV4 signs."""
     raw = scope.get("raw_path")
     return raw.decode("latin-1").split("?", 1)[0] if raw else str(scope["path"])
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol plus the limits it lacks on heads and slow bodies.
+
+    llhttp accepts heads of any size, and uvicorn times out only idle keep-alive
+    connections, so one endless header could grow the server without bound and half a
+    request could hold a connection forever. Here a head's bytes are counted as they
+    arrive (before the parser buffers them), a head must be complete `HEAD_TIMEOUT`
+    seconds after its first byte (or after the connection opened), and a body may not
+    stall for `BODY_IDLE_TIMEOUT` seconds. The common request, whole in one read, pays
+    a few attribute checks and no timer.
+    """
+
+    _in_head = True
+    _head_bytes = 0  # bytes received since the head began
+    _head_too_large = False
+    _head_timer: asyncio.TimerHandle | None = None
+    _body_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            self._head_bytes += len(data)
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+        super().data_received(data)
+        if self._in_head:
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse_head(431)
+        elif self.cycle is not None and self.cycle.more_body:
+            # A body under way: (re)start its idle clock.
+            if self._body_timer is not None:
+                self._body_timer.cancel()
+            self._body_timer = self.loop.call_later(BODY_IDLE_TIMEOUT, self._body_timed_out)
+
+    def on_headers_complete(self) -> None:
+        # A head that arrived whole in one read was not counted above.
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > MAX_HEAD_BYTES:
+            self._head_too_large = True
+            raise ValueError("request head too large")  # uvicorn: send_400_response
+        self._in_head = False
+        self._head_bytes = 0
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True  # whatever comes next is the next request's head
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def send_400_response(self, msg: str) -> None:
+        if self._head_too_large:
+            self._refuse_head(431)
+        else:
+            super().send_400_response(msg)
+
+    def _stop_timers(self) -> None:
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # Still answering the previous request (a pipelined head waits for it).
+            self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+        elif self._head_bytes:
+            self._refuse_head(408)
+        else:
+            self.transport.close()  # never sent a byte: close quietly, as keep-alive does
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if self.transport.is_closing() or self.cycle is None or not self.cycle.more_body:
+            return
+        if self.flow.read_paused:  # the application is not reading: not the client's fault
+            self._body_timer = self.loop.call_later(BODY_IDLE_TIMEOUT, self._body_timed_out)
+            return
+        self.logger.warning("Request body timed out")
+        if not self.cycle.response_started:
+            message = f"No request data received for {BODY_IDLE_TIMEOUT:.0f} seconds."
+            status, headers, payload = error_response(
+                RequestTimeoutException(message), new_request_id()
+            )
+            headers += [
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ]
+            self.transport.write(
+                STATUS_LINE[status]
+                + b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+                + b"\r\n"
+                + payload
+            )
+        # The application sees a disconnect and dispatches nothing.
+        self.transport.close()
+
+    def _refuse_head(self, status: int) -> None:
+        if self.transport.is_closing():
+            return
+        self.logger.warning("Request head refused: %d", status)
+        self.transport.write(
+            STATUS_LINE[status] + b"content-length: 0\r\nconnection: close\r\n\r\n"
+        )
+        self.transport.close()
