@@ -156,6 +156,7 @@ def serve(config_file: Path | None, **flags: Any) -> None:
         loop="uvloop",
         lifespan="on",
         server_header=False,
+        proxy_headers=False,  # no proxy in front by default; saves a middleware per request
         date_header=False,
         timeout_keep_alive=60,
     )

@@ -199,26 +199,31 @@ def test_replicated_writes_are_not_sent_back(
 
 
 def test_last_writer_wins(dynamodb: Client, west: Client, global_table: str) -> None:
-    """Two regions write one item at nearly the same time: both end with the later write."""
-    for round_ in range(3):
+    """Two regions write one item at nearly the same time: both end with the later write,
+    whichever region wrote it."""
+    cases = [(dynamodb, west, "west"), (west, dynamodb, "east")]
+    for round_ in range(6):
+        first, second, winner = cases[round_ % 2]
         pk = f"race{round_}"
-        dynamodb.put_item(
-            TableName=global_table, Item={"pk": {"S": pk}, "sk": {"S": "a"}, "w": {"S": "east"}}
+        loser = "east" if winner == "west" else "west"
+        first.put_item(
+            TableName=global_table, Item={"pk": {"S": pk}, "sk": {"S": "a"}, "w": {"S": loser}}
         )
         time.sleep(0.01)
-        west.put_item(
-            TableName=global_table, Item={"pk": {"S": pk}, "sk": {"S": "a"}, "w": {"S": "west"}}
+        second.put_item(
+            TableName=global_table, Item={"pk": {"S": pk}, "sk": {"S": "a"}, "w": {"S": winner}}
         )
         _wait(
-            lambda pk=pk: (
-                (_get(dynamodb, global_table, pk) or {}).get("w") == {"S": "west"}
-                and (_get(west, global_table, pk) or {}).get("w") == {"S": "west"}
+            lambda pk=pk, winner=winner: (
+                (_get(dynamodb, global_table, pk) or {}).get("w") == {"S": winner}
+                and (_get(west, global_table, pk) or {}).get("w") == {"S": winner}
             )
         )
     time.sleep(1.0)  # and it stays so
-    for round_ in range(3):
-        assert _get(dynamodb, global_table, f"race{round_}")["w"] == {"S": "west"}  # type: ignore[index]
-        assert _get(west, global_table, f"race{round_}")["w"] == {"S": "west"}  # type: ignore[index]
+    for round_ in range(6):
+        winner = cases[round_ % 2][2]
+        for client in (dynamodb, west):
+            assert (_get(client, global_table, f"race{round_}") or {}).get("w") == {"S": winner}
 
 
 def test_existing_items_are_copied_to_a_new_replica(

@@ -32,29 +32,34 @@ def numbers(request: pytest.FixtureRequest) -> Callable[[str], None]:
 
 @pytest.fixture
 def workdir(request: pytest.FixtureRequest) -> Iterator[Path]:
-    """A private directory for a server's data and log, kept when the test fails.
+    """A private directory for a server's data and log (see `private_dir`)."""
+    yield from private_dir(request)
+
+
+@pytest.fixture(scope="module")
+def module_workdir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """`workdir` for a module's shared server."""
+    yield from private_dir(request)
+
+
+def private_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A directory of our own, removed unless a test failed (then its path is printed).
 
     Not `tmp_path`: concurrent pytest sessions prune each other's old numbered temp
     directories, and these tests run long enough to lose their data dir that way.
     """
     path = Path(tempfile.mkdtemp(prefix="dynastore-reliability-"))
+    failures = request.session.testsfailed
     yield path
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.passed:
+    if request.session.testsfailed == failures:
         shutil.rmtree(path, ignore_errors=True)
     else:
         print(f"server data and log kept in {path}")
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
-    if report.when == "call":
-        item.rep_call = report  # type: ignore[attr-defined]
-    return report
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     lines = config.stash.get(_NUMBERS, [])
     if lines:
         terminalreporter.section("reliability numbers")

@@ -9,6 +9,7 @@ the client then sends a well-formed but unchecked Authorization header.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -144,7 +145,11 @@ class Api:
         for shard in shards:
             iterator = self.call(
                 "GetShardIterator",
-                {"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"},
+                {
+                    "StreamArn": arn,
+                    "ShardId": shard["ShardId"],
+                    "ShardIteratorType": "TRIM_HORIZON",
+                },
                 STREAMS,
             ).get("ShardIterator")
             while iterator:
@@ -203,10 +208,8 @@ class Server:
         children = self.children()
         os.kill(self.proc.pid, signal.SIGKILL)
         for child in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
@@ -236,6 +239,10 @@ class Server:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
         return total
+
+    def mark_log(self) -> None:
+        """Make `log_since_start` and `assert_clean_log` look only at lines after now."""
+        self._log_offset = self.log_path.stat().st_size
 
     def log_since_start(self) -> str:
         with self.log_path.open("rb") as log:

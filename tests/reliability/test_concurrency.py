@@ -62,7 +62,9 @@ def setup_table(api: Api) -> str:
         },
     )
     arn = str(api.wait_active(TABLE)["LatestStreamArn"])
-    api.call("PutItem", {"TableName": TABLE, "Item": {"pk": s("opt"), "ver": n(0), "log": {"L": []}}})
+    api.call(
+        "PutItem", {"TableName": TABLE, "Item": {"pk": s("opt"), "ver": n(0), "log": {"L": []}}}
+    )
     for acct in range(racers.ACCOUNTS):
         api.call(
             "PutItem",

@@ -32,7 +32,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -167,8 +166,18 @@ def tx_writer(api: Api, ledger: Ledger, tag: str, stop: threading.Event) -> None
         source, target = random.sample(range(ACCOUNTS), 2)
         record = {"from": s(f"acct-{source}"), "to": s(f"acct-{target}")}
         actions: list[Json] = [
-            {"Put": {"TableName": TABLE, "Item": {"pk": s(f"{tx}#a"), "g": s(f"g-{tx}#a"), **record}}},
-            {"Put": {"TableName": TABLE, "Item": {"pk": s(f"{tx}#b"), "g": s(f"g-{tx}#b"), **record}}},
+            {
+                "Put": {
+                    "TableName": TABLE,
+                    "Item": {"pk": s(f"{tx}#a"), "g": s(f"g-{tx}#a"), **record},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": TABLE,
+                    "Item": {"pk": s(f"{tx}#b"), "g": s(f"g-{tx}#b"), **record},
+                }
+            },
         ]
         for acct, delta in ((source, -1), (target, 1)):
             actions.append(
@@ -196,7 +205,11 @@ def batch_writer(api: Api, ledger: Ledger, tag: str, stop: threading.Event) -> N
     while not stop.is_set():
         i += 1
         items = {
-            f"b-{tag}-{i}-{j}": {"pk": s(f"b-{tag}-{i}-{j}"), "g": s(f"g-b-{tag}-{i}-{j}"), "j": n(j)}
+            f"b-{tag}-{i}-{j}": {
+                "pk": s(f"b-{tag}-{i}-{j}"),
+                "g": s(f"g-b-{tag}-{i}-{j}"),
+                "j": n(j),
+            }
             for j in range(random.randint(5, 25))
         }
         requests = [{"PutRequest": {"Item": item}} for item in items.values()]
@@ -218,7 +231,9 @@ def batch_writer(api: Api, ledger: Ledger, tag: str, stop: threading.Event) -> N
 WRITERS: tuple[Writer, ...] = (put_writer, counter_writer, tx_writer, batch_writer)
 
 
-def run_writers(url: str, ledger: Ledger, round_no: int) -> tuple[threading.Event, list[threading.Thread]]:
+def run_writers(
+    url: str, ledger: Ledger, round_no: int
+) -> tuple[threading.Event, list[threading.Thread]]:
     stop = threading.Event()
     threads = []
     for number, writer in enumerate(WRITERS):
@@ -261,7 +276,9 @@ def audit_stream(records: list[Json], items: dict[str, Json]) -> dict[str, list[
             if record["eventName"] in expected:
                 assert expected[record["eventName"]], f"{pk}: unexpected {record}"
             previous = image.get("NewImage")
-        assert previous == items.get(pk), f"{pk}: stream ends at {previous}, item is {items.get(pk)}"
+        assert previous == items.get(pk), (
+            f"{pk}: stream ends at {previous}, item is {items.get(pk)}"
+        )
     missing = set(items) - set(by_key)
     assert not missing, f"items without stream records: {sorted(missing)[:10]}"
     return by_key
@@ -285,7 +302,10 @@ def audit(api: Api, ledger: Ledger, arn: str, *, queries: int = 30) -> int:
         checked += 1 + (pk in ledger.deleted)
     for pk, item in ledger.put_unknown.items():
         assert items.get(pk, item) == item, f"{pk} half written: {items[pk]}"
-    for pk in random.sample(sorted(set(ledger.puts) - ledger.deleted - ledger.delete_unknown), min(queries, len(ledger.puts))):
+    for pk in random.sample(
+        sorted(set(ledger.puts) - ledger.deleted - ledger.delete_unknown),
+        min(queries, len(ledger.puts)),
+    ):
         found = api.call(
             "Query",
             {
@@ -348,7 +368,10 @@ def test_kill9_under_load_loses_no_acknowledged_write(
     arn = create_indexed_table(api, TABLE)
     api.call(
         "UpdateContinuousBackups",
-        {"TableName": TABLE, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}},
+        {
+            "TableName": TABLE,
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
     )
     ledger = Ledger()
     started = time.monotonic()
@@ -377,7 +400,9 @@ def test_kill9_under_load_loses_no_acknowledged_write(
         i["pk"]["S"]: i for i in api.scan(TABLE)
     }
     server.assert_clean_log()
-    unknown = len(ledger.put_unknown) + len(ledger.tx_unknown) + sum(ledger.counter_unknown.values())
+    unknown = (
+        len(ledger.put_unknown) + len(ledger.tx_unknown) + sum(ledger.counter_unknown.values())
+    )
     numbers(
         f"{KILLS} kills survived, {ledger.acked} acknowledged writes, {checked} checked after "
         f"the last kill, {unknown} of unknown outcome checked all-or-nothing, "
@@ -516,13 +541,19 @@ def test_kill9_during_ttl_sweep_and_gsi_backfill(
     ttl_arn = create_indexed_table(api, TTL_TABLE)
     api.call(
         "UpdateTimeToLive",
-        {"TableName": TTL_TABLE, "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "exp"}},
+        {
+            "TableName": TTL_TABLE,
+            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "exp"},
+        },
     )
     create_indexed_table(api, BIG_TABLE, stream=False, gsi=False)
     load(
         api,
         BIG_TABLE,
-        [{"pk": s(f"big-{i}"), "g": s(f"g-{i % 97}"), "pad": s("y" * 200)} for i in range(BIG_ITEMS)],
+        [
+            {"pk": s(f"big-{i}"), "g": s(f"g-{i % 97}"), "pad": s("y" * 200)}
+            for i in range(BIG_ITEMS)
+        ],
     )
     moved: dict[str, str] = {}
     errors: list[str] = []
@@ -602,7 +633,10 @@ def test_kill9_during_backup_and_restore(server: Server, numbers: Callable[[str]
     load(
         api,
         FROZEN_TABLE,
-        [{"pk": s(f"f-{i}"), "g": s(f"g-{i % 89}"), "pad": s("z" * 300)} for i in range(FROZEN_ITEMS)],
+        [
+            {"pk": s(f"f-{i}"), "g": s(f"g-{i % 89}"), "pad": s("z" * 300)}
+            for i in range(FROZEN_ITEMS)
+        ],
     )
     source = {i["pk"]["S"]: i for i in api.scan(FROZEN_TABLE)}
     kills = midway = 0
@@ -611,8 +645,7 @@ def test_kill9_during_backup_and_restore(server: Server, numbers: Callable[[str]
             "CreateBackup", {"TableName": FROZEN_TABLE, "BackupName": f"backup-{round_no}"}
         )["BackupDetails"]["BackupArn"]
 
-
-        def backup_status(arn: str = arn) -> str:
+        def backup_status(arn: str = arn, api: Api = api) -> str:
             answer = api.call("DescribeBackup", {"BackupArn": arn})
             return str(answer["BackupDescription"]["BackupDetails"]["BackupStatus"])
 
@@ -623,7 +656,9 @@ def test_kill9_during_backup_and_restore(server: Server, numbers: Callable[[str]
         api.close()
         api = restart_and_check(server)
         kills += 1
-        wait_for(lambda: backup_status() == "AVAILABLE", "a backup interrupted by a crash completes")
+        wait_for(
+            lambda: backup_status() == "AVAILABLE", "a backup interrupted by a crash completes"
+        )
         target = f"restored-{round_no}"
         api.call("RestoreTableFromBackup", {"TargetTableName": target, "BackupArn": arn})
         time.sleep(random.uniform(0.0, 0.15))

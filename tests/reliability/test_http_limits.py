@@ -58,8 +58,8 @@ class RssSampler(threading.Thread):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    work = Path(tmp_path_factory.mktemp("http-limits"))
+def server(module_workdir: Path) -> Iterator[Server]:
+    work = module_workdir
     srv = Server(work)
     srv.start()
     api = Api(srv.url)
@@ -192,7 +192,7 @@ def test_oversized_bodies_are_refused(server: Server, numbers: Callable[[str], N
     # Declared too large: refused from the header, before the body is read.
     with connect(server) as sock:
         sock.sendall(head("PutItem", MAX_BODY + 1, "Expect: 100-continue\r\n"))
-        status, headers, body = Reader(sock).response()
+        status, _, body = Reader(sock).response()
         assert (status, error_type(body)) == (413, "RequestEntityTooLarge")
         cases += 1
     # Sent too large: a chunked body that grows past the limit is cut off.
@@ -327,7 +327,9 @@ def test_idle_and_slow_connections_are_bounded(
         served += 1
     assert worst < 2.0, f"a request took {worst:.1f}s beside idle connections"
     grown_mib = (server.rss_kib() - before) / 1024
-    assert grown_mib < 100, f"{len(idle) + 2 * SLOW_CONNECTIONS} idle connections cost {grown_mib:.0f} MiB"
+    assert grown_mib < 100, (
+        f"{len(idle) + 2 * SLOW_CONNECTIONS} idle connections cost {grown_mib:.0f} MiB"
+    )
     # Past the timeouts every one of them is closed by the server.
     time.sleep(max(HEAD_TIMEOUT, BODY_IDLE_TIMEOUT) + 3 - (time.monotonic() - started))
     for sock in [*idle, *slow_heads, *slow_bodies]:
@@ -415,3 +417,13 @@ def test_protocol_oddities(server: Server, numbers: Callable[[str], None]) -> No
             assert status == 200 and json.loads(body)["Item"]["pk"]["S"] == f"pipe-{i}"
         cases += 200
     numbers(f"{cases} odd requests (HTTP/1.0, content types, bad bytes, garbage, pipelined)")
+
+
+def test_memory_stayed_bounded(sampler: RssSampler, numbers: Callable[[str], None]) -> None:
+    """Last in the module: the peak over everything above (checked after each test too)."""
+    assert sampler.samples > 100
+    assert sampler.peak_kib < RSS_LIMIT_MIB * 1024
+    numbers(
+        f"peak server RSS {sampler.peak_kib // 1024} MiB over {sampler.samples} samples "
+        f"(limit {RSS_LIMIT_MIB} MiB)"
+    )

@@ -383,14 +383,18 @@ def _check_key_part(name: str, tag: str, raw: Any, is_hash: bool) -> None:
         raise ValidationException(HASH_KEY_TOO_LARGE if is_hash else RANGE_KEY_TOO_LARGE)
 
 
-def validate_key(key: Item, key_schema: Sequence[tuple[str, str]]) -> Item:
+def validate_key(
+    key: Item, key_schema: Sequence[tuple[str, str]], *, values_checked: bool = False
+) -> Item:
     """Validate a Key parameter (GetItem, DeleteItem, UpdateItem, batch keys) in place.
 
     `key_schema` lists (attribute name, scalar type) with the partition key first.
     Missing, extra or wrongly typed key attributes all answer DynamoDB's one sentence.
+    `values_checked`: the values already passed `validate_item` (before the table lookup).
     """
-    for value in key.values():
-        _check(value, 1)
+    if not values_checked:
+        for value in key.values():
+            _check(value, 1)
     if len(key) != len(key_schema):
         raise ValidationException(KEY_SCHEMA_MISMATCH)
     for position, (name, tag) in enumerate(key_schema):

@@ -131,11 +131,9 @@ def _save_group(
 def stream_view(table: TableDef) -> str:
     """The stream a replica gets: the table's own, else NEW_AND_OLD_IMAGES."""
     spec = table.description.get("StreamSpecification") or {}
-    return (
-        str(spec.get("StreamViewType") or DEFAULT_VIEW)
-        if spec.get("StreamEnabled")
-        else (DEFAULT_VIEW)
-    )
+    if not spec.get("StreamEnabled"):
+        return DEFAULT_VIEW
+    return str(spec.get("StreamViewType") or DEFAULT_VIEW)
 
 
 def prepare_source(tx: WriteTx, catalog: Catalog, table: TableDef, now: float) -> None:
@@ -280,6 +278,13 @@ def _init_cursor(tx: WriteTx, table: TableDef) -> None:
         tx.put(REPLICATION_SPACE, _cursor_key(table.log_space), str(last).encode())
 
 
+def any_groups(tx: ReadTx) -> bool:
+    """Whether any table is (or is becoming) a replica: members have cursors."""
+    return any(True for _ in tx.range(REPLICATION_SPACE, b"c", b"d", limit=1)) or any(
+        True for _ in tx.range(REPLICATION_SPACE, b"j", b"k", limit=1)
+    )
+
+
 def pending(tx: ReadTx, table: TableDef) -> bool:
     """Whether the table's log holds changes not shipped yet."""
     return bool(table.log_space) and changelog.last_sequence(tx, table.log_space) > cursor(
@@ -325,7 +330,7 @@ def apply(
     raw = tx.get(target.space, base_key)
     current: Item | None = orjson.loads(raw) if raw is not None else None
     expected = version.digest if version is not None else _NULL_DIGEST
-    if current is not None and digest(current) != expected:
+    if digest(current) != expected:
         # A local change the worker has not shipped yet: last writer wins against it.
         local = _unshipped_time(tx, target, key)
         if local is not None:

@@ -31,7 +31,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     key = attrs.validate_item(req["Key"])
     prepared = prepare_write(engine, req, update=False)
     table = item_table(engine, ctx, req)
-    check_key(table, key)
+    check_key(table, key, values_checked=True)
     on_failure = req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     result, cost = metered_write(engine, table, key, _gone, prepared.condition, on_failure)
     out: dict[str, Any] = {}

@@ -20,7 +20,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     key = attrs.validate_item(req["Key"])
     projection = prepare_read(engine, req)
     table = item_table(engine, ctx, req)
-    check_key(table, key)
+    check_key(table, key, values_checked=True)
     consistent = bool(req.get("ConsistentRead"))
     reserved = engine.throttle.reserve_read(table, read_units(0, consistent), key)
     raw = engine.backend.get(table.space, storage_key(table, key))

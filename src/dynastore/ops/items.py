@@ -32,9 +32,13 @@ def item_table(engine: Engine, ctx: RequestContext, req: Request) -> TableDef:
     return engine.active_table(*table_ref(ctx, req["TableName"]))
 
 
-def check_key(table: TableDef, key: Item) -> None:
-    """A Key parameter must hold exactly the table's key attributes with their types."""
-    attrs.validate_key(key, table_key_schema(table))
+def check_key(table: TableDef, key: Item, *, values_checked: bool = False) -> None:
+    """A Key parameter must hold exactly the table's key attributes with their types.
+
+    `values_checked`: `attrs.validate_item` already ran on it (the single-item operations
+    validate values before looking the table up, as DynamoDB orders its errors).
+    """
+    attrs.validate_key(key, table_key_schema(table), values_checked=values_checked)
 
 
 def table_key_schema(table: TableDef) -> list[tuple[str, str]]:

@@ -30,7 +30,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     key = attrs.validate_item(req["Key"])
     prepared = prepare_write(engine, req, update=True)
     table = item_table(engine, ctx, req)
-    check_key(table, key)
+    check_key(table, key, values_checked=True)
     for name in table.key_names:
         if name in prepared.update_names:
             raise ValidationException(

@@ -281,6 +281,8 @@ class _Presented:
     query_pairs: list[tuple[str, str]] | None
 
 
+_MAX_ACCEPTED = 1024
+
 class SigV4Verifier:
     """Authenticates requests; one instance per server (it caches signing keys)."""
 
@@ -309,6 +311,8 @@ class SigV4Verifier:
         self._services = services
         # (secret, date, region, service) -> kSigning; bounded, oldest evicted first.
         self._signing_keys: dict[tuple[str, str, str, str], bytes] = {}
+        # accept mode: Authorization header without its signature -> caller (bounded).
+        self._accepted: dict[tuple[str, bool, str | None], Caller] = {}
         # Concurrent requests mostly carry the same X-Amz-Date; parse it once.
         self._last_date: tuple[str, float | None] = ("", None)
 
@@ -327,8 +331,18 @@ class SigV4Verifier:
         pins the scope's service; note botocore signs the Streams API as "dynamodb".
         Without it any name in ``services`` is accepted.
         """
-        presented = self._present(query, headers)
         verify = self.mode == "verify"
+        header = headers.get("authorization")
+        cache_key = None
+        if not verify and header and not query:
+            # Accept mode checks only the header's shape, and a client's headers differ
+            # per request only in the signature: remember the caller per header prefix.
+            dated = "x-amz-date" in headers or "date" in headers
+            cache_key = (header.partition("Signature=")[0], dated, expected_service)
+            known = self._accepted.get(cache_key)
+            if known is not None:
+                return known
+        presented = self._present(query, headers)
         if verify:
             self._check_date(presented, headers)
             if "host" not in presented.signed_headers.lower().split(";"):
@@ -354,7 +368,12 @@ class SigV4Verifier:
         stored = self._credentials.secret_for(access_key) if self._credentials else None
         if not verify:
             account = stored[1] if stored is not None else None
-            return Caller(access_key, account or self.default_account, region, service)
+            caller = Caller(access_key, account or self.default_account, region, service)
+            if cache_key is not None and "Signature=" in (header or ""):
+                if len(self._accepted) >= _MAX_ACCEPTED:
+                    self._accepted.pop(next(iter(self._accepted)))
+                self._accepted[cache_key] = caller
+            return caller
         if stored is None:
             raise UnrecognizedClientException()
         secret, account = stored

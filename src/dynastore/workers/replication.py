@@ -58,6 +58,9 @@ class ReplicationWorker(PeriodicWorker):
         engine = self._engine
         catalog = engine.catalog
         backend = engine.backend
+        with backend.read() as snapshot:
+            if not replication.any_groups(snapshot):
+                return False  # no global table: no catalog scan
         catalog.refresh()
         tables = [t for t in catalog.all_tables() if replication.members(t)]
         more = False

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from dynastore.engine import spaces
-from dynastore.engine.keys import encode_key_value, prefix_end
+from dynastore.engine.keys import decode_key_value, encode_key_value, prefix_end
 from dynastore.storage.base import ReadTx, WriteTx
 
 AUTOSCALING_SPACE = spaces.AUTOSCALING
@@ -129,8 +129,6 @@ def all_targets(tx: ReadTx) -> Iterator[tuple[str, str, Record]]:
 
 
 def _scope_of(encoded: bytes) -> tuple[str, str]:
-    from dynastore.engine.keys import decode_key_value
-
     account, at = decode_key_value(encoded, 0, "S")
     region, _ = decode_key_value(encoded, at, "S")
     return str(account["S"]), str(region["S"])
