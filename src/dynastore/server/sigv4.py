@@ -283,6 +283,7 @@ class _Presented:
 
 _MAX_ACCEPTED = 1024
 
+
 class SigV4Verifier:
     """Authenticates requests; one instance per server (it caches signing keys)."""
 
