@@ -9,12 +9,12 @@ provider "aws" {
   skip_region_validation      = true
 
   endpoints {
-    dynamodb             = var.endpoint
-    sts                  = var.endpoint
-    kms                  = var.endpoint
-    cloudwatch           = var.endpoint
-    sns                  = var.endpoint
+    dynamodb               = var.endpoint
+    sts                    = var.endpoint
+    kms                    = var.endpoint
+    cloudwatch             = var.endpoint
+    sns                    = var.endpoint
     applicationautoscaling = var.endpoint
-    backup               = var.endpoint
+    backup                 = var.endpoint
   }
 }
