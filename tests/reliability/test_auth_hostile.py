@@ -558,11 +558,6 @@ def try_as_bob(
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ops/tags.py _lookup takes the account from the ARN, not the caller: another "
-    "account can list, add and remove a table's tags by its ARN",
-)
 def test_tags_of_another_accounts_table_are_out_of_reach(server: Server) -> None:
     alice_arn = ok(server, ALICE, "DescribeTable", {"TableName": TABLE})["Table"]["TableArn"]
     attempts = [
@@ -578,11 +573,6 @@ def test_tags_of_another_accounts_table_are_out_of_reach(server: Server) -> None
     assert not leaks, leaks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/streams/handlers.py loads a stream by its ARN whatever the caller's "
-    "account: another account can describe the stream and read its records",
-)
 def test_streams_of_another_account_are_out_of_reach(server: Server) -> None:
     stream_arn = ok(server, ALICE, "DescribeTable", {"TableName": TABLE})["Table"][
         "LatestStreamArn"

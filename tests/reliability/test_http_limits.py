@@ -227,7 +227,7 @@ def test_concurrent_large_uploads_are_buffered_within_a_budget(
 ) -> None:
     """Many clients uploading big bodies at once: the server buffers a few at a time
     (the others wait, unread), so memory does not grow with the number of uploaders."""
-    uploaders = 24
+    uploaders = 40
     body = json.dumps(
         {"TableName": SENTINEL, "Item": {"pk": {"S": "big"}, "blob": {"S": "u" * (12 << 20)}}}
     ).encode()
@@ -254,8 +254,9 @@ def test_concurrent_large_uploads_are_buffered_within_a_budget(
     assert statuses == [400] * uploaders
     grown_mib = (sampler.peak_kib - before) / 1024
     sampler.peak_kib = max(sampler.peak_kib, peak_before)
-    # Four 16 MiB bodies may be buffered at once, plus the one being parsed and its copies.
-    assert grown_mib < 200, f"{uploaders} uploads of 12 MiB grew the server by {grown_mib:.0f} MiB"
+    # Without the budget: 40 x 12 MiB = 480 MiB of bodies at least. With it: four 16 MiB
+    # bodies (or five of 12 MiB) at once, each with its copies while parsed.
+    assert grown_mib < 250, f"{uploaders} uploads of 12 MiB grew the server by {grown_mib:.0f} MiB"
     numbers(f"{uploaders} concurrent 12 MiB uploads answered; peak growth {grown_mib:.0f} MiB")
 
 
@@ -376,10 +377,10 @@ def test_protocol_oddities(server: Server, numbers: Callable[[str], None]) -> No
         head("ListTables", 2).replace(b"ListTables", b"List\xff\xfeTables") + b"{}",
         head("ListTables", 2).replace(b"Host: localhost", b"Host: \xc3\x28") + b"{}",
         head("ListTables", 2).replace(b"Signature=0", b"Signature=\xff\x00") + b"{}",
-        head("ListTables", 4) + b'"\xff"',
+        head("ListTables", 3) + b'"\xff"',
         head("PutItem", 40) + b'{"TableName": "\xed\xa0\x80", "Item": {}}'.ljust(40),
     ):
-        with connect(server) as sock:
+        with connect(server, timeout=5) as sock:
             sock.sendall(data)
             status, _, _ = Reader(sock).response()
             assert status < 500, data[:60]

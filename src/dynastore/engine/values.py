@@ -51,11 +51,11 @@ def check_number_range(value: Decimal) -> None:
     """Raise when a number has too many digits or lies outside DynamoDB's range."""
     if value.is_zero():
         return
-    normalized = value.normalize(Context(prec=200))
-    digits = len(normalized.as_tuple().digits)
+    # No context arithmetic here: exponents far beyond any context's range are legal text.
+    digits = len("".join(map(str, value.as_tuple().digits)).strip("0"))
     if digits > MAX_NUMBER_DIGITS:
         raise ValidationException("Attempting to store more than 38 significant digits in a Number")
-    adjusted = normalized.adjusted()
+    adjusted = value.adjusted()
     if adjusted > _MAX_EXP:
         raise ValidationException(
             "Number overflow. Attempting to store a number with magnitude larger than supported "

@@ -201,6 +201,19 @@ def index_description(
 
 
 def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
+    missing = [
+        f"Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        for name, member in (
+            ("AttributeDefinitions", "attributeDefinitions"),
+            ("KeySchema", "keySchema"),
+        )
+        if req.get(name) is None
+    ]
+    if missing:
+        count = len(missing)
+        raise ValidationException(
+            f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(missing)
+        )
     _, desc = create(engine, ctx, req)
     answer = dict(desc)
     answer.pop("Tags", None)

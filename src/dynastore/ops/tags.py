@@ -150,7 +150,8 @@ def _lookup(
     engine: Engine, ctx: RequestContext, arn: str, parsed: tuple[str, str, str | None]
 ) -> tuple[TableDef, str | None]:
     account, name, stream = parsed
-    table = engine.catalog.get(account, ctx.region, name)
+    # Only the caller's own tables: another account's ARN names nothing this caller sees.
+    table = engine.catalog.get(account, ctx.region, name) if account == ctx.account else None
     if table is None or (stream is not None and table.description.get("LatestStreamArn") != stream):
         raise ResourceNotFoundException(
             f"Requested resource not found: ResourceArn: {arn} not found"

@@ -13,9 +13,9 @@ Limits against hostile or broken clients (tests/reliability/test_http_limits.py)
   declared, and the connection is closed; a body that stalls for `BODY_IDLE_TIMEOUT`
   seconds is answered 408 RequestTimeoutException and closed (the protocol's timer);
 - a body cut off by a disconnect is never dispatched: part of a request is not a request;
-- large bodies (over `SMALL_BODY`) are buffered within a per-process budget of
-  `BUFFERED_BODIES` maximal bodies; further ones wait, unread, so memory stays bounded
-  however many clients upload at once (their sockets push back).
+- large bodies (over `SMALL_BODY`) are buffered and processed within a per-process
+  budget of `BUFFERED_BODIES` maximal bodies; further ones wait, unread, so memory stays
+  bounded however many clients upload at once (their sockets push back).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Headers = dict[str, str]
 
 MAX_HEAD_BYTES = 64 * 1024
 HEAD_TIMEOUT = 20.0
@@ -104,7 +105,7 @@ class AsgiApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: dict[str, str] = {}
+        headers: Headers = {}
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
@@ -118,16 +119,23 @@ class AsgiApp:
         if length is None and "chunked" in headers.get("transfer-encoding", "").lower():
             length = self._max_body  # unannounced: budget for the worst
         reserved = length if length is not None and length > SMALL_BODY else 0
-        if reserved:
-            await self._reserve(reserved)
+        if not reserved:
+            await self._answer(scope, receive, send, headers)
+            return
+        # Held until answered: the body and what it parses into are alive until then.
+        await self._reserve(reserved)
+        try:
+            await self._answer(scope, receive, send, headers)
+        finally:
+            self._release(reserved)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """Read the body, dispatch it, wait for its commit, answer."""
         try:
             body = await self._read_body(receive)
         except _BodyTooLarge:
             await self._refuse(send, RequestEntityTooLarge())
             return
-        finally:
-            if reserved:
-                self._release(reserved)
         if body is None:
             return  # the client went away mid-request: nothing to answer, nothing done
         status, out_headers, payload = self._dispatcher.handle(

@@ -32,6 +32,14 @@ def _stream_not_found(arn: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
 
 
+def _owned(ctx: RequestContext, stream: Stream | None, arn: str) -> Stream:
+    """The stream, if it belongs to the caller's account and region: another account's
+    stream does not exist for this caller."""
+    if stream is None or stream.account != ctx.account or stream.region != ctx.region:
+        raise _stream_not_found(arn)
+    return stream
+
+
 def _check_arn(arn: str) -> None:
     if streams.parse_arn(arn) is None:
         raise ValidationException("Invalid StreamArn")
@@ -50,12 +58,10 @@ class StreamsApi:
             self._secret = streams.load_secret(self._engine.backend)
         return self._secret
 
-    def _load(self, arn: str) -> Stream:
+    def _load(self, ctx: RequestContext, arn: str) -> Stream:
         with self._engine.backend.read() as tx:
             stream = streams.load(tx, arn)
-        if stream is None:
-            raise _stream_not_found(arn)
-        return stream
+        return _owned(ctx, stream, arn)
 
     def list_streams(self, ctx: RequestContext, req: Request) -> Result:
         limit = int(req.get("Limit") or LIST_LIMIT)
@@ -92,7 +98,7 @@ class StreamsApi:
     def describe_stream(self, ctx: RequestContext, req: Request) -> Result:
         arn = req["StreamArn"]
         _check_arn(arn)
-        stream = self._load(arn)
+        stream = self._load(ctx, arn)
         limit = int(req.get("Limit") or SHARD_LIMIT)
         shards = [stream.shard(i) for i in range(stream.base, len(stream.bounds))]
         start = req.get("ExclusiveStartShardId")
@@ -130,9 +136,7 @@ class StreamsApi:
             )
         _check_arn(arn)
         with self._engine.backend.read() as tx:
-            stream = streams.load(tx, arn)
-            if stream is None:
-                raise _stream_not_found(arn)
+            stream = _owned(ctx, streams.load(tx, arn), arn)
             index = stream.shard_index(shard_id)
             if index is None:
                 raise ResourceNotFoundException(streams.SHARD_NOT_FOUND)
@@ -145,9 +149,7 @@ class StreamsApi:
         now = self._engine.clock()
         arn, index, position = streams.read_iterator(self.secret, req["ShardIterator"], now)
         with self._engine.backend.read() as tx:
-            stream = streams.load(tx, arn)
-            if stream is None:
-                raise _stream_not_found(arn)
+            stream = _owned(ctx, streams.load(tx, arn), arn)
             if index < stream.base:  # the whole shard was trimmed away
                 raise TrimmedDataAccessException()
             if index >= len(stream.bounds):
