@@ -18,7 +18,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -263,17 +262,3 @@ class Server:
         finally:
             conn.close()
         assert result == [("ok",)], result
-
-
-def serving(server: Server) -> Iterator[Server]:
-    """Start, yield, stop: the body of a server fixture."""
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def key_of(item: Json, *names: str) -> tuple[str, ...]:
-    """The string values of `names` in a DynamoDB-JSON item."""
-    return tuple(item[name]["S"] for name in names)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +31,9 @@ SENTINEL = "sentinel-4f0c2a"
 SENTINEL_ITEMS = [{"pk": {"S": f"s-{i}"}, "sk": {"N": str(i)}, "g": {"S": "s"}} for i in range(10)]
 FUZZ_SETTINGS = settings(
     database=None,  # no .hypothesis directory in the checkout
+    # CI replays the same cases (a landing is not failed by a new find); locally every
+    # run explores new ones.
+    derandomize=os.environ.get("CI") == "true",
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -510,12 +514,6 @@ RAW_BODIES: dict[str, bytes] = {
 RAW_OPERATIONS = ("ListTables", "DescribeTable", "PutItem", "Query", "ExecuteStatement")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ops/create_table.py: KeyError (500) on PAY_PER_REQUEST without KeySchema or "
-    "AttributeDefinitions; the validator lets it through",
-)
 @pytest.mark.parametrize("missing", ["KeySchema", "AttributeDefinitions"])
 def test_create_table_without_a_required_member(server: Server, api: Api, missing: str) -> None:
     request = {
@@ -525,11 +523,8 @@ def test_create_table_without_a_required_member(server: Server, api: Api, missin
         "BillingMode": "PAY_PER_REQUEST",
     }
     del request[missing]
-    try:
-        status, data = send(api, "CreateTable", json.dumps(request).encode())
-        assert status == 400 and b"ValidationException" in data
-    finally:
-        server.mark_log()
+    status, data = send(api, "CreateTable", json.dumps(request).encode())
+    assert status == 400 and b"ValidationException" in data
 
 
 K = {"pk": {"S": "a"}, "sk": {"N": "1"}}

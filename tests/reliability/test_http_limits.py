@@ -125,7 +125,7 @@ def head(
 
 def request(operation: str, body: Json | bytes, **kwargs: str) -> bytes:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return head(operation, len(data), **kwargs) + data  # type: ignore[arg-type]
+    return head(operation, len(data), **kwargs) + data
 
 
 def connect(server: Server, timeout: float = 30.0) -> socket.socket:
@@ -326,7 +326,7 @@ def test_idle_and_slow_connections_are_bounded(
         api.call("GetItem", {"TableName": SENTINEL, "Key": {"pk": {"S": "s-1"}}})
         worst = max(worst, time.monotonic() - t0)
         served += 1
-    assert worst < 2.0, f"a request took {worst:.1f}s beside idle connections"
+    assert worst < 5.0, f"a request took {worst:.1f}s beside idle connections"
     grown_mib = (server.rss_kib() - before) / 1024
     assert grown_mib < 100, (
         f"{len(idle) + 2 * SLOW_CONNECTIONS} idle connections cost {grown_mib:.0f} MiB"
