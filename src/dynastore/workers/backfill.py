@@ -9,11 +9,9 @@ kicks a short-lived one that stops once nothing is pending.
 
 from __future__ import annotations
 
-import asyncio
-
 from dynastore.engine.engine import Engine
 from dynastore.engine.indexes import CHUNK_ITEMS, pending_backfills, run_chunk
-from dynastore.workers.base import PeriodicWorker
+from dynastore.workers.base import PeriodicWorker, drain
 
 IDLE_SECONDS = 1.0
 
@@ -31,9 +29,8 @@ class BackfillWorker(PeriodicWorker):
         chunk_items: int = CHUNK_ITEMS,
         interval: float = IDLE_SECONDS,
     ) -> None:
-        super().__init__(interval, engine.backend)
+        super().__init__(interval, engine.backend, until_idle=until_idle)
         self._engine = engine
-        self._until_idle = until_idle
         self._chunk_items = chunk_items
 
     def run_once(self) -> bool:
@@ -44,28 +41,9 @@ class BackfillWorker(PeriodicWorker):
             not run_chunk(engine.backend, engine.catalog, jobs[0], self._chunk_items)
             or len(jobs) > 1
         )
-        if not more and self._until_idle:
-            self.stop()
         return more
-
-    def start(self) -> None:
-        """Schedule the loop; a short-lived worker takes its first step at once."""
-        if not self._until_idle:
-            super().start()
-        elif not self.running:
-            self._stopped = False
-            self._handle = asyncio.get_running_loop().call_soon(self._tick)
 
 
 def kick(engine: Engine) -> BackfillWorker | None:
-    """Drive pending backfills from a request: in the background when an event loop runs,
-    else to completion now. Returns the background worker, if one was started."""
-    worker = BackfillWorker(engine, until_idle=True)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        while worker.run_once():
-            pass
-        return None
-    worker.start()
-    return worker
+    """Drive pending backfills from a request (see workers.base.drain)."""
+    return drain(BackfillWorker(engine, until_idle=True))

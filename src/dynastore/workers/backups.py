@@ -11,12 +11,10 @@ the job inside its transaction and continues where the last one stopped.
 
 from __future__ import annotations
 
-import asyncio
-
 from dynastore.engine import backups, restore
 from dynastore.engine.engine import Engine
 from dynastore.storage.base import ReadTx
-from dynastore.workers.base import PeriodicWorker
+from dynastore.workers.base import PeriodicWorker, drain
 
 IDLE_SECONDS = 1.0
 DROP_KEYS = 2000  # keys of a retired space dropped per transaction
@@ -36,9 +34,8 @@ class BackupsWorker(PeriodicWorker):
         chunk_items: int = restore.CHUNK_ITEMS,
         interval: float = IDLE_SECONDS,
     ) -> None:
-        super().__init__(interval, engine.backend)
+        super().__init__(interval, engine.backend, until_idle=until_idle)
         self._engine = engine
-        self._until_idle = until_idle
         self._chunk_items = chunk_items
         self._next_expiry_check = 0.0
 
@@ -64,8 +61,6 @@ class BackupsWorker(PeriodicWorker):
         for space, kind in dropping:
             with backend.write() as tx:
                 more |= not backups.drop_retired(tx, space, kind, DROP_KEYS)
-        if not more and self._until_idle:
-            self.stop()
         return more
 
     def _expired(self, snapshot: ReadTx) -> list[bytes]:
@@ -80,24 +75,7 @@ class BackupsWorker(PeriodicWorker):
             if b.expiry is not None and b.expiry <= now and b.restoring is None
         ]
 
-    def start(self) -> None:
-        """Schedule the loop; a short-lived worker takes its first step at once."""
-        if not self._until_idle:
-            super().start()
-        elif not self.running:
-            self._stopped = False
-            self._handle = asyncio.get_running_loop().call_soon(self._tick)
-
 
 def kick(engine: Engine) -> BackupsWorker | None:
-    """Drive pending work from a request: in the background when an event loop runs,
-    else to completion now. Returns the background worker, if one was started."""
-    worker = BackupsWorker(engine, until_idle=True)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        while worker.run_once():
-            pass
-        return None
-    worker.start()
-    return worker
+    """Drive pending backup work from a request (see workers.base.drain)."""
+    return drain(BackupsWorker(engine, until_idle=True))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from dynastore.storage.base import Backend
 
@@ -42,9 +42,12 @@ class PeriodicWorker:
 
     name = "worker"
 
-    def __init__(self, interval: float, backend: Backend | None = None) -> None:
+    def __init__(
+        self, interval: float, backend: Backend | None = None, *, until_idle: bool = False
+    ) -> None:
         self.interval = interval
         self._backend = backend
+        self._until_idle = until_idle  # short-lived: stop once run_once reports no more work
         self._handle: asyncio.Handle | None = None
         self._stopped = True
 
@@ -59,7 +62,13 @@ class PeriodicWorker:
         if not self._stopped:
             return
         self._stopped = False
-        self._handle = asyncio.get_running_loop().call_later(self.interval, self._tick)
+        loop = asyncio.get_running_loop()
+        # A short-lived worker takes its first step at once.
+        self._handle = (
+            loop.call_soon(self._tick)
+            if self._until_idle
+            else loop.call_later(self.interval, self._tick)
+        )
 
     def stop(self) -> None:
         self._stopped = True
@@ -78,9 +87,27 @@ class PeriodicWorker:
         except Exception:
             log.exception("%s step failed; retrying in %.1fs", self.name, self.interval)
             more = False
+        if not more and self._until_idle:
+            self.stop()
         if self._stopped:
             return
         if more:
             self._handle = loop.call_soon(self._tick)
         else:
             self._handle = loop.call_later(self.interval, self._tick)
+
+
+W = TypeVar("W", bound=PeriodicWorker)
+
+
+def drain(worker: W) -> W | None:
+    """Drive a short-lived (until_idle) worker from a request: in the background when an
+    event loop runs, else to completion now. Returns the worker if it was started."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        while worker.run_once():
+            pass
+        return None
+    worker.start()
+    return worker
