@@ -271,3 +271,27 @@ def failure_item(err: ClientError) -> Item | None:
     response: dict[str, Any] = dict(err.response)
     item: Item | None = response.get("Item")
     return item
+
+
+def scan_all(client: Client, name: str) -> dict[tuple[str, str], Item]:
+    """Every item of a (pk, sk) table by key, read page by page with strong consistency."""
+    found: dict[tuple[str, str], Item] = {}
+    kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        for got in page["Items"]:
+            found[(got["pk"]["S"], got["sk"]["S"])] = got
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def gsi_item_keys(client: Client, name: str, gk: str) -> list[tuple[str, str]]:
+    """(pk, sk) of the items under `gk` in the "by-gk" index, in index order."""
+    found = client.query(
+        TableName=name,
+        IndexName="by-gk",
+        KeyConditionExpression="gk = :g",
+        ExpressionAttributeValues={":g": {"S": gk}},
+    )["Items"]
+    return [(i["pk"]["S"], i["sk"]["S"]) for i in found]

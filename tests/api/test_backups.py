@@ -14,8 +14,10 @@ from tests.api.helpers import (
     Client,
     Item,
     TableFactory,
+    gsi_item_keys,
     raises,
     raw_call,
+    scan_all,
     unique_name,
     wait_active,
 )
@@ -66,26 +68,8 @@ def item(pk: str, sk: str, gk: str | None, v: str, lk: int | None = None) -> Ite
     return out
 
 
-def scan_all(client: Client, name: str) -> dict[tuple[str, str], Item]:
-    found: dict[tuple[str, str], Item] = {}
-    kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for got in page["Items"]:
-            found[(got["pk"]["S"], got["sk"]["S"])] = got
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def query_gsi(client: Client, name: str, gk: str) -> list[tuple[str, str]]:
-    found = client.query(
-        TableName=name,
-        IndexName="by-gk",
-        KeyConditionExpression="gk = :g",
-        ExpressionAttributeValues={":g": {"S": gk}},
-    )["Items"]
-    return [(i["pk"]["S"], i["sk"]["S"]) for i in found]
+    return gsi_item_keys(client, name, gk)
 
 
 def query_lsi(client: Client, name: str, pk: str) -> list[tuple[str, str]]:

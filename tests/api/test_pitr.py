@@ -27,7 +27,9 @@ from tests.api.helpers import (
     Client,
     Item,
     TableFactory,
+    gsi_item_keys,
     raises,
+    scan_all,
     unique_name,
     wait_active,
 )
@@ -76,26 +78,8 @@ def pitr_table(table: TableFactory, client: Client) -> str:
     return name
 
 
-def scan_all(client: Client, name: str) -> dict[tuple[str, str], Item]:
-    items: dict[tuple[str, str], Item] = {}
-    kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def gsi_keys(client: Client, name: str, gk: str) -> set[tuple[str, str]]:
-    found = client.query(
-        TableName=name,
-        IndexName="by-gk",
-        KeyConditionExpression="gk = :g",
-        ExpressionAttributeValues={":g": {"S": gk}},
-    )["Items"]
-    return {(i["pk"]["S"], i["sk"]["S"]) for i in found}
+    return set(gsi_item_keys(client, name, gk))
 
 
 def next_second() -> int:
