@@ -394,11 +394,13 @@ def test_protocol_oddities(server: Server, numbers: Callable[[str], None]) -> No
             assert reader.closed()
             cases += 1
     # Pipelining: 200 requests in one write, answered in order; a read after a write in
-    # the same pipeline sees it.
+    # the same pipeline sees it. Every tenth write is large (over 64 KiB: the ASGI path
+    # rather than the direct one), so the two paths' answers interleave.
     pipeline = b""
     for i in range(100):
         key = {"pk": {"S": f"pipe-{i}"}}
-        pipeline += request("PutItem", {"TableName": SENTINEL + "-pipe", "Item": key})
+        item = {**key, "big": {"S": "x" * 100_000}} if i % 10 == 5 else key
+        pipeline += request("PutItem", {"TableName": SENTINEL + "-pipe", "Item": item})
         pipeline += request("GetItem", {"TableName": SENTINEL + "-pipe", "Key": key})
     Api(server.url).call(
         "CreateTable",

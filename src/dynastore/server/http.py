@@ -25,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from dynastore.errors import (
@@ -33,7 +34,7 @@ from dynastore.errors import (
     RequestEntityTooLarge,
     RequestTimeoutException,
 )
-from dynastore.server.protocol import Dispatcher, error_response, new_request_id
+from dynastore.server.protocol import Dispatcher, Response, error_response, new_request_id
 
 log = logging.getLogger("dynastore.server")
 
@@ -75,10 +76,13 @@ class AsgiApp:
     ) -> None:
         self._dispatcher = dispatcher
         self._max_body = max_body
+        # Bodies up to this size may take the protocol's direct path.
+        self.direct_body_limit = min(SMALL_BODY, max_body)
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
         self._commit = commit
-        self._flushed: asyncio.Future[None] | None = None
+        # Called with True (committed) or False once the current commit group is flushed.
+        self._waiting: list[Callable[[bool], None]] = []
         # Bytes of large bodies being received, and the requests waiting for room.
         self._buffered = 0
         self._max_buffered = BUFFERED_BODIES * max_body
@@ -138,22 +142,41 @@ class AsgiApp:
             return
         if body is None:
             return  # the client went away mid-request: nothing to answer, nothing done
-        status, out_headers, payload = self._dispatcher.handle(
+        status, out_headers, payload = self.dispatch(
             scope["method"],
             _raw_path(scope),
             scope.get("query_string", b"").decode("latin-1"),
             headers,
             body,
         )
-        if self._commit is not None and self._commit.pending():
-            try:
-                await self._group_flushed()
-            except Exception:
-                log.exception("group commit failed")
+        if self.commit_pending():
+            future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            self.after_commit(lambda ok: None if future.done() else future.set_result(ok))
+            if not await future:
                 status, out_headers, payload = error_response(
                     InternalServerError(), new_request_id()
                 )
         await self._send(send, status, out_headers, payload)
+
+    def dispatch(
+        self, method: str, path: str, query: str, headers: Headers, body: bytes
+    ) -> Response:
+        """Answer one whole request (its writes may still wait for the group commit)."""
+        return self._dispatcher.handle(method, path, query, headers, body)
+
+    def commit_pending(self) -> bool:
+        """True when writes wait for the group commit: answers must wait for it too."""
+        return self._commit is not None and self._commit.pending()
+
+    def after_commit(self, callback: Callable[[bool], None]) -> None:
+        """Call `callback(committed)` once the current commit group is flushed.
+
+        The flush runs after the requests already read in this event-loop turn, so the
+        writes of concurrent requests share one commit.
+        """
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._waiting.append(callback)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole body; None if the client disconnected before sending all of it."""
@@ -197,27 +220,17 @@ class AsgiApp:
         headers.append((b"connection", b"close"))
         await self._send(send, status, headers, payload)
 
-    def _group_flushed(self) -> asyncio.Future[None]:
-        """A future done when the current commit group is committed.
-
-        The flush runs after the request tasks already scheduled in this event-loop
-        turn, so the writes of concurrent requests share one commit.
-        """
-        if self._flushed is None:
-            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._flushed = future
-            asyncio.get_running_loop().call_soon(self._flush, future)
-        return self._flushed
-
-    def _flush(self, future: asyncio.Future[None]) -> None:
-        self._flushed = None
+    def _flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
         assert self._commit is not None
         try:
             self._commit.flush()
-        except Exception as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(None)
+            committed = True
+        except Exception:
+            log.exception("group commit failed")
+            committed = False
+        for callback in waiting:
+            callback(committed)
 
     @staticmethod
     async def _send(
@@ -235,15 +248,25 @@ def _raw_path(scope: Scope) -> str:
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol plus the limits it lacks on heads and slow bodies.
+    """uvicorn's httptools protocol plus the limits it lacks, and a direct path.
 
-    llhttp accepts heads of any size, and uvicorn times out only idle keep-alive
+    Limits: llhttp accepts heads of any size, and uvicorn times out only idle keep-alive
     connections, so one endless header could grow the server without bound and half a
     request could hold a connection forever. Here a head's bytes are counted as they
     arrive (before the parser buffers them), a head must be complete `HEAD_TIMEOUT`
     seconds after its first byte (or after the connection opened), and a body may not
     stall for `BODY_IDLE_TIMEOUT` seconds. The common request, whole in one read, pays
     a few attribute checks and no timer.
+
+    Direct path: an API call is a small body answered by a synchronous dispatch, so the
+    ASGI cycle (a task, an event, message dicts and two socket writes per request) is
+    mostly overhead. A request with a declared body of at most `SMALL_BODY` bytes, on a
+    connection with no ASGI request in flight, is collected here, dispatched in
+    `on_message_complete` and answered with one write, after its commit group is flushed
+    when it wrote. Everything else (large or chunked bodies, 100-continue, pipelining
+    behind an ASGI request) takes uvicorn's ASGI path. Answers stay in request order:
+    direct answers wait for the flush in the order they were read, and an ASGI request
+    read later cannot answer before that flush, which was scheduled first.
     """
 
     _in_head = True
@@ -251,13 +274,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     _head_too_large = False
     _head_timer: asyncio.TimerHandle | None = None
     _body_timer: asyncio.TimerHandle | None = None
+    _direct: AsgiApp | None = None  # the application, when it takes direct requests
+    _direct_body: list[bytes] | None = None  # a direct request's body, while it arrives
+    _waiting = 0  # direct answers of this connection waiting for their commit group
+    _closing = False  # close once the waiting answers are written (server shutdown)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if isinstance(self.app, AsgiApp):
+            self._direct = self.app
         self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timers()
+        self._direct_body = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -269,7 +299,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head:
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse_head(431)
-        elif self.cycle is not None and self.cycle.more_body:
+        elif self._direct_body is not None or (self.cycle is not None and self.cycle.more_body):
             # A body under way: (re)start its idle clock.
             if self._body_timer is not None:
                 self._body_timer.cancel()
@@ -286,14 +316,108 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
-        super().on_headers_complete()
+        if self._takes_direct():
+            self._direct_body = []
+        else:
+            super().on_headers_complete()
+
+    def _takes_direct(self) -> bool:
+        """Whether the request whose head just ended goes the direct path."""
+        if self._direct is None or self.expect_100_continue or self.parser.should_upgrade():
+            return False
+        if self.pipeline or (self.cycle is not None and not self.cycle.response_complete):
+            return False  # behind an ASGI request: uvicorn keeps the order
+        if self.parser.get_method() == b"HEAD":
+            return False
+        for name, value in self.headers:
+            if name == b"content-length":
+                return value.isdigit() and int(value) <= self._direct.direct_body_limit
+            if name == b"transfer-encoding":
+                return False
+        return True  # no body
+
+    def on_body(self, body: bytes) -> None:
+        if self._direct_body is not None:
+            self._direct_body.append(body)
+        else:
+            super().on_body(body)
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        chunks = self._direct_body
+        if chunks is None:
+            super().on_message_complete()
+        else:
+            self._direct_body = None
+            self._answer_direct(b"".join(chunks))
         self._in_head = True  # whatever comes next is the next request's head
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
+
+    def _answer_direct(self, body: bytes) -> None:
+        app = self._direct
+        assert app is not None
+        headers: Headers = {}
+        for raw_name, raw_value in self.headers:  # names are lower case already
+            name = raw_name.decode("latin-1")
+            value = raw_value.decode("latin-1")
+            # SigV4 joins repeated headers with commas.
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        url = httptools.parse_url(self.url)
+        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        response = app.dispatch(
+            self.parser.get_method().decode("latin-1"),
+            url.path.decode("latin-1"),
+            (url.query or b"").decode("latin-1"),
+            headers,
+            body,
+        )
+        if not app.commit_pending():
+            self._write(response, keep_alive)
+            return
+        self._waiting += 1
+
+        def committed(ok: bool) -> None:
+            self._waiting -= 1
+            if ok:
+                self._write(response, keep_alive)
+            else:
+                self._write(error_response(InternalServerError(), new_request_id()), keep_alive)
+
+        app.after_commit(committed)
+
+    def _write(self, response: Response, keep_alive: bool) -> None:
+        """Send one direct answer in one write, then keep the connection or close it."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        status, headers, body = response
+        head = [STATUS_LINE[status]]
+        for name, value in (*self.server_state.default_headers, *headers):
+            head += (name, b": ", value, b"\r\n")
+        if not keep_alive:
+            head.append(b"connection: close\r\n")
+        head += (b"content-length: ", str(len(body)).encode(), b"\r\n\r\n", body)
+        self.transport.write(b"".join(head))
+        if not keep_alive or (self._closing and not self._waiting):
+            self.transport.close()
+            return
+        if self.flow.write_paused:
+            self.flow.pause_reading()  # a client that does not read its answers waits
+        self._unset_keepalive_if_required()
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.flow.resume_reading()
+
+    def shutdown(self) -> None:
+        if self._waiting or self._direct_body is not None:
+            self._closing = True  # close after the answer under way
+        else:
+            super().shutdown()
 
     def send_400_response(self, msg: str) -> None:
         if self._head_too_large:
@@ -311,7 +435,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = None
         if self.transport.is_closing():
             return
-        if self.cycle is not None and not self.cycle.response_complete:
+        if self._waiting or (self.cycle is not None and not self.cycle.response_complete):
             # Still answering the previous request (a pipelined head waits for it).
             self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
         elif self._head_bytes:
@@ -321,13 +445,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _body_timed_out(self) -> None:
         self._body_timer = None
-        if self.transport.is_closing() or self.cycle is None or not self.cycle.more_body:
+        if self.transport.is_closing():
+            return
+        direct = self._direct_body is not None
+        if not direct and (self.cycle is None or not self.cycle.more_body):
             return
         if self.flow.read_paused:  # the application is not reading: not the client's fault
             self._body_timer = self.loop.call_later(BODY_IDLE_TIMEOUT, self._body_timed_out)
             return
         self.logger.warning("Request body timed out")
-        if not self.cycle.response_started:
+        if direct or not self.cycle.response_started:
             message = f"No request data received for {BODY_IDLE_TIMEOUT:.0f} seconds."
             status, headers, payload = error_response(
                 RequestTimeoutException(message), new_request_id()
@@ -343,6 +470,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 + payload
             )
         # The application sees a disconnect and dispatches nothing.
+        self._direct_body = None
         self.transport.close()
 
     def _refuse_head(self, status: int) -> None:

@@ -175,13 +175,14 @@ class Dispatcher:
         default_region: str,
         frontends: list[Frontend] | None = None,
     ) -> None:
+        self._json = JsonFrontend(services, authenticator)
         # `frontends` come first: unsigned links such as SNS's SubscribeURL.
         self._frontends: list[Frontend] = [
             *(frontends or []),
             CborFrontend(services, authenticator),
             QueryFrontend(services, authenticator),
             RestJsonFrontend(services, authenticator),
-            JsonFrontend(services, authenticator),
+            self._json,
         ]
         self._health = f"healthy: dynamodb.{default_region}.amazonaws.com ".encode()
 
@@ -194,6 +195,14 @@ class Dispatcher:
             if method == "GET" and path == "/" and "Action=" not in query:
                 return _response(200, self._health, request_id, b"text/plain")
             request = HttpRequest(method, path, query, headers, body)
+            # The AWS JSON protocol's marks (no other front end's request carries them):
+            # the common request skips the others' checks.
+            if (
+                method == "POST"
+                and "x-amz-target" in headers
+                and headers.get("content-type", "").startswith("application/x-amz-json-")
+            ):
+                return self._json.answer(request, request_id)
             for frontend in self._frontends:
                 if frontend.accepts(request):
                     return frontend.answer(request, request_id)
