@@ -100,6 +100,19 @@ def test_get_put_delete(backend: Backend) -> None:
     assert backend.get(SPACE, b"a") is None
 
 
+def test_get_many(backend: Backend) -> None:
+    with backend.write() as tx:
+        tx.put(SPACE, b"a", b"1")
+        tx.put(OTHER, b"a", b"2")
+        assert tx.get_many([]) == []
+        # A write transaction sees its own writes, in the order asked.
+        assert tx.get_many([(OTHER, b"a"), (SPACE, b"b"), (SPACE, b"a")]) == [b"2", None, b"1"]
+        tx.put(SPACE, b"b", b"")
+        assert tx.get_many([(SPACE, b"b"), (SPACE, b"b")]) == [b"", b""]
+    with backend.read() as rtx:
+        assert rtx.get_many([(SPACE, b"a"), (OTHER, b"b")]) == [b"1", None]
+
+
 def test_spaces_are_separate(backend: Backend) -> None:
     with backend.write() as tx:
         tx.put(SPACE, b"k", b"one")
@@ -510,6 +523,36 @@ def test_sqlite_refuses_newer_schema(tmp_path: Path) -> None:
     backend.close()
     with pytest.raises(RuntimeError, match="schema version"):
         SqliteBackend(path)
+
+
+def test_sqlite_migrates_a_version_1_store(tmp_path: Path) -> None:
+    """A store written by schema version 1 (a WITHOUT ROWID kv table) keeps its data."""
+    import sqlite3
+
+    from dynastore.storage.sqlite import MIGRATIONS
+
+    path = str(tmp_path / "v1.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
+    for statement in MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_migrations VALUES (1, 0)")
+    rows = [(space, b"k%03d" % i, b"v%d" % (i * space)) for space in (3, 7) for i in range(200)]
+    conn.executemany("INSERT INTO kv (space, k, v) VALUES (?, ?, ?)", rows)
+    conn.close()
+    backend = SqliteBackend(path)
+    try:
+        assert backend.schema_version() == SCHEMA_VERSION
+        assert backend.get(7, b"k010") == b"v70"
+        with backend.read() as rtx:
+            assert list(rtx.range(3, b"k198", b"k999")) == [(b"k198", b"v594"), (b"k199", b"v597")]
+        with backend.write() as tx:
+            tx.put(3, b"k000", b"new")
+            tx.put(3, b"k500", b"added")
+        assert backend.get(3, b"k000") == b"new"
+        assert backend.stats(3) == (201, sum(len(v) for s, _, v in rows if s == 3) + 3 - 2 + 5)
+    finally:
+        backend.close()
 
 
 def test_sqlite_concurrent_first_open(tmp_path: Path) -> None:
