@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dynastore.config import Config, ConfigError
 from dynastore.engine.engine import Engine, EngineSettings
+from dynastore.engine.quotas import TableQuotas
 from dynastore.ops.registry import dynamodb_service
 from dynastore.ops.ttl import TtlOptions
 from dynastore.server.http import AsgiApp
@@ -15,11 +16,12 @@ from dynastore.server.sigv4 import SigV4Verifier, load_credentials_file
 from dynastore.services.autoscaling import autoscaling_service
 from dynastore.services.backup import backup_service
 from dynastore.services.cloudwatch import cloudwatch_apis, cloudwatch_service
-from dynastore.services.kms import kms_service, open_keystore
+from dynastore.services.kms import KeyStore, MasterKey, kms_service, open_keystore
 from dynastore.services.sns import sns_service
 from dynastore.services.sns.delivery import Delivery
 from dynastore.services.sns.handlers import SnsApi
 from dynastore.services.sns.links import SnsLinks
+from dynastore.services.sns.signing import Signer
 from dynastore.services.streams import streams_service
 from dynastore.services.sts import sts_service
 from dynastore.storage.base import Backend
@@ -28,6 +30,7 @@ from dynastore.workers.autoscaling import AutoscalingSettings, AutoscalingWorker
 from dynastore.workers.backfill import BackfillWorker
 from dynastore.workers.backups import BackupsWorker
 from dynastore.workers.base import Worker
+from dynastore.workers.leases import coordinate
 from dynastore.workers.metrics import MetricsSettings, MetricsWorker
 from dynastore.workers.replication import ReplicationSettings, ReplicationWorker
 from dynastore.workers.streams import StreamSettings, StreamsWorker
@@ -59,12 +62,25 @@ def open_backend(config: Config, *, group_commit: bool = False) -> Backend:
     raise ConfigError(f"unsupported database URL: {url}")
 
 
+def check_store(config: Config) -> None:
+    """Open the store once before serving: creates or migrates its schema, and raises
+    `MasterKeyError` (with what to do) when the KMS master key is not the store's."""
+    backend = open_backend(config)
+    try:
+        KeyStore(backend, MasterKey.load(config.data_dir)).check_master_key()
+    finally:
+        backend.close()
+
+
 def build_engine(config: Config) -> Engine:
     settings = EngineSettings(
         status_delay=config.table_status_delay,
         # Other processes or hosts may write a PostgreSQL database at any time.
         shared_store=config.workers > 1 or not config.database_url.startswith("sqlite:"),
         burst_seconds=config.burst_seconds,
+        collection_limit=config.item_collection_limit,
+        table_quotas=TableQuotas(config.table_limit, config.table_operation_limit),
+        lease_seconds=config.lease_seconds,
     )
     return Engine(open_backend(config, group_commit=True), settings)
 
@@ -94,13 +110,18 @@ def build_app(config: Config) -> AsgiApp:
     engine.crypto.provider = keystore
     services.append(kms_service(keystore, engine.backend))
     delivery = Delivery()
-    sns = SnsApi(engine.backend, engine.clock, delivery, public_url(config))
+    signer = Signer(engine.backend, keystore)  # SNS's message signing key, sealed like KMS's
+    sns = SnsApi(engine.backend, engine.clock, delivery, public_url(config), signer)
     metrics_api, alarms_api = cloudwatch_apis(engine.backend, engine.clock, sns.publish_internal)
     services += [cloudwatch_service(metrics_api, alarms_api), sns_service(sns)]
-    dispatcher = Dispatcher(services, verifier, config.region, [SnsLinks(sns)])
+    dispatcher = Dispatcher(
+        services, verifier, config.region, [SnsLinks(sns)], config.max_body_bytes
+    )
     workers = build_workers(config, engine)
     alarm_settings = AlarmSettings(interval=config.alarm_interval)
     workers.append(AlarmWorker(engine.backend, engine.clock, alarms_api, alarm_settings))
+    if engine.leases is not None:  # one process at a time runs each job
+        workers.insert(0, coordinate(workers, engine.leases))
 
     def start() -> None:
         for worker in workers:

@@ -59,6 +59,23 @@ def main() -> None:
     help="Unused provisioned capacity kept as burst credit, in seconds.  [default: 300]",
 )
 @click.option(
+    "--item-collection-limit",
+    type=int,
+    help="Bytes an item collection (one partition key of a table with local secondary "
+    "indexes) may hold.  [default: 10737418240, DynamoDB's 10 GB]",
+)
+@click.option(
+    "--table-limit",
+    type=int,
+    help="Tables per account and region (DynamoDB's soft quota).  [default: 2500]",
+)
+@click.option(
+    "--table-operation-limit",
+    type=int,
+    help="Tables of an account and region CREATING, UPDATING or DELETING at once (half of "
+    "them creations with secondary indexes).  [default: 500]",
+)
+@click.option(
     "--sync",
     type=click.Choice(SYNC_MODES),
     help="normal: durable across process crashes; full: also across power loss (fsync per "
@@ -118,6 +135,13 @@ def main() -> None:
     "[default: 0.5]",
 )
 @click.option(
+    "--lease-seconds",
+    type=float,
+    help="With several processes on one store: how long a process that stopped renewing "
+    "keeps a background job (TTL, streams, alarms, ...) before another takes it over.  "
+    "[default: 10]",
+)
+@click.option(
     "--public-url",
     help="This server's URL as SNS http subscribers reach it (SubscribeURL).  "
     "[default: http://HOST:PORT]",
@@ -139,7 +163,14 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     )
     import uvicorn
 
+    from dynastore.app import check_store
     from dynastore.server.http import GuardedHttpToolsProtocol
+    from dynastore.services.kms.keystore import MasterKeyError
+
+    try:
+        check_store(config)  # fail here, with a message, rather than in each worker process
+    except (ConfigError, MasterKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
 
     # Each worker process builds its own app from the environment (uvicorn's factory).
     os.environ["DYNASTORE_RESOLVED_CONFIG"] = _encode(config_file, flags)

@@ -38,6 +38,9 @@ class Config:
     workers: int = 1
     table_status_delay: float = 0.0
     burst_seconds: float = 300.0
+    item_collection_limit: int = 10 * 1024**3
+    table_limit: int = 2500
+    table_operation_limit: int = 500
     sync: str = "normal"
     ttl_delay: float = 10.0
     ttl_interval: float = 1.0
@@ -50,6 +53,7 @@ class Config:
     alarm_interval: float = 10.0
     autoscaling_interval: float = 60.0
     replication_interval: float = 0.5
+    lease_seconds: float = 10.0
     public_url: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024 + 64 * 1024
 
@@ -67,7 +71,15 @@ class Config:
 
 
 _PATH_FIELDS = {"data_dir", "credentials_file"}
-_INT_FIELDS = {"port", "workers", "max_body_bytes", "stream_shard_records"}
+_INT_FIELDS = {
+    "port",
+    "workers",
+    "max_body_bytes",
+    "stream_shard_records",
+    "item_collection_limit",
+    "table_limit",
+    "table_operation_limit",
+}
 _FLOAT_FIELDS = {
     "table_status_delay",
     "burst_seconds",
@@ -81,6 +93,7 @@ _FLOAT_FIELDS = {
     "alarm_interval",
     "autoscaling_interval",
     "replication_interval",
+    "lease_seconds",
 }
 
 
@@ -114,6 +127,10 @@ def _check(config: Config) -> Config:
         raise ConfigError("table_status_delay must not be negative")
     if config.burst_seconds < 1:
         raise ConfigError("burst_seconds must be at least 1")
+    if config.item_collection_limit < 1:
+        raise ConfigError("item_collection_limit must be positive")
+    if config.table_limit < 1 or config.table_operation_limit < 2:
+        raise ConfigError("table_limit must be at least 1, table_operation_limit at least 2")
     _check_background(config)
     if len(config.account_id) != 12 or not config.account_id.isdigit():
         raise ConfigError("account_id must be 12 digits")
@@ -133,6 +150,7 @@ def _check_background(config: Config) -> None:
         "alarm_interval",
         "autoscaling_interval",
         "replication_interval",
+        "lease_seconds",
     ):
         if getattr(config, name) <= 0:
             raise ConfigError(f"{name} must be positive")

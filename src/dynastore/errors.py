@@ -116,6 +116,15 @@ class ProvisionedThroughputExceededException(AwsError):
     )
 
 
+class RequestLimitExceeded(AwsError):
+    """An on-demand table or GSI above the per-table throughput quota of its account."""
+
+    default_message = (
+        "Throughput exceeds the current throughput limit for your account. Please contact AWS "
+        "Support at https://aws.amazon.com/support request a limit increase"
+    )
+
+
 class ItemCollectionSizeLimitExceededException(AwsError):
     default_message = "Item collection size limit exceeded"
 

@@ -9,6 +9,7 @@ DYNASTORE_TEST_DATABASE=postgresql://... makes that server use this database
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -23,6 +24,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.api.cloudwatch_clients import (
+    PROTOCOLS,
+    default_client,
+    pinned_models,
+    protocol_client,
+)
 from tests.api.helpers import (
     ACCESS_KEY,
     REGION,
@@ -120,6 +127,24 @@ def _wait_for_server(proc: subprocess.Popen[bytes], port: int, stderr_path: Path
     )
 
 
+@contextlib.contextmanager
+def own_server(work: Path, *flags: str) -> Iterator[str]:
+    """A server of a test module's own, with extra `flags`; yields its URL."""
+    port = _free_port()
+    stderr_path = work / "server.stderr"
+    command = [
+        sys.executable, "-m", "dynastore", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--data-dir", str(work), "--auth", "accept", "--log-level", "warning", *flags,
+    ]  # fmt: skip
+    with stderr_path.open("wb") as stderr:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        _wait_for_server(proc, port, stderr_path)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
 def _client(endpoint: str, *, validate: bool) -> Client:
     config = Config(
         region_name=REGION,
@@ -209,3 +234,38 @@ def table(dynamodb: Client, cleanup: Callable[[str], str]) -> TableFactory:
         return name
 
     return make
+
+
+# --- CloudWatch (test_cloudwatch*.py) ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cloudwatch_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return pinned_models(tmp_path_factory)
+
+
+@pytest.fixture(params=PROTOCOLS)
+def cw(request: pytest.FixtureRequest, endpoint: str, cloudwatch_models: dict[str, Path]) -> Client:
+    """A CloudWatch client in each protocol in turn (CBOR, JSON 1.0, Query)."""
+    return protocol_client(endpoint, cloudwatch_models, request.param)
+
+
+@pytest.fixture(scope="session")
+def cloudwatch(endpoint: str) -> Client:
+    """The CloudWatch client as boto3 builds it by default."""
+    return default_client(endpoint)
+
+
+@pytest.fixture
+def alarms(cloudwatch: Client) -> Iterator[Callable[[str], str]]:
+    """Register CloudWatch alarm names to delete after the test (the last first, so
+    composite alarms go before their children)."""
+    names: list[str] = []
+
+    def register(name: str) -> str:
+        names.append(name)
+        return name
+
+    yield register
+    for name in reversed(names):
+        cloudwatch.delete_alarms(AlarmNames=[name])

@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.api.cloudwatch_clients import default_client
 from tests.api.conftest import _free_port, _stop, _wait_for_server
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, unique_name, wait_active
+from tests.api.helpers import Client, unique_name, wait_active
 
 FAST = (
     "--metrics-interval", "0.2", "--alarm-interval", "0.2", "--burst-seconds", "1",
@@ -52,18 +51,6 @@ def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         _stop(proc)
-
-
-def _client(endpoint: str, service: str) -> Client:
-    make: Any = boto3.client  # one call for several services (boto3's stubs overload by name)
-    return make(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
 
 
 class Subscriber:
@@ -144,9 +131,9 @@ def _stats(cw: Client, metric: str, dims: list[dict[str, str]], stat: str = "Sum
 def test_throttled_table_alarms_and_notifies_an_http_subscriber(
     fast_endpoint: str, subscriber: Subscriber
 ) -> None:
-    dynamodb = _client(fast_endpoint, "dynamodb")
-    cloudwatch = _client(fast_endpoint, "cloudwatch")
-    sns = _client(fast_endpoint, "sns")
+    dynamodb = default_client(fast_endpoint, "dynamodb")
+    cloudwatch = default_client(fast_endpoint, "cloudwatch")
+    sns = default_client(fast_endpoint, "sns")
     table = unique_name()
     dynamodb.create_table(
         TableName=table,
@@ -227,8 +214,8 @@ def test_throttled_table_alarms_and_notifies_an_http_subscriber(
 
 
 def test_dynamodb_metrics_are_recorded(fast_endpoint: str) -> None:
-    dynamodb = _client(fast_endpoint, "dynamodb")
-    cloudwatch = _client(fast_endpoint, "cloudwatch")
+    dynamodb = default_client(fast_endpoint, "dynamodb")
+    cloudwatch = default_client(fast_endpoint, "cloudwatch")
     table = unique_name()
     dynamodb.create_table(
         TableName=table,
@@ -267,8 +254,8 @@ def test_dynamodb_metrics_are_recorded(fast_endpoint: str) -> None:
 
 
 def test_ttl_deletions_are_counted(fast_endpoint: str) -> None:
-    dynamodb = _client(fast_endpoint, "dynamodb")
-    cloudwatch = _client(fast_endpoint, "cloudwatch")
+    dynamodb = default_client(fast_endpoint, "dynamodb")
+    cloudwatch = default_client(fast_endpoint, "cloudwatch")
     table = unique_name()
     dynamodb.create_table(
         TableName=table,

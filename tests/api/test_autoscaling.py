@@ -7,8 +7,6 @@ the target) and scale-in (15 periods below it) happen within seconds.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import _free_port, _stop, _wait_for_server
+from tests.api.conftest import own_server
 from tests.api.helpers import (
     ACCESS_KEY,
     REGION,
@@ -382,22 +380,10 @@ def test_other_namespaces_are_refused(scaling: Client) -> None:
 
 @pytest.fixture(scope="module")
 def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    work = tmp_path_factory.mktemp("dynastore-autoscaling")
-    stderr_path = work / "server.stderr"
-    command = [
-        sys.executable, "-m", "dynastore", "serve",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(work / "data"), "--auth", "accept", "--log-level", "warning",
-        "--autoscaling-interval", "0.2",
-    ]  # fmt: skip
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_for_server(proc, port, stderr_path)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
+    with own_server(
+        tmp_path_factory.mktemp("dynastore-autoscaling"), "--autoscaling-interval", "0.2"
+    ) as url:
+        yield url
 
 
 def _capacity(ddb: Client, name: str) -> dict[str, int]:

@@ -8,24 +8,19 @@ use the default client.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.session
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from botocore.loaders import Loader
 
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, unique_name
+from tests.api.cloudwatch_clients import default_client, file_topic, metric_alarm
+from tests.api.helpers import REGION, Client, unique_name
 
-PROTOCOLS = ("smithy-rpc-v2-cbor", "json", "query")
 UTC = datetime.UTC
 
 
@@ -33,81 +28,9 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(UTC)
 
 
-def _config() -> Config:
-    return Config(retries={"max_attempts": 0})
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A botocore data directory per protocol, holding CloudWatch's model pinned to it."""
-    base = Loader().load_service_model("cloudwatch", "service-2")
-    out = {}
-    for protocol in PROTOCOLS:
-        root = tmp_path_factory.mktemp(protocol.replace("-", ""))
-        folder = root / "cloudwatch" / base["metadata"]["apiVersion"]
-        folder.mkdir(parents=True)
-        model = copy.deepcopy(base)
-        model["metadata"]["protocol"] = protocol
-        model["metadata"]["protocols"] = [protocol]
-        (folder / "service-2.json").write_text(json.dumps(model))
-        out[protocol] = root
-    return out
-
-
-@pytest.fixture(params=PROTOCOLS)
-def cw(request: pytest.FixtureRequest, endpoint: str, models: dict[str, Path]) -> Client:
-    protocol: str = request.param
-    session = botocore.session.get_session()
-    session.get_component("data_loader").search_paths.insert(0, str(models[protocol]))
-    client = boto3.Session(botocore_session=session).client(
-        "cloudwatch",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=_config(),
-    )
-    assert client.meta.service_model.protocol == protocol
-    return client
-
-
-@pytest.fixture(scope="module")
-def cloudwatch(endpoint: str) -> Client:
-    """The client as boto3 builds it by default."""
-    return boto3.client(
-        "cloudwatch",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=_config(),
-    )
-
-
 @pytest.fixture(scope="module")
 def unchecked(endpoint: str) -> Client:
-    return boto3.client(
-        "cloudwatch",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
-    )
-
-
-@pytest.fixture
-def alarms(cloudwatch: Client) -> Iterator[Callable[[str], str]]:
-    """Register alarm names to delete after the test."""
-    names: list[str] = []
-
-    def register(name: str) -> str:
-        names.append(name)
-        return name
-
-    yield register
-    if names:
-        cloudwatch.delete_alarms(AlarmNames=names)
+    return default_client(endpoint, parameter_validation=False)
 
 
 def _error(
@@ -256,32 +179,88 @@ def test_list_metrics(cw: Client) -> None:
     assert [m["MetricName"] for m in named["Metrics"]] == ["B"]
 
 
+def test_get_metric_data_pages(cw: Client) -> None:
+    namespace = unique_name()
+    start = (_now() - datetime.timedelta(minutes=8)).replace(second=0, microsecond=0)
+    minutes = [start + datetime.timedelta(minutes=i) for i in range(5)]
+    cw.put_metric_data(
+        Namespace=namespace,
+        MetricData=[{"MetricName": "A", "Value": i, "Timestamp": m} for i, m in enumerate(minutes)]
+        + [{"MetricName": "B", "Value": 10 + i, "Timestamp": minutes[i]} for i in range(3)],
+    )
+    queries = [
+        {
+            "Id": name.lower(),
+            "MetricStat": {
+                "Metric": {"Namespace": namespace, "MetricName": name},
+                "Period": 60,
+                "Stat": "Sum",
+            },
+        }
+        for name in ("A", "B")
+    ]
+    window = {"StartTime": start, "EndTime": _now() + datetime.timedelta(minutes=1)}
+    asked = {"MetricDataQueries": queries, "ScanBy": "TimestampAscending", **window}
+
+    def summary(page: dict[str, Any]) -> list[tuple[str, list[float], str]]:
+        return [(r["Id"], r["Values"], r["StatusCode"]) for r in page["MetricDataResults"]]
+
+    first = cw.get_metric_data(MaxDatapoints=3, **asked)
+    assert summary(first) == [("a", [0.0, 1.0, 2.0], "PartialData")]
+    assert first["MetricDataResults"][0]["Timestamps"] == minutes[:3]
+    second = cw.get_metric_data(MaxDatapoints=3, NextToken=first["NextToken"], **asked)
+    assert summary(second) == [("a", [3.0, 4.0], "Complete"), ("b", [10.0], "PartialData")]
+    third = cw.get_metric_data(MaxDatapoints=3, NextToken=second["NextToken"], **asked)
+    assert summary(third) == [("b", [11.0, 12.0], "Complete")]
+    assert "NextToken" not in third
+
+    newest_first = cw.get_metric_data(MetricDataQueries=queries, MaxDatapoints=4, **window)
+    assert summary(newest_first) == [("a", [4.0, 3.0, 2.0, 1.0], "PartialData")]
+    whole = cw.get_metric_data(MetricDataQueries=queries, **window)
+    assert summary(whole) == [("a", [4.0, 3.0, 2.0, 1.0, 0.0], "Complete"),
+                              ("b", [12.0, 11.0, 10.0], "Complete")]  # fmt: skip
+
+    # botocore's paginator follows NextToken, MaxDatapoints being its page size.
+    pages = cw.get_paginator("get_metric_data").paginate(PaginationConfig={"PageSize": 2}, **asked)
+    values: dict[str, list[float]] = {}
+    for page in pages:
+        for result in page["MetricDataResults"]:
+            values.setdefault(result["Id"], []).extend(result["Values"])
+    assert values == {"a": [0.0, 1.0, 2.0, 3.0, 4.0], "b": [10.0, 11.0, 12.0]}
+
+    with pytest.raises(ClientError) as raised:
+        cw.get_metric_data(NextToken="bm90IGEgdG9rZW4=", **asked)
+    assert raised.value.response["Error"]["Code"] == "InvalidNextToken"
+    with pytest.raises(ClientError) as raised:  # a token of another request
+        cw.get_metric_data(MetricDataQueries=queries[:1], NextToken=first["NextToken"], **window)
+    assert raised.value.response["Error"]["Code"] == "InvalidNextToken"
+
+
+def test_list_metrics_pages(endpoint: str) -> None:
+    # Over 10 KB: botocore sends the PutMetricData body gzip-compressed.
+    cloudwatch = default_client(endpoint)
+    namespace = unique_name()
+    names = [f"m{i:03d}" for i in range(501)]
+    cloudwatch.put_metric_data(
+        Namespace=namespace, MetricData=[{"MetricName": n, "Value": 1} for n in names]
+    )
+    first = cloudwatch.list_metrics(Namespace=namespace)
+    assert [m["MetricName"] for m in first["Metrics"]] == names[:500]
+    rest = cloudwatch.list_metrics(Namespace=namespace, NextToken=first["NextToken"])
+    assert [m["MetricName"] for m in rest["Metrics"]] == names[500:]
+    assert "NextToken" not in rest
+    pages = cloudwatch.get_paginator("list_metrics").paginate(Namespace=namespace)
+    assert [m["MetricName"] for m in pages.build_full_result()["Metrics"]] == names
+
+
 # --- alarms ----------------------------------------------------------------------------
-
-
-def _alarm(name: str, **extra: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "AlarmName": name,
-        "Namespace": "App",
-        "MetricName": "Errors",
-        "Dimensions": [{"Name": "Service", "Value": "api"}],
-        "Statistic": "Sum",
-        "Period": 60,
-        "EvaluationPeriods": 2,
-        "DatapointsToAlarm": 1,
-        "Threshold": 5.0,
-        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "ignore",  # no data: the alarm worker leaves the state alone
-    }
-    params.update(extra)
-    return params
 
 
 def test_alarm_lifecycle(cw: Client, alarms: Callable[[str], str]) -> None:
     name = alarms(unique_name())
     topic = f"arn:aws:sns:{REGION}:000000000000:nowhere"
     cw.put_metric_alarm(
-        **_alarm(name, AlarmActions=[topic]), Tags=[{"Key": "team", "Value": "core"}]
+        **metric_alarm(name, AlarmActions=[topic]), Tags=[{"Key": "team", "Value": "core"}]
     )
     [alarm] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
     assert alarm["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:000000000000:alarm:{name}"
@@ -336,7 +315,7 @@ def test_alarm_lifecycle(cw: Client, alarms: Callable[[str], str]) -> None:
     cw.enable_alarm_actions(AlarmNames=[name])
     assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["ActionsEnabled"] is True
 
-    cw.put_metric_alarm(**_alarm(name, Threshold=7.0))  # an update keeps the state
+    cw.put_metric_alarm(**metric_alarm(name, Threshold=7.0))  # an update keeps the state
     [alarm] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
     assert (alarm["Threshold"], alarm["StateValue"]) == (7.0, "ALARM")
 
@@ -367,7 +346,7 @@ def test_alarm_lifecycle(cw: Client, alarms: Callable[[str], str]) -> None:
 def test_describe_alarms_pages(cloudwatch: Client, alarms: Callable[[str], str]) -> None:
     prefix = unique_name()
     for i in range(3):
-        cloudwatch.put_metric_alarm(**_alarm(alarms(f"{prefix}-{i}")))
+        cloudwatch.put_metric_alarm(**metric_alarm(alarms(f"{prefix}-{i}")))
     first = cloudwatch.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=2)
     assert [a["AlarmName"] for a in first["MetricAlarms"]] == [f"{prefix}-0", f"{prefix}-1"]
     rest = cloudwatch.describe_alarms(AlarmNamePrefix=prefix, NextToken=first["NextToken"])
@@ -397,19 +376,10 @@ def test_metric_math_alarm(cloudwatch: Client, alarms: Callable[[str], str]) -> 
 def test_set_alarm_state_notifies_the_alarm_actions(
     endpoint: str, cloudwatch: Client, alarms: Callable[[str], str], tmp_path: Path
 ) -> None:
-    sns = boto3.client(
-        "sns",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=_config(),
-    )
-    topic = sns.create_topic(Name=unique_name())["TopicArn"]
     log = tmp_path / "notifications.jsonl"
-    sns.subscribe(TopicArn=topic, Protocol="file", Endpoint=f"file://{log}")
+    sns, topic = file_topic(endpoint, log)
     name = alarms(unique_name())
-    cloudwatch.put_metric_alarm(**_alarm(name, OKActions=[topic], AlarmActions=[topic]))
+    cloudwatch.put_metric_alarm(**metric_alarm(name, OKActions=[topic], AlarmActions=[topic]))
     cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="all good")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not (log.exists() and log.read_text()):
@@ -537,33 +507,35 @@ def test_get_metric_data_errors(cloudwatch: Client) -> None:
 def test_put_metric_alarm_errors(cloudwatch: Client, unchecked: Client) -> None:
     name = unique_name()
     _error(
-        lambda: cloudwatch.put_metric_alarm(**_alarm(name, Period=45)),
+        lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, Period=45)),
         "ValidationError",
         "Period must be 10, 20, 30 or a multiple of 60",
     )
     _error(
-        lambda: cloudwatch.put_metric_alarm(**_alarm(name, DatapointsToAlarm=3)),
+        lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, DatapointsToAlarm=3)),
         "ValidationError",
         "DatapointsToAlarm must be less than or equal to EvaluationPeriods",
     )
     _error(
-        lambda: cloudwatch.put_metric_alarm(**_alarm(name, Period=3000, EvaluationPeriods=30)),
+        lambda: cloudwatch.put_metric_alarm(
+            **metric_alarm(name, Period=3000, EvaluationPeriods=30)
+        ),
         "ValidationError",
         "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be "
         "<= 86400)",
     )
     _error(
-        lambda: cloudwatch.put_metric_alarm(**_alarm(name, TreatMissingData="sometimes")),
+        lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, TreatMissingData="sometimes")),
         "ValidationError",
         "The value sometimes is not supported for TreatMissingData parameter. Supported values "
         "are [breaching, notBreaching, ignore, missing].",
     )
     _error(
-        lambda: cloudwatch.put_metric_alarm(**_alarm(name, ExtendedStatistic="p99")),
+        lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, ExtendedStatistic="p99")),
         "InvalidParameterCombination",
     )
     _error(
-        lambda: unchecked.put_metric_alarm(**_alarm(name, EvaluationPeriods=0)),
+        lambda: unchecked.put_metric_alarm(**metric_alarm(name, EvaluationPeriods=0)),
         "ValidationError",
         "1 validation error detected: Value '0' at 'evaluationPeriods' failed to satisfy "
         "constraint: Member must have value greater than or equal to 1",
@@ -580,7 +552,7 @@ def test_alarm_errors(cloudwatch: Client, alarms: Callable[[str], str]) -> None:
         404,
     )
     name = alarms(unique_name())
-    cloudwatch.put_metric_alarm(**_alarm(name))
+    cloudwatch.put_metric_alarm(**metric_alarm(name))
     _error(
         lambda: cloudwatch.set_alarm_state(
             AlarmName=name, StateValue="OK", StateReason="x", StateReasonData="{not json"

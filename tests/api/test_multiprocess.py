@@ -3,17 +3,20 @@
 Three clients, each talking to a different process, race optimistic (conditional)
 increments, atomic counters and TransactWriteItems transfers on the same items. No
 update may be lost, no condition may be bypassed, and the table's stream must list every
-change once, with sequence numbers unique and ordered per key in commit order.
+change once, with sequence numbers unique and ordered per key in commit order. A server
+whose KMS master key is not the store's refuses to start.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -49,29 +52,46 @@ def endpoints(
     """PROCESSES servers, one database, one data directory (shared KMS master key)."""
     database = postgres_cluster.create_database("multiprocess")
     work = tmp_path_factory.mktemp("multiprocess")
-    procs: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
+    procs: list[Served] = []
     try:
         for i in range(PROCESSES):
-            port = _free_port()
-            stderr_path = work / f"server{i}.stderr"
-            command = [
-                sys.executable, "-m", "dynastore", "serve",
-                "--host", "127.0.0.1", "--port", str(port),
-                "--database", database, "--data-dir", str(work / "data"),
-                "--auth", "accept", "--log-level", "warning",
-                "--stream-interval", "0.2", "--stream-shard-records", "40",
-            ]  # fmt: skip
-            with stderr_path.open("wb") as stderr:
-                proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-            procs.append(proc)
             # One at a time: the first creates the schema and the data directory's keys.
-            _wait_for_server(proc, port, stderr_path)
-            urls.append(f"http://127.0.0.1:{port}")
-        yield urls
+            flags = ("--stream-interval", "0.2", "--stream-shard-records", "40")
+            procs.append(serve(database, work / "data", work / f"server{i}.stderr", *flags))
+        yield [proc.url for proc in procs]
     finally:
         for proc in procs:
             _stop(proc)
+
+
+class Served(subprocess.Popen[bytes]):
+    """A server process, the URL it answers on and the file of its stderr."""
+
+    url = ""
+    log = Path()
+
+
+def serve_command(database: str, data: Path, *flags: str) -> tuple[int, list[str]]:
+    """A `dynastore serve` command on `database` and a free port (`flags` come last, and
+    win): (port, command)."""
+    port = _free_port()
+    return port, [
+        sys.executable, "-m", "dynastore", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--database", database, "--data-dir", str(data), "--auth", "accept",
+        "--log-level", "warning", *flags,
+    ]  # fmt: skip
+
+
+def serve(
+    database: str, data: Path, log: Path, *flags: str, env: dict[str, str] | None = None
+) -> Served:
+    """Start a server on `database`, its stderr in `log`; returns once it answers."""
+    port, command = serve_command(database, data, *flags)
+    with log.open("wb") as stderr:
+        proc = Served(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    proc.url, proc.log = f"http://127.0.0.1:{port}", log
+    _wait_for_server(proc, port, log)
+    return proc
 
 
 def _n(item: dict[str, Any], name: str) -> int:
@@ -275,3 +295,22 @@ def test_processes_share_one_catalog(endpoints: list[str]) -> None:
     assert name not in first.list_tables()["TableNames"]
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         second.put_item(TableName=name, Item={"pk": {"S": "y"}})
+
+
+def test_a_host_with_another_master_key_refuses_to_start(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """Two hosts, one database: a server whose data directory made its own master.key is
+    refused at start-up with a message; given the first host's key, it starts."""
+    database = postgres_cluster.create_database("masterkey")
+    env = {k: v for k, v in os.environ.items() if k != "DYNASTORE_MASTER_KEY"}
+    _stop(serve(database, tmp_path / "host1", tmp_path / "host1.stderr", env=env))
+    _, command = serve_command(database, tmp_path / "host2")
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode == 1
+    assert "Error: the KMS master key does not match this store" in refused.stderr
+    assert "Every server sharing a database must use the master key" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    key = (tmp_path / "host1" / "master.key").read_text().strip()
+    env["DYNASTORE_MASTER_KEY"] = key
+    _stop(serve(database, tmp_path / "host2", tmp_path / "host2.stderr", env=env))

@@ -55,4 +55,7 @@ def test_aws_cli_example(endpoint: str) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert '"queued"' in result.stdout
+    assert '"queued"' in result.stdout  # get-item and query
+    assert '"Count": 1' in result.stdout  # query
+    assert '"AttributeName": "expiresAt"' in result.stdout  # update-time-to-live
+    assert result.stdout.splitlines()[-1] == "ACTIVE"  # describe-table

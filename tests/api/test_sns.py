@@ -6,9 +6,11 @@ protocol (a Dynastore extension) writes messages to a local file.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -19,6 +21,10 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, unique_name
 
@@ -257,6 +263,95 @@ def test_http_subscription_confirmation_and_notification(
     with urllib.request.urlopen(notification["UnsubscribeURL"], timeout=10) as answer:
         answer.read()
     assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+
+
+def _verify(message: dict[str, Any]) -> None:
+    """Check a message's signature as the AWS SDKs' message validators do: fetch the
+    certificate at SigningCertURL, build SNS's string to sign for the message type, and
+    verify Signature with the certificate's public key (SHA1withRSA for version 1,
+    SHA256withRSA for 2). Raises InvalidSignature when it does not match."""
+    with urllib.request.urlopen(message["SigningCertURL"], timeout=10) as answer:
+        assert answer.headers["Content-Type"] == "application/x-x509-ca-cert"
+        certificate = x509.load_pem_x509_certificate(answer.read())
+    if message["Type"] == "Notification":
+        names = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    else:
+        names = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+    text = "".join(f"{name}\n{message[name]}\n" for name in names if name in message)
+    algorithm = {"1": hashes.SHA1(), "2": hashes.SHA256()}[message["SignatureVersion"]]
+    key = certificate.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    key.verify(base64.b64decode(message["Signature"]), text.encode(), padding.PKCS1v15(), algorithm)
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_messages_are_signed(
+    sns: Client, topic: Callable[..., str], http_endpoint: Callable[..., Endpoint], version: str
+) -> None:
+    arn = topic(Attributes={"SignatureVersion": "2"}) if version == "2" else topic()
+    endpoint = http_endpoint()
+    sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint.url)
+    [(_, body)] = endpoint.wait(1)
+    confirmation = json.loads(body)
+    assert confirmation["SignatureVersion"] == version
+    assert confirmation["SigningCertURL"].endswith(".pem")
+    assert "/SimpleNotificationService-" in confirmation["SigningCertURL"]
+    _verify(confirmation)
+    sub = sns.confirm_subscription(TopicArn=arn, Token=confirmation["Token"])["SubscriptionArn"]
+
+    sns.publish(TopicArn=arn, Subject="With a subject", Message="first")
+    sns.publish(TopicArn=arn, Message="second")
+    notifications = [json.loads(body) for _, body in endpoint.wait(3)[1:]]
+    assert [n["Message"] for n in notifications] == ["first", "second"]
+    assert "Subject" not in notifications[1]
+    for notification in notifications:
+        assert notification["SignatureVersion"] == version
+        assert notification["SigningCertURL"] == confirmation["SigningCertURL"]
+        _verify(notification)
+
+    # Any change to a signed field, or to the version, breaks the signature.
+    for field, value in [
+        ("Message", "third"),
+        ("Subject", "Another subject"),
+        ("Timestamp", "2020-01-01T00:00:00.000Z"),
+        ("TopicArn", arn + "x"),
+        ("SignatureVersion", "2" if version == "1" else "1"),
+    ]:
+        with pytest.raises(InvalidSignature):
+            _verify({**notifications[0], field: value})
+    with pytest.raises(InvalidSignature):
+        _verify({**confirmation, "Token": confirmation["Token"][::-1]})
+
+    # Unsubscribing sends a signed UnsubscribeConfirmation; its SubscribeURL restores.
+    sns.unsubscribe(SubscriptionArn=sub)
+    headers, body = endpoint.wait(4)[3]
+    goodbye = json.loads(body)
+    assert headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation"
+    assert headers["x-amz-sns-subscription-arn"] == sub
+    assert goodbye["Type"] == "UnsubscribeConfirmation"
+    assert goodbye["Message"].startswith(f"You have chosen to deactivate subscription {sub}.")
+    _verify(goodbye)
+    assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+    with urllib.request.urlopen(goodbye["SubscribeURL"], timeout=10) as answer:
+        assert sub.encode() in answer.read()
+    [restored] = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert restored["SubscriptionArn"] == sub
+
+
+def test_signing_certificate(sns: Client, topic: Callable[..., str], endpoint: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{endpoint}/SimpleNotificationService-0000.pem", timeout=10)
+    assert missing.value.code == 404
+    arn = topic()
+    _error(
+        lambda: sns.set_topic_attributes(
+            TopicArn=arn, AttributeName="SignatureVersion", AttributeValue="3"
+        ),
+        "InvalidParameter",
+        "Invalid parameter: SignatureVersion",
+    )
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="SignatureVersion", AttributeValue="2")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["SignatureVersion"] == "2"
 
 
 def test_failed_deliveries_are_retried(

@@ -7,18 +7,15 @@ second server with a one-second retention.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from tests.api.conftest import _free_port, _stop, _wait_for_server
+from tests.api.conftest import own_server
 from tests.api.helpers import (
     ACCESS_KEY,
     INVALID,
@@ -508,22 +505,10 @@ def test_get_records_errors(
 
 @pytest.fixture(scope="module")
 def short_retention(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    work = tmp_path_factory.mktemp("retention")
-    stderr_path: Path = work / "server.stderr"
-    command = [
-        sys.executable, "-m", "dynastore", "serve",
-        "--port", str(port), "--data-dir", str(work / "data"),
-        "--auth", "accept", "--log-level", "warning",
-        "--stream-retention", "1", "--stream-interval", "0.1",
-    ]  # fmt: skip
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_for_server(proc, port, stderr_path)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
+    with own_server(
+        tmp_path_factory.mktemp("retention"), "--stream-retention", "1", "--stream-interval", "0.1"
+    ) as url:
+        yield url
 
 
 def test_trimmed_records(short_retention: str) -> None:

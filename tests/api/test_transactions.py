@@ -185,6 +185,30 @@ def test_limits(dynamodb: Client, table: TableFactory) -> None:
     assert "length less than or equal to 100" in info.value.response["Error"]["Message"]
 
 
+TOO_LARGE = (
+    "Collection size of items exceeded, which can also be caused by the aggregate size of "
+    "the items in the transaction exceeding the 4MB limit"
+)
+
+
+def test_aggregate_size_limits(dynamodb: Client, table: TableFactory) -> None:
+    """4 MB of items per transaction: eleven items of 390 KB are too many, ten are not."""
+    name = table()
+    big = "x" * 390_000
+    with validation(TOO_LARGE):
+        dynamodb.transact_write_items(
+            TransactItems=[put(name, {**key(f"w{i}"), "d": {"S": big}}) for i in range(11)]
+        )
+    assert read(dynamodb, name, key("w0")) is None  # nothing written
+    for i in range(11):
+        dynamodb.put_item(TableName=name, Item={**key(f"g{i}"), "d": {"S": big}})
+    gets = [{"Get": {"TableName": name, "Key": key(f"g{i}")}} for i in range(11)]
+    answer = dynamodb.transact_get_items(TransactItems=gets[:10])
+    assert all("Item" in response for response in answer["Responses"])
+    with validation(TOO_LARGE):
+        dynamodb.transact_get_items(TransactItems=gets)
+
+
 def test_request_errors(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):

@@ -116,28 +116,6 @@ def check_answer(status: int, data: bytes, what: str) -> None:
         assert "__type" in json.loads(data), f"{what} -> {status}: {data[:500]!r}"
 
 
-def nested_null(value: Any, depth: int = 0) -> bool:
-    """A null inside a list or a map below the request's own members."""
-    if value is None:
-        return depth > 1
-    children = (
-        value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    )
-    return any(nested_null(child, depth + 1) for child in children)
-
-
-def known_bug(operation: str, body: bytes) -> bool:
-    """Requests that hit a bug already reported (see the xfail tests below): the fuzzer
-    steps around them so it can find others. Remove with the xfail marks."""
-    try:
-        request = json.loads(body)
-    except ValueError:
-        return False
-    if not isinstance(request, dict):
-        return False
-    return nested_null(request)
-
-
 def send(api: Api, operation: str, body: bytes, service: str = DYNAMODB) -> tuple[int, bytes]:
     try:
         status, data = api.raw(operation, body, service)
@@ -298,8 +276,6 @@ def test_fuzz_every_operation(server: Server, api: Api, numbers: Callable[[str],
     @given(requests())
     def case(request: tuple[str, str, bytes]) -> None:
         prefix, operation, body = request
-        if known_bug(operation, body):
-            return
         status, _ = send(api, operation, body, prefix)
         seen.add(operation)
         statuses[status] = statuses.get(status, 0) + 1
@@ -411,8 +387,6 @@ def test_fuzz_mutated_valid_requests(
     @given(mutated())
     def case(request: tuple[str, bytes]) -> None:
         operation, body = request
-        if known_bug(operation, body):
-            return
         status, _ = send(api, operation, body)
         statuses[status] = statuses.get(status, 0) + 1
 
@@ -534,8 +508,8 @@ SCHEMA = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
     "BillingMode": "PAY_PER_REQUEST",
 }
-# A null list element or map value below the top level is a 500 in these places (the
-# shared validator lets it through; AWS answers "Member must not be null").
+# A null list element or map value below the top level: "Member must not be null" at the
+# element's path, or DynamoDB's "Supplied AttributeValue is empty" for an AttributeValue.
 NESTED_NULLS: dict[str, tuple[str, dict[str, Any]]] = {
     "BatchExecuteStatement Statements": ("BatchExecuteStatement", {"Statements": [None]}),
     "ExecuteTransaction TransactStatements": (
@@ -585,24 +559,133 @@ NESTED_NULLS: dict[str, tuple[str, dict[str, Any]]] = {
         "UpdateTable",
         {"TableName": PLAY, "GlobalSecondaryIndexUpdates": [None]},
     ),
+    "PutItem Item L": ("PutItem", {"TableName": PLAY, "Item": {**K, "a": {"L": [None]}}}),
+    "PutItem Item M": ("PutItem", {"TableName": PLAY, "Item": {**K, "a": {"M": {"b": None}}}}),
+    "GetItem Key": ("GetItem", {"TableName": PLAY, "Key": {"pk": None, "sk": {"N": "1"}}}),
+    "Query ExpressionAttributeValues": (
+        "Query",
+        {
+            "TableName": PLAY,
+            "KeyConditionExpression": "pk = :v",
+            "ExpressionAttributeValues": {":v": None},
+        },
+    ),
+    "Query KeyConditions AttributeValueList": (
+        "Query",
+        {
+            "TableName": PLAY,
+            "KeyConditions": {"pk": {"AttributeValueList": [None], "ComparisonOperator": "EQ"}},
+        },
+    ),
+    "UpdateItem AttributeUpdates Value": (
+        "UpdateItem",
+        {"TableName": PLAY, "Key": K, "AttributeUpdates": {"a": {"Value": {"L": [None]}}}},
+    ),
+    "TransactWriteItems Put Item": (
+        "TransactWriteItems",
+        {"TransactItems": [{"Put": {"TableName": PLAY, "Item": {**K, "a": None}}}]},
+    ),
+    "TagResource Tags": (
+        "TagResource",
+        {"ResourceArn": f"arn:aws:dynamodb:us-east-1:000000000000:table/{PLAY}", "Tags": [None]},
+    ),
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ops/validate.py lets null list elements and map values through; ops/batch.py, "
-    "transact.py, partiql.py, create_table.py, update_table.py, engine/expr/legacy.py then "
-    "fail with TypeError/AttributeError (500)",
-)
 @pytest.mark.parametrize("case", sorted(NESTED_NULLS))
 def test_nested_nulls(server: Server, api: Api, case: str) -> None:
     operation, request = NESTED_NULLS[case]
-    try:
-        status, data = send(api, operation, json.dumps(request).encode())
-        assert status == 400 and b"ValidationException" in data
-    finally:
-        server.mark_log()
+    status, data = send(api, operation, json.dumps(request).encode())
+    assert status == 400 and b"ValidationException" in data
+
+
+# Every list and map (at most two structures deep) of every operation of the JSON
+# services, with a null element: "Member must not be null" at the element's path. A null
+# AttributeValue is DynamoDB's own check ("Supplied AttributeValue is empty").
+NULL_SERVICES = ("dynamodb", "dynamodbstreams", "kms", "cloudwatch", "application-autoscaling")
+NULLABLE_ELEMENTS = {
+    "AttributeValue", "StringAttributeValue", "NumberAttributeValue", "BinaryAttributeValue"
+}  # fmt: skip
+
+
+def minimal(shape: Any, depth: int = 0) -> Any:
+    """A value of `shape` with only its required members (not necessarily valid)."""
+    kind = shape.type_name
+    if kind == "structure":
+        if depth > 3:
+            return {}
+        return {m: minimal(shape.members[m], depth + 1) for m in shape.required_members}
+    if kind == "list":
+        return [minimal(shape.member, depth + 1)] if depth <= 3 else []
+    if kind == "map":
+        return {}
+    if kind == "string":
+        return shape.enum[0] if shape.enum else "x" * max(3, shape.metadata.get("min", 1))
+    if kind in ("integer", "long"):
+        return max(1, shape.metadata.get("min", 1))
+    if kind in ("double", "float"):
+        return 1.0
+    if kind == "boolean":
+        return True
+    if kind == "blob":
+        return "AAAA"
+    return 0  # timestamp
+
+
+def collections(shape: Any, depth: int = 0) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    """(member names from the input, Coral's printed path, shape) of each list or map."""
+    for name, member in shape.members.items():
+        printed = name[:1].lower() + name[1:]
+        if member.type_name in ("list", "map"):
+            element = member.member if member.type_name == "list" else member.value
+            if element.name not in NULLABLE_ELEMENTS:
+                yield (name,), printed, member
+        elif member.type_name == "structure" and depth < 1:
+            for names, path, found in collections(member, depth + 1):
+                yield (name, *names), f"{printed}.{path}", found
+
+
+def null_cases() -> list[tuple[str, str, bytes, str]]:
+    """(target prefix, operation, body, expected error text) for each collection."""
+    session = botocore.session.get_session()
+    cases = []
+    for service in NULL_SERVICES:
+        model = session.get_service_model(service)
+        for operation in model.operation_names:
+            shape = model.operation_model(operation).input_shape
+            if shape is None:
+                continue
+            for names, path, found in collections(shape):
+                body = minimal(shape)
+                parent, parent_shape = body, shape
+                for name in names[:-1]:
+                    parent_shape = parent_shape.members[name]
+                    parent = parent.setdefault(name, minimal(parent_shape, 1))
+                if found.type_name == "list":
+                    parent[names[-1]], element = [None], "1"
+                else:
+                    parent[names[-1]], element = {"k": None}, "k"
+                expected = f"Value null at '{path}.{element}.member' failed to satisfy constraint"
+                cases.append(
+                    (model.metadata["targetPrefix"], operation, json.dumps(body), expected)
+                )
+    return [(p, o, b.encode(), e) for p, o, b, e in cases]
+
+
+def test_nulls_in_every_collection(
+    server: Server, api: Api, numbers: Callable[[str], None]
+) -> None:
+    cases = null_cases()
+    rejected = 0
+    for prefix, operation, body, expected in cases:
+        status, data = send(api, operation, body, prefix)
+        answer = json.loads(data) if status != 200 else {}
+        if answer.get("__type", "").endswith("ValidationException"):
+            assert expected in answer.get("message", answer.get("Message", "")), (operation, data)
+            rejected += 1
+        else:  # an operation this server does not implement
+            assert answer.get("__type", "").endswith("UnknownOperationException"), (operation, data)
+    numbers(f"{len(cases)} requests with a null list element or map value, {rejected} rejected")
 
 
 def test_hostile_values(server: Server, api: Api, numbers: Callable[[str], None]) -> None:

@@ -8,6 +8,7 @@ usual places. Without Terraform the tests skip, unless DYNASTORE_REQUIRE_TERRAFO
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -315,3 +316,109 @@ def test_dynamodb_addon_global_tables(tf_endpoint: str, tmp_path: Path) -> None:
     tf.run("destroy", "-auto-approve", "-input=false")
     for region in ("ap-northeast-2", "us-east-1", "eu-west-1", "ap-southeast-1"):
         assert _regional("dynamodb", tf_endpoint, region).list_tables()["TableNames"] == []
+
+
+def _outputs(tf: Terraform) -> dict[str, Any]:
+    values: dict[str, Any] = json.loads(tf.run("output", "-json").stdout)
+    return {name: output["value"] for name, output in values.items()}
+
+
+def test_streaming_logs_seed_001(tf_endpoint: str, tmp_path: Path) -> None:
+    """Seed 001: four tables under a customer managed KMS key with GSIs, TTL, streams and
+    PITR, and alarms notifying an SNS topic; on demand (dev) and auto scaled (prod)."""
+    tf = _prepare("001-streaming-logs", tmp_path, tf_endpoint)
+    _round_trip(tf)
+    outputs = _outputs(tf)
+    out, prod = outputs["dev"], outputs["prod"]
+    ddb = _regional("dynamodb", tf_endpoint, "us-east-1")
+    kms = _regional("kms", tf_endpoint, "us-east-1")
+    for stack, days in ((out, 7), (prod, 30)):
+        key = kms.describe_key(KeyId=stack["kms_alias_name"])["KeyMetadata"]
+        assert (key["Arn"], key["KeyManager"]) == (stack["kms_key_arn"], "CUSTOMER")
+        for name in stack["table_names"].values():
+            table = ddb.describe_table(TableName=name)["Table"]
+            assert table["TableStatus"] == "ACTIVE"
+            assert table["SSEDescription"]["Status"] == "ENABLED"
+            assert table["SSEDescription"]["KMSMasterKeyArn"] == stack["kms_key_arn"]
+            backups = ddb.describe_continuous_backups(TableName=name)
+            pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+            assert (pitr["PointInTimeRecoveryStatus"], pitr["RecoveryPeriodInDays"]) == (
+                "ENABLED",
+                days,
+            )
+    names = out["table_names"]
+    assert set(names) == {"log-metadata", "user-sessions", "system-config", "audit-trail"}
+    logs = ddb.describe_table(TableName=names["log-metadata"])["Table"]
+    assert logs["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert {i["IndexName"] for i in logs["GlobalSecondaryIndexes"]} == {
+        "ServiceIndex",
+        "LogLevelIndex",
+        "UserIndex",
+    }
+    ddb.put_item(
+        TableName=names["log-metadata"],
+        Item={
+            "log_id": {"S": "l1"},
+            "timestamp": {"S": "2024-01-01T00:00:00Z"},
+            "service_name": {"S": "ingest"},
+            "log_level": {"S": "ERROR"},
+            "user_id": {"S": "u1"},
+            "message": {"S": "disk full"},
+        },
+    )
+    found = ddb.query(
+        TableName=names["log-metadata"],
+        IndexName="ServiceIndex",
+        KeyConditionExpression="service_name = :s AND #t >= :t",
+        ExpressionAttributeNames={"#t": "timestamp"},
+        ExpressionAttributeValues={":s": {"S": "ingest"}, ":t": {"S": "2024"}},
+    )["Items"]
+    assert [i["message"]["S"] for i in found] == ["disk full"]
+    ttl = {
+        key: ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        for key, name in names.items()
+    }
+    assert ttl["system-config"] == {"TimeToLiveStatus": "DISABLED"}
+    for key in ("log-metadata", "user-sessions", "audit-trail"):
+        assert ttl[key] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+    # dev: only the system config table has a stream; prod: every table.
+    assert set(out["table_stream_arns"]) == {"system-config"}
+    assert set(prod["table_stream_arns"]) == set(names)
+    ddb.put_item(
+        TableName=names["system-config"],
+        Item={"config_key": {"S": "feature.x"}, "environment": {"S": "dev"}},
+    )
+    streams = _regional("dynamodbstreams", tf_endpoint, "us-east-1")
+    arn = out["table_stream_arns"]["system-config"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [(r["eventName"], r["dynamodb"]["NewImage"]["environment"]) for r in records] == [
+        ("INSERT", {"S": "dev"})
+    ]
+    cloudwatch = _regional("cloudwatch", tf_endpoint, "us-east-1")
+    sns = _regional("sns", tf_endpoint, "us-east-1")
+    for stack, prefix in ((out, "streaming-logs-dev-"), (prod, "streaming-logs-prod-")):
+        topic = stack["sns_topic_arn"]
+        assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
+        alarms = cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
+        assert sorted(a["AlarmName"] for a in alarms) == sorted(stack["alarm_names"])
+        assert all(a["AlarmActions"] == a["OKActions"] == [topic] for a in alarms)
+        metrics = {a["MetricName"] for a in alarms}
+        assert {"ReadThrottleEvents", "WriteThrottleEvents", "SystemErrors"} <= metrics
+        assert {"UserErrors", "SuccessfulRequestLatency"} <= metrics
+    # 4 tables x (2 throttles, system errors, 3 latencies) + UserErrors; prod adds
+    # consumed read and write capacity per table.
+    assert (len(out["alarm_names"]), len(prod["alarm_names"])) == (25, 33)
+    scaling = _regional("application-autoscaling", tf_endpoint, "us-east-1")
+    targets = scaling.describe_scalable_targets(ServiceNamespace="dynamodb")["ScalableTargets"]
+    # prod only: 4 tables and 7 GSIs, read and write each.
+    assert len(targets) == 22
+    assert all(t["ResourceId"].startswith("table/streaming-logs-prod-") for t in targets)
+    tf.run("destroy", "-auto-approve", "-input=false")
+    assert ddb.list_tables()["TableNames"] == []
+    assert cloudwatch.describe_alarms()["MetricAlarms"] == []
+    key = kms.describe_key(KeyId=out["kms_key_arn"])["KeyMetadata"]
+    assert key["KeyState"] == "PendingDeletion"

@@ -132,7 +132,43 @@ def test_master_key_sources(tmp_path: Path) -> None:
 
 
 def test_wrong_master_key_is_refused(inner: SqliteBackend, tmp_path: Path) -> None:
-    setup(inner, tmp_path)
-    other = KeyStore(inner, MasterKey(b"\x01" * 32))
-    with pytest.raises(MasterKeyError, match="does not match"):
-        other.check_master_key()
+    _, _, store = setup(inner, tmp_path)
+    first = MasterKey.load(tmp_path, environ={})
+    other = MasterKey(b"\x01" * 32, "DYNASTORE_MASTER_KEY")
+    assert other.fingerprint != first.fingerprint
+    assert MasterKey(b"\x01" * 32).fingerprint == other.fingerprint  # stable, per key
+    with pytest.raises(MasterKeyError) as refused:
+        KeyStore(inner, other).check_master_key()
+    message = str(refused.value)
+    assert "master key does not match this store" in message
+    assert f"(from DYNASTORE_MASTER_KEY) has fingerprint {other.fingerprint}" in message
+    assert f"the store's key has fingerprint {first.fingerprint}" in message
+    store.check_master_key()  # the right key still opens the store
+
+
+def test_first_start_of_two_servers_seals_one_check_value(tmp_path: Path) -> None:
+    """Two servers with different keys starting on one new store: the first to commit
+    wins, and the other is refused even though it saw no check value before its write."""
+    path = str(tmp_path / "db.sqlite")
+    one, two = SqliteBackend(path), SqliteBackend(path)
+    try:
+        first = KeyStore(one, MasterKey(b"\x01" * 32))
+        second = KeyStore(two, MasterKey(b"\x02" * 32))
+        real_get = two.get
+        calls = []
+
+        def racing_get(space: int, key: bytes) -> bytes | None:
+            if not calls:  # the second checks, finds nothing, then the first commits
+                calls.append(key)
+                value = real_get(space, key)
+                first.check_master_key()
+                return value
+            return real_get(space, key)
+
+        two.get = racing_get  # type: ignore[method-assign]
+        with pytest.raises(MasterKeyError, match="does not match"):
+            second.check_master_key()
+        first.check_master_key()
+    finally:
+        one.close()
+        two.close()

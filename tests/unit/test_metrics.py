@@ -372,8 +372,11 @@ def test_metrics_worker_flushes_to_cloudwatch(engine: Engine) -> None:
     assert listed == [{"Namespace": "AWS/DynamoDB", "MetricName": "UserErrors", "Dimensions": []}]
 
 
-def test_alarm_worker_changes_state_and_notifies(engine: Engine) -> None:
-    published: list[tuple[str, ...]] = []
+def _busy_alarm(
+    engine: Engine, published: list[tuple[str, ...]], **extra: Any
+) -> tuple[AlarmsApi, Clock]:
+    """Alarms whose SNS actions land in `published`, and the alarm "busy" on App Load
+    (ALARM at 10 or more in one minute); the clock."""
 
     def publish(account: str, region: str, arn: str, subject: str, message: str) -> str:
         published.append((arn, subject, message))
@@ -382,22 +385,25 @@ def test_alarm_worker_changes_state_and_notifies(engine: Engine) -> None:
     clock = engine.clock
     assert isinstance(clock, Clock)
     alarms = AlarmsApi(engine.backend, clock, publish)
-    api = MetricsApi(engine.backend, clock)
+    alarm = {
+        "AlarmName": "busy",
+        "Namespace": "App",
+        "MetricName": "Load",
+        "Statistic": "Maximum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 10.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    }
+    alarms.put_metric_alarm(CTX, {**alarm, **extra})
+    return alarms, clock
+
+
+def test_alarm_worker_changes_state_and_notifies(engine: Engine) -> None:
+    published: list[tuple[str, ...]] = []
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
-    alarms.put_metric_alarm(
-        CTX,
-        {
-            "AlarmName": "busy",
-            "Namespace": "App",
-            "MetricName": "Load",
-            "Statistic": "Maximum",
-            "Period": 60,
-            "EvaluationPeriods": 1,
-            "Threshold": 10.0,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "AlarmActions": [topic],
-        },
-    )
+    alarms, clock = _busy_alarm(engine, published, AlarmActions=[topic])
+    api = MetricsApi(engine.backend, clock)
     worker = AlarmWorker(engine.backend, clock, alarms)
     worker.run_once()
     assert published == []  # INSUFFICIENT_DATA stays
@@ -423,6 +429,53 @@ def test_alarm_worker_changes_state_and_notifies(engine: Engine) -> None:
     ]
     worker.run_once()
     assert len(published) == 1  # no change, no second notification
+
+
+def test_alarm_worker_settles_composite_alarms(engine: Engine) -> None:
+    published: list[tuple[str, ...]] = []
+    alarms, clock = _busy_alarm(engine, published)
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
+    alarms.put_composite_alarm(
+        CTX, {"AlarmName": "parent", "AlarmRule": "ALARM(busy)", "AlarmActions": [topic]}
+    )
+    alarms.put_composite_alarm(CTX, {"AlarmName": "grandparent", "AlarmRule": "ALARM(parent)"})
+    # Two composite alarms on a cycle of rules, and one depending on them: not evaluated.
+    alarms.put_composite_alarm(CTX, {"AlarmName": "loop1", "AlarmRule": "ALARM(busy)"})
+    alarms.put_composite_alarm(CTX, {"AlarmName": "loop2", "AlarmRule": "ALARM(loop1)"})
+    alarms.put_composite_alarm(
+        CTX, {"AlarmName": "loop1", "AlarmRule": "ALARM(busy) OR ALARM(loop2)"}
+    )
+    alarms.put_composite_alarm(CTX, {"AlarmName": "behind", "AlarmRule": "OK(loop1)"})
+
+    def states() -> dict[str, str]:
+        found = alarms.describe_alarms(CTX, {"AlarmTypes": ["CompositeAlarm", "MetricAlarm"]})
+        return {
+            a["AlarmName"]: a["StateValue"]
+            for a in found["MetricAlarms"] + found["CompositeAlarms"]
+        }
+
+    assert states() == {
+        "behind": "INSUFFICIENT_DATA",  # created behind the cycle: never evaluated
+        "busy": "INSUFFICIENT_DATA",
+        "grandparent": "OK",
+        "loop1": "OK",  # evaluated when created or updated, not when its children change
+        "loop2": "OK",
+        "parent": "OK",
+    }
+    clock.now += 5
+    MetricsApi(engine.backend, clock).put_metric_data(
+        CTX, {"Namespace": "App", "MetricData": [{"MetricName": "Load", "Value": 12}]}
+    )
+    AlarmWorker(engine.backend, clock, alarms).run_once()
+    assert states() == {
+        "behind": "INSUFFICIENT_DATA",
+        "busy": "ALARM",
+        "grandparent": "ALARM",
+        "loop1": "OK",
+        "loop2": "OK",
+        "parent": "ALARM",
+    }
+    assert [subject for _, subject, _ in published] == ['ALARM: "parent" in US East (N. Virginia)']
 
 
 @pytest.mark.parametrize(

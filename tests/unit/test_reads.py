@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,7 +10,7 @@ import pytest
 
 from dynastore.engine import keys
 from dynastore.engine.catalog import TableDef
-from dynastore.engine.engine import Engine, EngineSettings
+from dynastore.engine.engine import Engine
 from dynastore.engine.expr import KeyCondition, SortCondition
 from dynastore.engine.indexes import (
     Backfill,
@@ -37,18 +35,9 @@ from dynastore.engine.values import Item
 from dynastore.engine.writes import storage_key, write_item
 from dynastore.ops import create_table, update_table
 from dynastore.server.protocol import RequestContext
-from dynastore.storage.sqlite import SqliteBackend
 from dynastore.workers.backfill import BackfillWorker, kick
 
 CTX = RequestContext("req", "000000000000", "us-east-1", "key")
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    backend = SqliteBackend(str(tmp_path / "store.db"), checkpoint_interval=None)
-    eng = Engine(backend, EngineSettings())
-    yield eng
-    eng.close()
 
 
 def _attr(name: str, kind: str) -> dict[str, str]:

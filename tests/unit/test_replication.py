@@ -8,8 +8,6 @@ by hand, so every interleaving of writes and shipping is chosen by the test.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,14 +15,13 @@ import pytest
 
 from dynastore.engine import changelog, replication
 from dynastore.engine.catalog import TableDef
-from dynastore.engine.engine import Engine, EngineSettings
+from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
 from dynastore.engine.writes import storage_key, write_item
 from dynastore.errors import ValidationException
 from dynastore.ops import create_table, update_table
 from dynastore.ops.describe import table_description
 from dynastore.server.protocol import RequestContext
-from dynastore.storage.sqlite import SqliteBackend
 from dynastore.workers.replication import ReplicationSettings, ReplicationWorker
 
 EAST = RequestContext("req", "000000000000", "us-east-1", "key")
@@ -46,14 +43,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
     monkeypatch.setattr(changelog, "time", fake)
     return fake
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    backend = SqliteBackend(str(tmp_path / "store.db"), checkpoint_interval=None)
-    eng = Engine(backend, EngineSettings())
-    yield eng
-    eng.close()
 
 
 def _create(engine: Engine, **extra: Any) -> TableDef:

@@ -25,6 +25,7 @@ from dynastore.engine.throttle import (
 from dynastore.errors import (
     LimitExceededException,
     ProvisionedThroughputExceededException,
+    RequestLimitExceeded,
     ThrottlingException,
     ValidationException,
 )
@@ -79,8 +80,8 @@ def make_table(
     return TableDef("000000000000", "us-east-1", "t", 1, KeyAttr("pk", "S"), sk, desc, indexes)
 
 
-def make_throttle(clock: Clock, burst: float = 300.0) -> Throttle:
-    return Throttle(clock, Insights(clock), burst)
+def make_throttle(clock: Clock, burst: float = 300.0, table_max: float = 40000) -> Throttle:
+    return Throttle(clock, Insights(clock), burst, table_max_units=table_max)
 
 
 def key(value: str) -> dict[str, Any]:
@@ -214,6 +215,36 @@ def test_on_demand_without_maximums_never_throttles() -> None:
     assert not throttle.enforces(table)
     for _ in range(10_000):
         assert throttle.reserve_write(table, 1.0) == 0.0
+
+
+def test_on_demand_tables_stay_under_the_per_table_quota() -> None:
+    clock = Clock()
+    throttle = make_throttle(clock, table_max=10)
+    table = make_table(on_demand={}, gsi=(0, 0))
+    table.description["GlobalSecondaryIndexes"][0].pop("ProvisionedThroughput")
+    assert not throttle.enforces(table)  # no estimates: units are charged when known
+    assert throttle.reserve_read(table, 1.0) == 0.0
+    throttle.settle_read(table, 0.0, 12.0)  # one large read spends the second's quota
+    with pytest.raises(RequestLimitExceeded) as caught:
+        throttle.reserve_read(table, 1.0)
+    assert caught.value.body() == {
+        "__type": "com.amazonaws.dynamodb.v20120810#RequestLimitExceeded",
+        "message": "Throughput exceeds the current throughput limit for your account. Please "
+        "contact AWS Support at https://aws.amazon.com/support request a limit increase",
+        "ThrottlingReasons": [{"reason": "TableReadAccountLimitExceeded", "resource": ARN}],
+    }
+    throttle.reserve_read(table, 1.0, index="g")  # the GSI has its own quota
+    throttle.settle_write(table, 0.0, 1.0, {"g": 11.0})
+    with pytest.raises(RequestLimitExceeded) as caught:
+        throttle.reserve_write(table, 1.0)  # the GSI's quota holds the table's writes back
+    assert caught.value.extras["ThrottlingReasons"][0]["reason"] == (
+        "IndexWriteAccountLimitExceeded"
+    )
+    clock.now += 1.0
+    throttle.reserve_read(table, 1.0)
+    throttle.reserve_write(table, 1.0)
+    minute = throttle.metrics("000000000000", "us-east-1", "t", start=0)[0][1]
+    assert minute["ReadAccountLimitThrottleEvents"] == 1.0
 
 
 def test_on_demand_maximum_is_a_per_second_rate() -> None:

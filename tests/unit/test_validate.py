@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -504,6 +505,46 @@ def test_valid_requests_pass(validator: RequestValidator) -> None:
     assert validator.has_operation("PutItem") and not validator.has_operation("Nope")
 
 
+def test_null_list_elements_and_map_values(validator: RequestValidator) -> None:
+    body: dict[str, Any] = {
+        "TableName": "abc",
+        "AttributeDefinitions": [None],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, None],
+    }
+    assert validation(validator, "CreateTable", body) == (
+        "2 validation errors detected: "
+        "Value null at 'attributeDefinitions.1.member' failed to satisfy constraint: "
+        "Member must not be null; "
+        "Value null at 'keySchema.2.member' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+    body = {"RequestItems": {"tbl": {"Keys": [None]}}}
+    assert validation(validator, "BatchGetItem", body) == one(
+        "Value null at 'requestItems.tbl.member.keys.1.member' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+    body = {"TableName": "abc", "Key": {}, "ExpressionAttributeNames": {"#a": None}}
+    assert validation(validator, "GetItem", body) == one(
+        "Value null at 'expressionAttributeNames.#a.member' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+
+
+def test_null_attribute_values_are_left_to_dynamodb(validator: RequestValidator) -> None:
+    # "Supplied AttributeValue is empty" is DynamoDB's own check (engine/attrs.py).
+    item = {"pk": None, "l": {"L": [None]}, "m": {"M": {"a": None}}, "s": {"SS": [None]}}
+    validator.validate("PutItem", {"TableName": "abc", "Item": item})
+    validator.validate(
+        "Query",
+        {
+            "TableName": "abc",
+            "ExpressionAttributeValues": {":v": None},
+            "KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [None]}},
+        },
+    )
+    validator.validate("ExecuteStatement", {"Statement": "SELECT", "Parameters": [None]})
+
+
 # --- a small synthetic model: the generic machinery --------------------------------------
 
 MODEL: dict[str, Any] = {
@@ -610,6 +651,26 @@ def test_generic_maps_and_structures(generic: RequestValidator) -> None:
     assert message.count("; ") == 9
     assert "'children.10.member.name'" in message and "children.11" not in message
     generic.validate("Ping", {})
+
+
+def test_generic_collections_are_dense(generic: RequestValidator) -> None:
+    body: dict[str, Any] = {"Name": "ab", "Modes": ["FAST", None], "Labels": {"a": None}}
+    assert validation(generic, "Do", body) == (
+        "2 validation errors detected: "
+        "Value null at 'modes.2.member' failed to satisfy constraint: Member must not be null; "
+        "Value null at 'labels.a.member' failed to satisfy constraint: Member must not be null"
+    )
+    body = {"Name": "ab", "Children": [None, {"Name": "x"}]}
+    assert validation(generic, "Do", body) == (
+        "2 validation errors detected: "
+        "Value null at 'children.1.member' failed to satisfy constraint: "
+        "Member must not be null; "
+        "Value 'x' at 'children.2.member.name' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 2"
+    )
+    sparse = copy.deepcopy(MODEL)
+    sparse["shapes"]["ModeList"]["sparse"] = True
+    RequestValidator(sparse).validate("Do", {"Name": "ab", "Modes": [None]})
 
 
 def test_java_doubles() -> None:

@@ -3,12 +3,24 @@
 A table's definition is kept as the DynamoDB `TableDescription` it answers with (minus
 the figures computed at read time), plus what the engine needs to find its data: the
 storage space of the table and of each index. Definitions are stored in the catalog
-space of the backend as JSON and cached per process; `version` lets several processes
-sharing one store notice each other's changes.
+space of the backend as JSON and cached per process.
+
+Several processes sharing one store (design note). Every catalog change writes a new
+random *version* token; a process's cached definitions all belong to one `Generation`,
+the version they are known current at. A request re-reads the version before using the
+cache (`refresh`), except item operations, which re-read it at most every
+`Engine`'s ``catalog_check`` seconds: their reads may use a definition that much older
+(DynamoDB's own table metadata changes propagate eventually too). Their writes cannot:
+the write path reads the version inside its transaction, in the same round trip as the
+old item, and on a mismatch takes the stored definition (`current`), so an item is never
+written through a stale definition (into a deleted or re-created table's spaces, or
+without a new index, stream or TTL). Tokens are random, not counted: a change rolled
+back can never be mistaken for another process's later one.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +29,7 @@ from typing import Any
 import orjson
 
 from dynastore.engine import keys, spaces, ttl
+from dynastore.errors import ResourceNotFoundException, ValidationException
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 CATALOG_SPACE = spaces.CATALOG
@@ -24,7 +37,18 @@ STREAM_SPACE = spaces.STREAMS
 WORKER_SPACE = spaces.WORKERS
 FIRST_TABLE_SPACE = spaces.FIRST_TABLE_SPACE
 _VERSION_KEY = b"catalog-version"
+VERSION = (CATALOG_SPACE, _VERSION_KEY)  # the catalog version's (space, key)
 _TABLE_PREFIX = b"t/"
+
+
+@dataclass(slots=True)
+class Generation:
+    """The catalog version (token) at which a process's cached definitions are current.
+
+    Shared by every definition cached in one generation, so moving it forward after this
+    process's own change revalidates them all at once."""
+
+    version: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +90,8 @@ class TableDef:
     ttl_attribute: str | None = None  # set while TTL is enabled
     # Feature state that DescribeTable does not show (TTL status and change time, ...).
     features: dict[str, Any] = field(default_factory=dict)
+    # Set on definitions cached by a catalog on a shared store; not stored.
+    generation: Generation | None = field(default=None, compare=False, repr=False)
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -171,25 +197,36 @@ class Catalog:
         self._clock = clock
         self._cache: dict[tuple[str, str, str], TableDef | None] = {}
         self._version = self._read_version()
+        self._generation = Generation(self._version) if shared else None
+        self._checked = time.monotonic()  # when the version was last read
 
     # --- cache coherence across processes ---------------------------------------------
 
-    def _read_version(self) -> int:
-        raw = self._backend.get(CATALOG_SPACE, _VERSION_KEY)
-        return int(raw) if raw else 0
+    def _read_version(self) -> bytes:
+        return self._backend.get(*VERSION) or b""
 
-    def refresh(self) -> None:
+    def refresh(self, within: float = 0.0) -> None:
         """Drop the cache if another process changed the catalog (shared stores only).
 
-        One read per request: a table deleted or changed by another process must never be
-        written through a stale definition. A table missing from the cache is always read
-        from the store (absent tables are not cached), so a new table is usable at once.
+        `within`: no read when the version was read less than that many seconds ago
+        (item operations; see the module docstring). A table missing from the cache is
+        always read from the store (absent tables are not cached), so a new table is
+        usable at once.
         """
-        if self._shared:
-            version = self._read_version()
-            if version != self._version:
-                self._cache.clear()
-                self._version = version
+        if not self._shared:
+            return
+        now = time.monotonic()
+        if within and now - self._checked < within:
+            return
+        self._checked = now
+        version = self._read_version()
+        if version != self._version:
+            self._reset(version)
+
+    def _reset(self, version: bytes) -> None:
+        self._cache.clear()
+        self._version = version
+        self._generation = Generation(version)
 
     # --- reads -------------------------------------------------------------------------
 
@@ -201,6 +238,8 @@ class Catalog:
         except KeyError:
             raw = self._backend.get(CATALOG_SPACE, _catalog_key(account, region, name))
             table = TableDef.from_json(raw) if raw else None
+            if table is not None:
+                table.generation = self._generation
             if table is not None or not self._shared:
                 self._cache[key] = table
         if table is not None and table.status_until and table.status_until <= self._clock():
@@ -245,6 +284,7 @@ class Catalog:
             CATALOG_SPACE, _catalog_key(table.account, table.region, table.name), table.to_json()
         )
         self._bump(tx)
+        table.generation = self._generation
         self._cache[(table.account, table.region, table.name)] = table
 
     def remove(self, tx: WriteTx, table: TableDef) -> None:
@@ -257,8 +297,18 @@ class Catalog:
         self._cache.pop((table.account, table.region, table.name), None)
 
     def _bump(self, tx: WriteTx) -> None:
-        self._version = tx.next_sequence("catalog")
-        tx.put(CATALOG_SPACE, _VERSION_KEY, str(self._version).encode())
+        """A new catalog version. When the cache was current before this change, it stays
+        current after it (the caller updates the changed entry); otherwise it is dropped."""
+        version = os.urandom(8).hex().encode()
+        if self._generation is None:  # one process: its cache is always current
+            tx.put(CATALOG_SPACE, _VERSION_KEY, version)
+            return
+        before = tx.get(*VERSION) or b""
+        tx.put(CATALOG_SPACE, _VERSION_KEY, version)
+        if before != self._version:
+            self._reset(version)
+        else:
+            self._version = self._generation.version = version
 
     def transition_deadline(self) -> float:
         """When a transition started now ends (0 when transitions are instant)."""
@@ -281,6 +331,25 @@ class Catalog:
             table.status_until = 0.0
             self.save(tx, table)
             return table
+
+
+def current(tx: ReadTx, table: TableDef, version: bytes | None) -> TableDef:
+    """`table`, or its stored definition when `version` (the catalog version as `tx` sees
+    it) is not the one `table` was cached at; for the write path (module docstring).
+
+    Raises ResourceNotFoundException when the table is gone (or being created or deleted)
+    and ValidationException when its key schema changed under the request's key.
+    """
+    generation = table.generation
+    if generation is None or generation.version == (version or b""):
+        return table
+    raw = tx.get(CATALOG_SPACE, _catalog_key(table.account, table.region, table.name))
+    stored = TableDef.from_json(raw) if raw else None
+    if stored is None or stored.status in ("CREATING", "DELETING"):
+        raise ResourceNotFoundException("Requested resource not found")
+    if (stored.pk, stored.sk) != (table.pk, table.sk):
+        raise ValidationException("The provided key element does not match the schema")
+    return stored
 
 
 def drop_data(tx: WriteTx, table: TableDef) -> None:

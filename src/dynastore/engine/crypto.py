@@ -35,7 +35,7 @@ import os
 import struct
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
@@ -56,7 +56,8 @@ from dynastore.errors import (
 )
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
-# KMS keys (prefix b"kms/", services/kms) and table data keys (b"sse/").
+# KMS keys (prefix b"kms/", services/kms), table data keys (b"sse/") and the SNS
+# message signing key (b"sns/", services/sns/signing.py).
 KEY_SPACE = spaces.KEYS
 MARKER = 0  # first byte of an encrypted value; stored on disk — do not change
 OVERHEAD = 1 + 4 + 12 + 16
@@ -352,6 +353,14 @@ class _ReadTx:
         if value is not None and _encrypted(space, value):
             return self._crypto.decode(self._tx, key, value)
         return value
+
+    def get_many(self, pairs: Sequence[tuple[int, bytes]]) -> list[bytes | None]:
+        values = self._tx.get_many(pairs)
+        tx, decode = self._tx, self._crypto.decode
+        return [
+            decode(tx, key, value) if value is not None and _encrypted(space, value) else value
+            for (space, key), value in zip(pairs, values, strict=True)
+        ]
 
     def range(
         self,

@@ -150,13 +150,16 @@ def run_chunk(
 
     Finishing marks the index ACTIVE. A record whose table or index is gone is dropped.
     """
-    table = catalog.get(job.account, job.region, job.table)
-    index = table.index(job.index) if table is not None else None
+    table: TableDef | None = None
     try:
         with backend.write() as tx:
             raw_job = tx.get(BACKFILL_SPACE, _record_key(job.space))
             if raw_job is None:
                 return True
+            # The stored definition: this process's cached one may predate the index (it
+            # was added through another process sharing the store).
+            table = catalog.read(tx, job.account, job.region, job.table)
+            index = table.index(job.index) if table is not None else None
             if table is None or index is None or index.space != job.space:
                 tx.delete(BACKFILL_SPACE, _record_key(job.space))
                 return True

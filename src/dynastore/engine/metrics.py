@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from dynastore.engine.quotas import ACCOUNT_MAX_UNITS
+
 NAMESPACE = "AWS/DynamoDB"
 TABLE = "TableName"
 INDEX = "GlobalSecondaryIndexName"
@@ -387,6 +389,3 @@ def provisioned_gauges(
             metric = f"AccountProvisioned{kind}CapacityUtilization"
             out.append((account, region, metric, (), percent))
     return out
-
-
-ACCOUNT_MAX_UNITS = 80000.0  # DescribeLimits' AccountMaxRead/WriteCapacityUnits

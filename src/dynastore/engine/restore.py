@@ -24,7 +24,8 @@ While a job runs, its source space and log are pinned (`changelog.pin`): DeleteT
 keeps them (retired, dropped when the job ends), the streams worker neither trims nor
 drops the log, and disabling a stream or PITR leaves the table logging. A restore writes
 the new table with the write path's index helpers (every GSI and LSI entry); the table
-stays CREATING, with RestoreSummary, until the last chunk makes it ACTIVE.
+stays CREATING, with RestoreSummary, until the last chunk makes it ACTIVE; the item
+collection sizes of a table with LSIs are counted as its items are copied.
 
 Jobs are records in CATALOG_SPACE under b"job/" (JSON, stored on disk — do not rename
 fields), driven by workers/backups.py; any process sharing the store can resume one.
@@ -39,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from dynastore.engine import backups, changelog, indexes, keys, writes
+from dynastore.engine import backups, changelog, indexes, item_collections, keys, writes
 from dynastore.engine.catalog import CATALOG_SPACE, Catalog, TableDef
 from dynastore.engine.values import Item
 from dynastore.storage.base import Backend, ReadTx, WriteTx
@@ -192,17 +193,23 @@ class _Target:
     def insert(self, key: bytes, raw: bytes) -> None:
         """A copied item, into a target that does not hold it yet."""
         tx, table = self.tx, self.table
+        if table is not None and table.indexes:
+            self._index(table, key, raw)  # first: its item collection is measured without it
         tx.put(self.job.target, key, raw)
         if table is None:
             self.job.items += 1
             self.job.size += len(raw)
-            return
-        if table.indexes:
-            item: Item = orjson.loads(raw)
-            for index in table.indexes:
-                entry = indexes.backfill_key(index, item, key)
-                if entry is not None:
-                    tx.put(index.space, entry, indexes.projected_entry(table, index, item, raw))
+
+    def _index(self, table: TableDef, key: bytes, raw: bytes) -> None:
+        """A copied item's index entries, and its item collection's size."""
+        tx = self.tx
+        item: Item = orjson.loads(raw)
+        if item_collections.kept(table):
+            writes.resize_collection(tx, table, item, None, item, None)
+        for index in table.indexes:
+            entry = indexes.backfill_key(index, item, key)
+            if entry is not None:
+                tx.put(index.space, entry, indexes.projected_entry(table, index, item, raw))
 
     def undo(self, key: Item, old: Item | None) -> None:
         """Set one item back to its image before a change (None: it did not exist)."""

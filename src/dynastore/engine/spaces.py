@@ -19,4 +19,6 @@ BACKUPS = 8  # on-demand backups and PITR bookkeeping (engine/backups.py)
 AUTOSCALING = 9  # scalable targets, scaling policies, activities (services/autoscaling)
 AWS_BACKUP = 10  # AWS Backup vaults, plans, selections, jobs (services/backup)
 REPLICATION = 11  # global tables: log cursors and item versions (engine/replication.py)
+ITEM_COLLECTIONS = 12  # item collection sizes of tables with LSIs (engine/item_collections.py)
+LEASES = 13  # background jobs' leases among processes sharing a store (engine/leases.py)
 FIRST_TABLE_SPACE = 1000

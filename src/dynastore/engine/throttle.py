@@ -5,7 +5,11 @@ that refills at the provisioned rate and holds at most `burst_seconds` of it: Dy
 keeps up to 300 s of unused capacity as burst credit. A new bucket starts full. An
 on-demand table or GSI with OnDemandThroughput maximums gets buckets of one second at
 the maximum rate instead, and its throttles are ThrottlingException, not
-ProvisionedThroughputExceededException.
+ProvisionedThroughputExceededException. Without a maximum, an on-demand table or GSI
+still has the per-table quota of its account (DescribeLimits' TableMaxReadCapacityUnits:
+40,000 units a second) as a ceiling, whose throttles are RequestLimitExceeded. A ceiling
+alone costs no estimate: a request is admitted while the bucket has credit and its real
+units are charged when known, so one client cannot take more than the quota from others.
 
 A request reserves an estimate of its cost before it runs (a put: the new item's
 units; otherwise one unit, half for an eventually consistent read) and settles the
@@ -38,12 +42,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dynastore.engine.capacity import TABLE_MAX_UNITS
 from dynastore.engine.catalog import IndexDef, TableDef
 from dynastore.engine.insights import Insights, Tracker, setting
 from dynastore.engine.values import AttrValue, Item
 from dynastore.errors import (
     AwsError,
     ProvisionedThroughputExceededException,
+    RequestLimitExceeded,
     ThrottlingException,
 )
 
@@ -151,6 +157,8 @@ class _Resource:
     series: Series
     tracker: Tracker | None = None
     tracking_from: float = 0.0  # insights count from here (the end of ENABLING)
+    # (read, write): the bucket is the account's per-table quota, not a setting
+    ceilings: tuple[bool, bool] = (False, False)
 
     def tracker_at(self, now: float) -> Tracker | None:
         tracker = self.tracker
@@ -165,7 +173,8 @@ class _TableState:
     gsis: dict[str, _Resource] = field(default_factory=dict)
     gsi_writes: tuple[_Resource, ...] = ()  # GSIs with a write bucket (back-pressure)
     lsis: frozenset[str] = frozenset()
-    limited: bool = False  # some bucket exists
+    limited: bool = False  # some bucket of a setting (provisioned units, a maximum) exists
+    ceiling: bool = False  # some bucket of the per-table quota exists
     tracked: bool = False  # some insights tracker exists
 
 
@@ -178,10 +187,12 @@ class Throttle:
         insights: Insights,
         burst_seconds: float = DEFAULT_BURST_SECONDS,
         retention_minutes: int = DEFAULT_RETENTION_MINUTES,
+        table_max_units: float = TABLE_MAX_UNITS,
     ) -> None:
         self._clock = clock
         self._insights = insights
         self._burst = max(burst_seconds, 1.0)
+        self._table_max = table_max_units
         self._retention = retention_minutes
         self._tables: dict[tuple[str, str, str], _TableState] = {}
         self._series: dict[tuple[str, str, str, str], Series] = {}
@@ -224,7 +235,12 @@ class Throttle:
         state.gsi_writes = tuple(r for r in state.gsis.values() if r.write is not None)
         state.lsis = frozenset(i.name for i in table.indexes if i.kind == "LSI")
         resources = [main, *state.gsis.values()]
-        state.limited = any(r.read is not None or r.write is not None for r in resources)
+        state.limited = any(
+            (r.read is not None and not r.ceilings[0])
+            or (r.write is not None and not r.ceilings[1])
+            for r in resources
+        )
+        state.ceiling = any(r.ceilings[0] or r.ceilings[1] for r in resources)
         state.tracked = any(r.tracker is not None for r in resources)
         return state
 
@@ -248,6 +264,11 @@ class Throttle:
             read_rate = float(maximums.get("MaxReadRequestUnits") or 0)
             write_rate = float(maximums.get("MaxWriteRequestUnits") or 0)
             burst = 1.0  # a maximum is a rate, not a budget
+        ceilings = (not provisioned and read_rate <= 0, not provisioned and write_rate <= 0)
+        if ceilings[0]:
+            read_rate = self._table_max
+        if ceilings[1]:
+            write_rate = self._table_max
         key = (table.account, table.region, table.name, index.name if index else "")
         series = self._series.get(key)
         if series is None:
@@ -259,9 +280,11 @@ class Throttle:
             keys.pk.name,
             keys.sk.name if keys.sk else None,
             provisioned,
-            _bucket(read_rate, burst, old.read if old else None, now),
-            _bucket(write_rate, burst, old.write if old else None, now),
+            # A bucket carries over, unless it changes between a setting and the quota.
+            _bucket(read_rate, burst, _kept(old, 0, ceilings), now),
+            _bucket(write_rate, burst, _kept(old, 1, ceilings), now),
             series,
+            ceilings=ceilings,
         )
         self._attach_insights(table, resource)
         return resource
@@ -316,14 +339,17 @@ class Throttle:
         whole_request: bool,
     ) -> float | AwsError:
         state = self._state(table)
-        if not state.limited:
+        if not state.limited and not state.ceiling:
             return 0.0
         resource = state.gsis.get(index, state.table) if index is not None else state.table
         bucket = resource.read
         if bucket is None:
             return 0.0
         now = self._clock()
-        if bucket.take(units, now):
+        if not state.limited:  # a ceiling alone: charged when the units are known
+            if bucket.has_credit(now):
+                return 0.0
+        elif bucket.take(units, now):
             return units
         return self._throttled(state, resource, False, now, key, None, whole_request)
 
@@ -378,7 +404,7 @@ class Throttle:
     ) -> float | AwsError:
         state = self._state(table)
         if not state.limited:
-            return 0.0
+            return self._within_ceiling(state, key, item, whole_request) if state.ceiling else 0.0
         now = self._clock()
         bucket = state.table.write
         if bucket is not None and not bucket.take(units, now):
@@ -390,6 +416,16 @@ class Throttle:
                     bucket.charge(-units, now)  # give the table's reservation back
                 return self._throttled(state, gsi, True, now, key, item, whole_request)
         return units if bucket is not None else 0.0
+
+    def _within_ceiling(
+        self, state: _TableState, key: Item | None, item: Item | None, whole_request: bool
+    ) -> float | AwsError:
+        """Admit a write while the table and its GSIs have credit under their ceilings."""
+        now = self._clock()
+        for resource in (state.table, *state.gsi_writes):
+            if resource.write is not None and not resource.write.has_credit(now):
+                return self._throttled(state, resource, True, now, key, item, whole_request)
+        return 0.0
 
     def settle_write(
         self,
@@ -446,7 +482,14 @@ class Throttle:
     ) -> AwsError:
         minute = int(now // 60)
         direction = "Write" if write else "Read"
-        limit = "ProvisionedThroughput" if resource.provisioned else "MaxOnDemandThroughput"
+        ceiling = resource.ceilings[1 if write else 0]
+        limit = (
+            "ProvisionedThroughput"
+            if resource.provisioned
+            else "AccountLimit"
+            if ceiling
+            else "MaxOnDemandThroughput"
+        )
         resource.series.add(minute, f"{direction}ThrottleEvents", 1.0)
         resource.series.add(minute, f"{direction}{limit}ThrottleEvents", 1.0)
         if whole_request:
@@ -458,6 +501,8 @@ class Throttle:
         if resource.provisioned:
             message = INDEX_EXCEEDED if resource.index is not None else TABLE_EXCEEDED
             return ProvisionedThroughputExceededException(message, ThrottlingReasons=[reason])
+        if ceiling:
+            return RequestLimitExceeded(ThrottlingReasons=[reason])
         return ThrottlingException(ON_DEMAND_EXCEEDED, throttlingReasons=[reason])
 
     def _count_throttle(
@@ -533,6 +578,12 @@ def _bucket(rate: float, burst: float, old: Bucket | None, now: float) -> Bucket
         return Bucket(rate, capacity, capacity, now)
     old.resize(rate, capacity)
     return old
+
+
+def _kept(old: _Resource | None, direction: int, ceilings: tuple[bool, bool]) -> Bucket | None:
+    if old is None or old.ceilings[direction] != ceilings[direction]:
+        return None
+    return old.write if direction else old.read
 
 
 def _sort_value(resource: _Resource, item: Item) -> AttrValue | None:

@@ -18,12 +18,18 @@ from typing import Any
 
 import orjson
 
-from dynastore.engine import attrs
+from dynastore.engine import attrs, item_collections
 from dynastore.engine.capacity import item_write_units, read_units, stored_read_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item, item_size
-from dynastore.engine.writes import Compute, check_index_keys, storage_key, write_in
+from dynastore.engine.writes import (
+    Compute,
+    WriteResult,
+    check_index_keys,
+    storage_key,
+    write_in,
+)
 from dynastore.errors import AwsError, ValidationException
 from dynastore.ops.context import Request, Result, table_ref
 from dynastore.ops.expressions import Projector, prepare_read
@@ -105,17 +111,15 @@ def _plan_writes(
     return planned
 
 
-def _collection_metrics(planned: list[tuple[TableDef, Item, Compute]]) -> dict[str, Any]:
+def _collection_metrics(
+    admitted: list[tuple[TableDef, Item, Compute, float]], results: list[WriteResult]
+) -> dict[str, Any]:
     """ItemCollectionMetrics: one entry per write to a table with local secondary indexes."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for table, key, _ in planned:
-        if any(index.kind == "LSI" for index in table.indexes):
-            out.setdefault(table.name, []).append(
-                {
-                    "ItemCollectionKey": {table.pk.name: key[table.pk.name]},
-                    "SizeEstimateRangeGB": [0.0, 1.0],
-                }
-            )
+    for (table, key, _, _), result in zip(admitted, results, strict=True):
+        if result.collection_size is not None:
+            entry = item_collections.metrics(table, key, result.collection_size)
+            out.setdefault(table.name, []).append(entry)
     return out
 
 
@@ -127,19 +131,37 @@ def batch_write_item(engine: Engine, ctx: RequestContext, req: Request) -> Resul
     mode = req.get("ReturnConsumedCapacity")
     charge = mode in ("TOTAL", "INDEXES")
     totals = CapacityTotals()
-    with engine.backend.write() as tx:
-        for table, key, compute, reserved in admitted:
-            result = write_in(tx, table, key, compute)
-            units, per_index = write_cost(table, result.old, result.new)
-            engine.throttle.settle_write(table, reserved, units, per_index, result.old, result.new)
-            if charge:
-                totals.add(table, units, per_index)
+    results = _write_all(engine, admitted)
+    for (table, _, _, reserved), result in zip(admitted, results, strict=True):
+        units, per_index = write_cost(table, result.old, result.new)
+        engine.throttle.settle_write(table, reserved, units, per_index, result.old, result.new)
+        if charge:
+            totals.add(table, units, per_index)
     out: dict[str, Any] = {"UnprocessedItems": unprocessed}
     if charge:
         out["ConsumedCapacity"] = totals.entries(mode, read=False)
     if req.get("ReturnItemCollectionMetrics") == "SIZE":
-        out["ItemCollectionMetrics"] = _collection_metrics([w[:3] for w in admitted])
+        out["ItemCollectionMetrics"] = _collection_metrics(admitted, results)
     return out
+
+
+def _write_all(
+    engine: Engine, admitted: list[tuple[TableDef, Item, Compute, float]]
+) -> list[WriteResult]:
+    """Every admitted write in one storage transaction; when one fails (an item collection
+    past its size limit) the batch fails whole and its reserved capacity is given back."""
+    limit = engine.settings.collection_limit
+    try:
+        with engine.backend.write() as tx:
+            return [
+                write_in(tx, table, key, compute, collection_limit=limit)
+                for table, key, compute, _ in admitted
+            ]
+    except BaseException:
+        for table, _, _, reserved in admitted:
+            if reserved:
+                engine.throttle.settle_write(table, reserved, 0.0)
+        raise
 
 
 def _admit_writes(
@@ -154,11 +176,10 @@ def _admit_writes(
     unprocessed: dict[str, list[dict[str, Any]]] = {}
     throttled: dict[str, tuple[TableDef, AwsError]] = {}
     for (name, entry), (table, key, compute) in zip(entries, planned, strict=True):
-        if not engine.throttle.enforces(table):
-            admitted.append((table, key, compute, 0.0))
-            continue
-        new = compute(None)  # a put's item (a pure function), None for a delete
-        estimate = item_write_units(new)
+        new, estimate = None, 1.0
+        if engine.throttle.enforces(table):  # else only the per-table quota: no estimate
+            new = compute(None)  # a put's item (a pure function), None for a delete
+            estimate = item_write_units(new)
         outcome = engine.throttle.try_reserve_write(table, estimate, key, new)
         if isinstance(outcome, AwsError):
             unprocessed.setdefault(name, []).append(entry)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from dynastore.engine import streams
+from dynastore.engine import quotas, streams
 from dynastore.engine.capacity import check_on_demand, check_table_maximum
 from dynastore.engine.catalog import IndexDef, KeyAttr, TableDef, table_arn
 from dynastore.engine.engine import Engine
@@ -261,6 +261,16 @@ def create(
     tags = check_tags(req.get("Tags") or [])
     if engine.catalog.get(account, region, name) is not None:
         raise ResourceInUseException(f"Table already exists: {name}")
+    catalog, limits = engine.catalog, engine.settings.table_quotas
+    quotas.check_new_table(catalog, account, region, limits, indexed=bool(indexes))
+    requested = quotas.provisioned_units(
+        {
+            "BillingModeSummary": {"BillingMode": mode},
+            "ProvisionedThroughput": req.get("ProvisionedThroughput"),
+            "GlobalSecondaryIndexes": req.get("GlobalSecondaryIndexes") or [],
+        }
+    )
+    quotas.check_account_capacity(catalog, account, region, name, requested)
     encryption = sse.create_plan(engine, account, region, req.get("SSESpecification"))
     now = engine.clock()
     deadline = engine.catalog.transition_deadline()

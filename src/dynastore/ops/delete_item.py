@@ -40,5 +40,5 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     return finish(
         out,
         write_capacity(req, table, result.old, None, cost),
-        collection_metrics(req, table, key),
+        collection_metrics(req, table, key, result),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynastore.engine import attrs
+from dynastore.engine import attrs, item_collections
 from dynastore.engine.capacity import consumed, item_write_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
@@ -19,7 +19,11 @@ from dynastore.engine.writes import (
     storage_key,
     write_item,
 )
-from dynastore.errors import ConditionalCheckFailedException, ValidationException
+from dynastore.errors import (
+    ConditionalCheckFailedException,
+    ItemCollectionSizeLimitExceededException,
+    ValidationException,
+)
 from dynastore.ops.context import Request, table_ref
 from dynastore.ops.expressions import UpdatedPaths, Updater
 from dynastore.server.protocol import RequestContext
@@ -130,10 +134,16 @@ def metered_write(
     units reserved up front (a put knows its item's); `item` the new item when known."""
     reserved = engine.throttle.reserve_write(table, estimate, key, item)
     try:
-        result = write_item(engine.backend, table, key, compute, condition, on_failure)
+        result = write_item(
+            engine.backend, table, key, compute, condition, on_failure,
+            engine.settings.collection_limit,
+        )  # fmt: skip
     except ConditionalCheckFailedException:
         # A failed condition consumes write capacity too, as in DynamoDB.
         engine.throttle.settle_write(table, reserved, estimate)
+        raise
+    except ItemCollectionSizeLimitExceededException:
+        engine.throttle.settle_write(table, reserved, 0.0)  # refused before writing
         raise
     cost = write_cost(table, result.old, result.new)
     engine.throttle.settle_write(table, reserved, cost[0], cost[1], result.old, result.new)
@@ -206,16 +216,13 @@ def update_compute(
     return compute
 
 
-def collection_metrics(req: Request, table: TableDef, key: Item) -> dict[str, Any] | None:
+def collection_metrics(
+    req: Request, table: TableDef, key: Item, result: WriteResult
+) -> dict[str, Any] | None:
     """ItemCollectionMetrics: only for tables with local secondary indexes."""
-    if req.get("ReturnItemCollectionMetrics") != "SIZE":
+    if req.get("ReturnItemCollectionMetrics") != "SIZE" or result.collection_size is None:
         return None
-    if not any(i.kind == "LSI" for i in table.indexes):
-        return None
-    return {
-        "ItemCollectionKey": {table.pk.name: key[table.pk.name]},
-        "SizeEstimateRangeGB": [0.0, 1.0],
-    }
+    return item_collections.metrics(table, key, result.collection_size)
 
 
 def finish(

@@ -621,7 +621,10 @@ def _batch_write(engine: Engine, tx: WriteTx, write: _Write, on_failure: bool) -
         engine.throttle.throttled_request(table)
         raise reserved
     try:
-        result = write_in(tx, table, action.key, action.compute, action.condition, on_failure)
+        result = write_in(
+            tx, table, action.key, action.compute, action.condition, on_failure,
+            collection_limit=engine.settings.collection_limit,
+        )  # fmt: skip
     except ConditionalCheckFailedException:
         engine.throttle.settle_write(table, reserved, estimate)  # a failed check costs too
         if write.kind == "INSERT":
@@ -757,7 +760,7 @@ def _transact_writes(
     check_distinct([(action.table, action.key) for action in actions])
     check_total_size(actions)
     use = token_use(ctx, "ExecuteTransaction", req)
-    costs, replay = execute_writes(engine, actions, use)
+    _, costs, replay = execute_writes(engine, actions, use)
     out: dict[str, Any] = {"Responses": []}
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):

@@ -46,5 +46,5 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     return finish(
         out,
         write_capacity(req, table, result.old, item, cost),
-        collection_metrics(req, table, item),
+        collection_metrics(req, table, item, result),
     )

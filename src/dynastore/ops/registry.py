@@ -71,8 +71,20 @@ OPERATIONS: Mapping[str, OperationFn] = {
 }
 
 
+# Operations on items: they may read through a catalog cache up to
+# EngineSettings.catalog_check seconds old; their writes check it (engine/catalog.py).
+ITEM_OPERATIONS = frozenset(
+    {
+        "GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
+        "Query", "Scan", "TransactGetItems", "TransactWriteItems", "ExecuteStatement",
+        "BatchExecuteStatement", "ExecuteTransaction",
+    }
+)  # fmt: skip
+
+
 def _bind(engine: Engine, name: str, fn: OperationFn, checker: RequestValidator) -> Handler:
     recorder = engine.metrics
+    item = name in ITEM_OPERATIONS
 
     def handler(ctx: RequestContext, req: Request) -> Result:
         started = time.perf_counter()
@@ -81,7 +93,7 @@ def _bind(engine: Engine, name: str, fn: OperationFn, checker: RequestValidator)
             # request, right after authentication) so that its errors count as UserErrors
             # of the caller's account and region.
             checker.validate(name, req)
-            engine.begin_request()
+            engine.begin_request(item)
             result = fn(engine, ctx, req)
         except AwsError as error:
             recorder.failed(ctx.account, ctx.region, name, req, error.type_name, error.status)

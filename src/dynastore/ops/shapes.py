@@ -90,6 +90,10 @@ class Deviations:
     patterns: Mapping[str, str] = field(default_factory=dict)
     # enum shapes the service checks itself, with its own message (not Coral's)
     unchecked_enums: frozenset[str] = frozenset()
+    # element shapes whose nulls in a list or map reach the service, which reports them
+    # itself (a null AttributeValue is "Supplied AttributeValue is empty"); a null
+    # element of any other shape is "Member must not be null" at the element's path
+    nullable_elements: frozenset[str] = frozenset()
 
 
 # Java regexes in the DynamoDB model that Python spells differently. Java matches
@@ -266,6 +270,9 @@ DYNAMODB = Deviations(
     unchecked_enums=frozenset({"TableClass"}),
     opaque_shapes=frozenset({"AttributeValue"}),
     patterns=_ro(_PATTERNS),
+    nullable_elements=frozenset(
+        {"AttributeValue", "StringAttributeValue", "NumberAttributeValue", "BinaryAttributeValue"}
+    ),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynastore.engine import backups
+from dynastore.engine import backups, item_collections, quotas
 from dynastore.engine.catalog import TableDef, drop_data
 from dynastore.engine.engine import Engine
 from dynastore.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
@@ -75,9 +75,15 @@ def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     answer["TableStatus"] = "DELETING"
     answer.pop("Tags", None)
     deadline = engine.catalog.transition_deadline()
+    if deadline:
+        quotas.check_table_operation(
+            engine.catalog, table.account, table.region, engine.settings.table_quotas
+        )
     counts = (answer["ItemCount"], answer["TableSizeBytes"])
     try:
         with engine.backend.write() as tx:
+            if item_collections.kept(table):  # a restore of kept data counts them anew
+                item_collections.drop(tx, table.space)
             # PITR's system backup, or a running restore or backup, keeps the data.
             backups.detach_on_delete(tx, engine.catalog, table, engine.clock(), counts)
             if deadline:
@@ -99,12 +105,7 @@ def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
 
 
 def describe_limits(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    return {
-        "AccountMaxReadCapacityUnits": 80000,
-        "AccountMaxWriteCapacityUnits": 80000,
-        "TableMaxReadCapacityUnits": 40000,
-        "TableMaxWriteCapacityUnits": 40000,
-    }
+    return quotas.describe_limits()
 
 
 def describe_endpoints(engine: Engine, ctx: RequestContext, req: Request) -> Result:

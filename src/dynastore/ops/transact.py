@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from dynastore.engine import attrs, transactions
+from dynastore.engine import attrs, item_collections, transactions
 from dynastore.engine.capacity import consumed, read_units, write_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
@@ -32,6 +32,7 @@ from dynastore.engine.writes import Compute, WriteResult, check_index_keys, stor
 from dynastore.errors import (
     AwsError,
     ConditionalCheckFailedException,
+    ItemCollectionSizeLimitExceededException,
     TransactionCanceledException,
     ValidationException,
 )
@@ -143,7 +144,9 @@ def _check_in(tx: WriteTx, action: WriteAction) -> WriteResult:
     return WriteResult(old, old)
 
 
-def run_actions(tx: WriteTx, actions: list[WriteAction]) -> list[WriteResult]:
+def run_actions(
+    tx: WriteTx, actions: list[WriteAction], collection_limit: int | None
+) -> list[WriteResult]:
     """Apply every action in `tx`; raise TransactionCanceledException if any fails.
 
     The caller's storage transaction then rolls back, so a cancelled transaction leaves
@@ -159,7 +162,7 @@ def run_actions(tx: WriteTx, actions: list[WriteAction]) -> list[WriteResult]:
             else:
                 result = write_in(
                     tx, action.table, action.key, action.compute, action.condition,
-                    action.return_old,
+                    action.return_old, collection_limit=collection_limit,
                 )  # fmt: skip
         except ConditionalCheckFailedException as error:
             failed = True
@@ -176,6 +179,15 @@ def run_actions(tx: WriteTx, actions: list[WriteAction]) -> list[WriteResult]:
         except ValidationException as error:
             failed = True
             reasons.append({"Code": "ValidationError", "Message": error.message})
+            continue
+        except ItemCollectionSizeLimitExceededException:
+            failed = True
+            reasons.append(
+                {
+                    "Code": item_collections.CANCELLATION_CODE,
+                    "Message": item_collections.CANCELLATION_MESSAGE,
+                }
+            )
             continue
         reasons.append({"Code": "None"})
         results.append(result)
@@ -241,11 +253,11 @@ def _release_writes(engine: Engine, actions: list[WriteAction], reserved: list[f
 
 def execute_writes(
     engine: Engine, actions: list[WriteAction], use: transactions.TokenUse | None
-) -> tuple[list[Cost], dict[str, Any] | None]:
+) -> tuple[list[WriteResult], list[Cost], dict[str, Any] | None]:
     """Run a write transaction: capacity, one storage transaction, the client token.
 
-    Returns each action's cost, or what an earlier transaction with the same token
-    recorded (then nothing was written).
+    Returns each action's result and cost, or what an earlier transaction with the same
+    token recorded (then nothing was written).
     """
     reserved = _reserve_writes(engine, actions)
     results: list[WriteResult] = []
@@ -254,7 +266,7 @@ def execute_writes(
             now = engine.clock()
             replay = transactions.replayed(tx, use, now) if use is not None else None
             if replay is None:
-                results = run_actions(tx, actions)
+                results = run_actions(tx, actions, engine.settings.collection_limit)
                 if use is not None:
                     transactions.remember(tx, use, replay_record(actions, results), now)
     except BaseException:
@@ -262,13 +274,13 @@ def execute_writes(
         raise
     if replay is not None:
         _release_writes(engine, actions, reserved)
-        return [], replay
+        return [], [], replay
     costs = write_costs(actions, results)
     for action, result, units, (cost, per_index) in zip(
         actions, results, reserved, costs, strict=True
     ):
         engine.throttle.settle_write(action.table, units, cost, per_index, result.old, result.new)
-    return costs, None
+    return results, costs, None
 
 
 def transactional_reads(
@@ -375,18 +387,16 @@ def _plan(engine: Engine, ctx: RequestContext, kind: str, spec: Request) -> Writ
     return action
 
 
-def _collection_metrics(actions: list[WriteAction]) -> dict[str, list[dict[str, Any]]]:
+def _collection_metrics(
+    actions: list[WriteAction], results: list[WriteResult]
+) -> dict[str, list[dict[str, Any]]]:
+    """ItemCollectionMetrics: one entry per write (not check) to a table with LSIs."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for action in actions:
-        table = action.table
-        if action.compute is None or not any(i.kind == "LSI" for i in table.indexes):
-            continue
-        out.setdefault(table.name, []).append(
-            {
-                "ItemCollectionKey": {table.pk.name: action.key[table.pk.name]},
-                "SizeEstimateRangeGB": [0.0, 1.0],
-            }
-        )
+    for action, result in zip(actions, results, strict=True):
+        size = result.collection_size
+        if action.compute is not None and size is not None:
+            entry = item_collections.metrics(action.table, action.key, size)
+            out.setdefault(action.table.name, []).append(entry)
     return out
 
 
@@ -402,7 +412,7 @@ def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> R
     metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"
     use = token_use(ctx, "TransactWriteItems", req)
     out: dict[str, Any] = {}
-    costs, replay = execute_writes(engine, actions, use)
+    results, costs, replay = execute_writes(engine, actions, use)
     if mode in ("TOTAL", "INDEXES"):
         if replay is not None:
             out["ConsumedCapacity"] = replay_capacity(mode, actions, replay)
@@ -410,8 +420,8 @@ def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> R
             totals = CapacityTotals()
             charge_writes(totals, actions, costs)
             out["ConsumedCapacity"] = totals.entries(mode, read=False)
-    if metrics:
-        collected = _collection_metrics(actions)
+    if metrics and replay is None:
+        collected = _collection_metrics(actions, results)
         if collected:
             out["ItemCollectionMetrics"] = collected
     return out
@@ -432,6 +442,11 @@ def transact_get_items(engine: Engine, ctx: RequestContext, req: Request) -> Res
     check_distinct([(table, key) for table, key, _ in plans])
     totals = CapacityTotals()
     found = transactional_reads(engine, [(table, key) for table, key, _ in plans], totals)
+    # (Only reachable past ten 400 KB items.)
+    if len(found) * MAX_ITEM_SIZE > MAX_TRANSACTION_BYTES and (
+        sum(item_size(item) for item in found if item is not None) > MAX_TRANSACTION_BYTES
+    ):
+        raise ValidationException(TOO_LARGE)
     responses: list[dict[str, Any]] = []
     for (_, _, projection), item in zip(plans, found, strict=True):
         if item is None:

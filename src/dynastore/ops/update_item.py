@@ -48,7 +48,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     return finish(
         out,
         write_capacity(req, table, result.old, result.new, cost),
-        collection_metrics(req, table, key),
+        collection_metrics(req, table, key, result),
     )
 
 

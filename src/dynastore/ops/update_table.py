@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from dynastore.engine import indexes, replication, streams
+from dynastore.engine import indexes, quotas, replication, streams
 from dynastore.engine.capacity import (
     check_decrease,
     check_on_demand,
@@ -190,6 +190,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     now = engine.clock()
     old_mode = _billing_mode(table)
     gsi = GsiChanges()
+    reserved = quotas.provisioned_units(table.description)
     try:
         changed = _apply_billing(table, req, now)
         desc = table.description
@@ -209,8 +210,14 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             gsi = plan_gsi_updates(table, req, now, old_mode)
         if req.get("StreamSpecification"):
             changed = True
+        account, region, limits = table.account, table.region, engine.settings.table_quotas
+        requested = quotas.provisioned_units(desc)
+        quotas.check_account_capacity(
+            engine.catalog, account, region, table.name, requested, reserved
+        )
         deadline = engine.catalog.transition_deadline() if changed else 0.0
         if deadline:
+            quotas.check_table_operation(engine.catalog, account, region, limits)
             desc["TableStatus"] = "UPDATING"
             table.status_until = deadline
         with engine.backend.write() as tx:

@@ -11,7 +11,11 @@ recursion is one node). DynamoDB validates in two passes, and so does this:
 2. the constraint pass (ValidationException): required members, lengths, ranges,
    patterns and enums, in DynamoDB's member order; at most 10 errors are collected and
    reported as "N validation error(s) detected: e1; e2; ..." (Coral stops at 10 and
-   counts 10).
+   counts 10). Lists and maps are dense: a null element or map value is "Member must
+   not be null" at its path ('attributeDefinitions.1.member'), like a missing required
+   member, except where the service reports such nulls itself (a null AttributeValue is
+   DynamoDB's "Supplied AttributeValue is empty": `Deviations.nullable_elements`) or
+   the model marks the collection sparse.
 
 The hot path is a valid request, so the type pass also notes whether any constraint
 failed; only then does the ordered constraint pass walk again, through the subtrees
@@ -27,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import orjson
@@ -301,12 +305,62 @@ class _Blob(_Node):
 
 
 class _Collection(_Node):
-    __slots__ = ("max", "min")
+    __slots__ = ("dense", "max", "min", "single")
 
     def __init__(self, shape: str, element: bool) -> None:
         super().__init__(shape, element)
         self.min: int | None = None
         self.max: int | None = None
+        self.dense = False  # a null element is "Member must not be null"
+        self.single: dict[str, type] | None = None  # see _single_member_fast
+
+    def _convert_elements(
+        self, value: Any, elements: Iterable[tuple[Any, Any]], member: _Node, dirty: list[bool]
+    ) -> Any:
+        """The type pass over a list's members or a map's values, (index or key, element)
+        pairs of `value`; an element whose type changes is replaced in place."""
+        fast = member.fast
+        single = self.single
+        for where, x in elements:
+            if type(x) is fast or x is None:
+                if x is None and self.dense:
+                    dirty.append(True)
+                continue
+            if single is not None and type(x) is dict and len(x) == 1:
+                ((name, y),) = x.items()
+                if type(y) is single.get(name):
+                    continue
+            converted = member.convert(x, dirty)
+            if converted is not x:
+                value[where] = converted
+        if self.has_own and self.own(value):
+            dirty.append(True)
+        return value
+
+    def _inner_elements(
+        self,
+        value: Any,
+        elements: Callable[[], Iterable[tuple[str, Any]]],
+        member: _Node,
+        label: str,
+        kind: str,
+        path: _Path,
+        errors: list[_Error],
+    ) -> None:
+        """The constraint pass over a list's members or a map's values: (path name,
+        element) pairs from `elements()`; `label` and `kind` name the element's errors."""
+        if member.has_own:
+            text = f"{label} must satisfy constraint: [{', '.join(member.bracket)}]"
+            for _, x in elements():
+                if x is not None and member.own(x):
+                    _add(errors, (path, value, self, kind, text))
+        if member.has_inner or self.dense:
+            for name, x in elements():
+                if x is not None:
+                    if member.has_inner:
+                        member.inner(x, (path, name, True), errors)
+                elif self.dense:
+                    _add(errors, ((path, name, True), None, self, KIND_NULL, _NOT_NULL))
 
     def own(self, value: Any) -> list[tuple[str, str]] | None:
         failed: list[tuple[str, str]] | None = None
@@ -322,62 +376,39 @@ class _Collection(_Node):
 
 
 class _List(_Collection):
-    __slots__ = ("member", "single")
+    __slots__ = ("member",)
 
     def __init__(self, shape: str, element: bool) -> None:
         super().__init__(shape, element)
         self.member: _Node = _Node(shape, True)
-        self.single: dict[str, type] | None = None  # see _single_member_fast
 
     def java_type(self) -> str:
         return f"java.util.List<{self.member.java_type()}>"
 
     def convert(self, value: Any, dirty: list[bool]) -> Any:
         if type(value) is list:
-            member = self.member
-            fast = member.fast
-            single = self.single
-            for position, x in enumerate(value):
-                if type(x) is fast or x is None:
-                    continue
-                if single is not None and type(x) is dict and len(x) == 1:
-                    ((name, y),) = x.items()
-                    if type(y) is single.get(name):
-                        continue
-                converted = member.convert(x, dirty)
-                if converted is not x:
-                    value[position] = converted
-            if self.has_own and self.own(value):
-                dirty.append(True)
-            return value
+            return self._convert_elements(value, enumerate(value), self.member, dirty)
         if type(value) is dict:
             raise SerializationException(STRUCTURE_NOT_EXPECTED)
         raise self._scalar_error()
 
     def inner(self, value: Any, path: _Path, errors: list[_Error]) -> None:
-        member = self.member
-        if member.has_own:
-            text = f"Member must satisfy constraint: [{', '.join(member.bracket)}]"
-            for x in value:
-                if x is not None and member.own(x):
-                    _add(errors, (path, value, self, KIND_MEMBERS, text))
-        if member.has_inner:
-            for position, x in enumerate(value, 1):
-                if x is not None:
-                    member.inner(x, (path, str(position), True), errors)
+        def elements() -> Iterator[tuple[str, Any]]:
+            return ((str(position), x) for position, x in enumerate(value, 1))
+
+        self._inner_elements(value, elements, self.member, "Member", KIND_MEMBERS, path, errors)
 
     def echo(self, value: Any) -> str:
         return "[" + ", ".join(_echo(self.member, x) for x in value) + "]"
 
 
 class _Map(_Collection):
-    __slots__ = ("key", "key_max", "single", "value")
+    __slots__ = ("key", "key_max", "value")
 
     def __init__(self, shape: str, element: bool) -> None:
         super().__init__(shape, element)
         self.key: _Node = _Node(shape, False)
         self.value: _Node = _Node(shape, True)
-        self.single: dict[str, type] | None = None  # see _single_member_fast
         self.key_max = _NO_LIMIT  # keys of at most this many characters need no check
 
     def java_type(self) -> str:
@@ -385,25 +416,12 @@ class _Map(_Collection):
 
     def convert(self, value: Any, dirty: list[bool]) -> Any:
         if type(value) is dict:
-            member = self.value
-            fast = member.fast
-            single = self.single
             key_max = self.key_max
-            for key, x in value.items():
-                if len(key) > key_max and self.key.own(key):
-                    dirty.append(True)
-                if type(x) is fast or x is None:
-                    continue
-                if single is not None and type(x) is dict and len(x) == 1:
-                    ((name, y),) = x.items()
-                    if type(y) is single.get(name):
-                        continue
-                converted = member.convert(x, dirty)
-                if converted is not x:
-                    value[key] = converted
-            if self.has_own and self.own(value):
-                dirty.append(True)
-            return value
+            if key_max != _NO_LIMIT:
+                for key in value:
+                    if len(key) > key_max and self.key.own(key):
+                        dirty.append(True)
+            return self._convert_elements(value, value.items(), self.value, dirty)
         if type(value) is list:
             raise SerializationException(f"Unrecognized collection type {self.java_type()}")
         raise self._scalar_error()
@@ -415,16 +433,7 @@ class _Map(_Collection):
             for name in value:
                 if key.own(name):
                     _add(errors, (path, value, self, KIND_KEYS, text))
-        member = self.value
-        if member.has_own:
-            text = f"Map value must satisfy constraint: [{', '.join(member.bracket)}]"
-            for x in value.values():
-                if x is not None and member.own(x):
-                    _add(errors, (path, value, self, KIND_VALUES, text))
-        if member.has_inner:
-            for name, x in value.items():
-                if x is not None:
-                    member.inner(x, (path, name, True), errors)
+        self._inner_elements(value, value.items, self.value, "Map value", KIND_VALUES, path, errors)
 
     def echo(self, value: Any) -> str:
         return "{" + ", ".join(f"{k}={_echo(self.value, x)}" for k, x in value.items()) + "}"
@@ -541,12 +550,24 @@ class _Compiler:
             return [shape["key"]["shape"], shape["value"]["shape"]]
         return []
 
+    def _dense(self, name: str) -> bool:
+        """A list or map that rejects null elements (see the module docstring)."""
+        shape = self.shapes[name]
+        kind = shape["type"]
+        if kind not in ("list", "map") or shape.get("sparse"):
+            return False
+        element = shape["member" if kind == "list" else "value"]["shape"]
+        return element not in self.dev.nullable_elements
+
     def _constrained_shapes(self) -> frozenset[str]:
         """Shapes with a constraint on themselves or anywhere inside (a fixpoint)."""
         found = {
             name
             for name, shape in self.shapes.items()
-            if self.constraints(name) or shape.get("required") or name in self.dev.table_name_shapes
+            if self.constraints(name)
+            or shape.get("required")
+            or name in self.dev.table_name_shapes
+            or self._dense(name)
         }
         children = {name: self._children(name) for name in self.shapes}
         grew = True
@@ -590,6 +611,7 @@ class _Compiler:
             raise ValueError(f"shape {name}: unknown type {kind}")
         if isinstance(node, _Collection):
             node.min, node.max = found.get("min"), found.get("max")
+            node.dense = self._dense(name)
         # Register before linking children: shapes can be recursive (AttributeValue).
         self.nodes[(name, element)] = node
         self._link(node, shape)
@@ -629,13 +651,13 @@ class _Compiler:
         if isinstance(node, _List):
             member = shape["member"]["shape"]
             node.member = self.node(member, True)
-            node.has_inner = member in self.constrained
+            node.has_inner = member in self.constrained or node.dense
             node.single = _single_member_fast(node.member)
         elif isinstance(node, _Map):
             key, value = shape["key"]["shape"], shape["value"]["shape"]
             node.key = self.node(key, False)
             node.value = self.node(value, True)
-            node.has_inner = key in self.constrained or value in self.constrained
+            node.has_inner = key in self.constrained or value in self.constrained or node.dense
             node.single = _single_member_fast(node.value)
             key_constraints = self.constraints(key)
             if key_constraints or key in self.dev.table_name_shapes:

@@ -132,7 +132,7 @@ class CborFrontend:
             )
             operation = service.model.operation_model(operation_name)
             try:
-                raw = cbor2.loads(request.body) if request.body else {}
+                raw = cbor2.loads(request.content) if request.content else {}
             except (cbor2.CBORDecodeError, ValueError, TypeError):
                 raise SerializationException("Malformed CBOR request body") from None
             data: dict[str, Any] = {}

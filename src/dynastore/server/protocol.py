@@ -18,6 +18,7 @@ Services register as `Service` objects (server/service.py, re-exported here).
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ import orjson
 from dynastore.errors import (
     AwsError,
     InternalServerError,
+    RequestEntityTooLarge,
     SerializationException,
     UnknownOperationException,
 )
@@ -112,11 +114,11 @@ class JsonFrontend:
             content_type = request.headers.get("content-type", "").split(";", 1)[0]
             content_type = content_type.strip()
             if request.method != "POST" or (
-                request.body and content_type.encode() not in JSON_TYPES
+                request.content and content_type.encode() not in JSON_TYPES
             ):
                 return _response(404, b"<UnknownOperationException/>\n", request_id, b"text/xml")
             try:
-                data = orjson.loads(request.body) if request.body else None
+                data = orjson.loads(request.content) if request.content else None
             except orjson.JSONDecodeError:
                 raise SerializationException(None) from None
             service, handler, operation = self._route(request.headers.get("x-amz-target", ""))
@@ -165,6 +167,21 @@ class JsonFrontend:
         return service, handler, operation
 
 
+def decode_content(encoding: str, body: bytes, limit: int) -> bytes:
+    """The body under its Content-Encoding: gzip is undone (up to `limit` bytes)."""
+    codings = [c.strip().lower() for c in encoding.split(",")]
+    if "gzip" not in codings:
+        return body  # identity, or aws-chunked (its framing is SigV4's concern)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        content = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise SerializationException("Invalid gzip content") from None
+    if len(content) > limit:
+        raise RequestEntityTooLarge()
+    return content
+
+
 class Dispatcher:
     """Routes requests to services' operations by protocol; one per server process."""
 
@@ -174,7 +191,9 @@ class Dispatcher:
         authenticator: Any,
         default_region: str,
         frontends: list[Frontend] | None = None,
+        max_content: int = 16 * 1024 * 1024 + 64 * 1024,
     ) -> None:
+        self._max = max_content  # bytes a compressed body may expand to
         self._json = JsonFrontend(services, authenticator)
         # `frontends` come first: unsigned links such as SNS's SubscribeURL.
         self._frontends: list[Frontend] = [
@@ -194,7 +213,9 @@ class Dispatcher:
         try:
             if method == "GET" and path == "/" and "Action=" not in query:
                 return _response(200, self._health, request_id, b"text/plain")
-            request = HttpRequest(method, path, query, headers, body)
+            encoding = headers.get("content-encoding")
+            content = body if encoding is None else decode_content(encoding, body, self._max)
+            request = HttpRequest(method, path, query, headers, body, content)
             # The AWS JSON protocol's marks (no other front end's request carries them):
             # the common request skips the others' checks.
             if (

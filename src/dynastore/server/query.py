@@ -167,7 +167,7 @@ class QueryFrontend:
     def answer(self, request: HttpRequest, request_id: str) -> Response:
         service: Service | None = None
         try:
-            text = request.body.decode() if request.method == "POST" else request.query
+            text = request.content.decode() if request.method == "POST" else request.query
             pairs = parse_qsl(text, keep_blank_values=True)
             caller = self._auth.authenticate(
                 request.method, request.path, request.query, request.headers, request.body

@@ -192,7 +192,7 @@ class RestJsonFrontend:
             query.setdefault(key, []).append(value)
         payload_member = shape.serialization.get("payload")
         try:
-            body = orjson.loads(request.body) if request.body else {}
+            body = orjson.loads(request.content) if request.content else {}
         except orjson.JSONDecodeError:
             raise SerializationException(None) from None
         data: dict[str, Any] = {}

@@ -76,13 +76,19 @@ class Service:
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
-    """One request as it came off the wire (raw path and query, lower-case headers)."""
+    """One request as it came off the wire (raw path and query, lower-case headers).
+
+    `body` is the bytes as sent (what SigV4 signed); `content` is what they encode: the
+    same bytes, or the body decompressed when the client sent ``Content-Encoding: gzip``
+    (AWS SDKs compress large CloudWatch requests).
+    """
 
     method: str
     path: str
     query: str
     headers: Mapping[str, str]
     body: bytes
+    content: bytes
 
 
 def new_request_id() -> str:

@@ -21,7 +21,7 @@ Every backend (sqlite, postgres) passes tests/unit/test_storage_contract.py:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -31,6 +31,13 @@ class ReadTx(Protocol):
 
     def get(self, space: int, key: bytes) -> bytes | None:
         """The value stored under ``key``, or None."""
+        ...
+
+    def get_many(self, pairs: Sequence[tuple[int, bytes]]) -> list[bytes | None]:
+        """The values under several ``(space, key)`` pairs, in order (None: absent).
+
+        One round trip on a client-server database, where several ``get`` cost one each.
+        """
         ...
 
     def range(

@@ -17,14 +17,15 @@ trip dominates, not the driver. So the design counts round trips: pipeline mode 
 transaction's writes without waiting for each result. Statements are prepared once per
 connection; parameters and results are binary (BYTEA arrives as raw bytes).
 
-Round trips: ``get`` is one. A write transaction sends BEGIN and the write lock (below)
-at entry without waiting; its first read collects them with its own result (one round
-trip; a change before any read waits for the lock first); puts and deletes are queued
-and go out with the next read or the COMMIT. PutItem on a table with two GSIs and a
-stream is two round trips (read the old item; COMMIT with item, index entries and log
-record), the log's sequence number costing none while this backend was the last writer
-(see Sequences). ``read()`` pins its snapshot at entry (one round trip), each range
-batch is one more, and its ROLLBACK is sent at exit and collected with the next use.
+Round trips: ``get`` is one, and so is a transaction's ``get_many``. A write transaction
+sends BEGIN and the write lock (below) at entry without waiting; its first read collects
+them with its own result (one round trip; a change before any read waits for the lock
+first); puts and deletes are queued and go out with the next read or the COMMIT.
+PutItem on a table with two GSIs and a stream is two round trips (read the old item;
+COMMIT with item, index entries and log record), the log's sequence number costing none
+while this backend was the last writer (see Sequences). ``read()`` pins its snapshot at
+entry (one round trip), each range batch is one more, and its ROLLBACK is sent at exit
+and collected with the next use.
 
 Concurrency: the contract serialises every write transaction against every other
 writer. Each one starts by updating the single row of ``dynastore_lock`` (``UPDATE ...
@@ -260,6 +261,16 @@ class PostgresReadTx:
     def get(self, space: int, key: bytes) -> bytes | None:
         res = self._fetch(_GET, (i8(space), key))
         return res.get_value(0, 0) if res.ntuples else None
+
+    def get_many(self, pairs: Sequence[tuple[int, bytes]]) -> list[bytes | None]:
+        """Every read in one pipelined round trip."""
+        conn = self._check()
+        slots = [Slot() for _ in pairs]
+        for (space, key), slot in zip(pairs, slots, strict=True):
+            conn.send(_GET, (i8(space), key), slot)
+        conn.sync()
+        conn.replay = None  # results reach the caller: no transparent retry from here
+        return [slot.value() for slot in slots]
 
     def range(
         self,

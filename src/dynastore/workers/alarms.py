@@ -6,8 +6,9 @@ period in progress counts once it has data (so a burst of throttles alarms withi
 period, not a period later), otherwise the window ends with the last complete period.
 `services.cloudwatch.evaluate` decides the state. A change is written in a transaction
 that re-reads the alarm and gives up if another process (or SetAlarmState, or an
-update) changed it meanwhile; after the commit the alarm's actions run (SNS
-notifications are queued for the delivery thread).
+update) changed it meanwhile; the composite alarms that depend on the alarm are
+re-evaluated in the same transaction (`composite.settle`). After the commit the alarms'
+actions run (SNS notifications are queued for the delivery thread).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dynastore.services.cloudwatch import alarms, evaluate, metrics, stats, store
+from dynastore.services.cloudwatch import alarms, composite, evaluate, metrics, states, stats, store
 from dynastore.services.cloudwatch.alarms import AlarmsApi
 from dynastore.services.cloudwatch.evaluate import Point
 from dynastore.services.cloudwatch.store import Stat
@@ -92,6 +93,7 @@ class AlarmWorker(PeriodicWorker):
     """Evaluates every alarm of every account each `interval` seconds."""
 
     name = "alarm worker"
+    job = "alarms"
 
     def __init__(
         self,
@@ -111,6 +113,8 @@ class AlarmWorker(PeriodicWorker):
         changes: list[tuple[str, str, dict[str, Any], evaluate.Outcome]] = []
         with self._store.read() as tx:
             for account, region, alarm in store.all_alarms(tx):
+                if composite.is_composite(alarm):
+                    continue  # evaluated when its children change (composite.settle)
                 try:
                     points = alarm_points(tx, account, region, alarm, now)
                     outcome = evaluate.evaluate(alarm, points, now)
@@ -124,13 +128,14 @@ class AlarmWorker(PeriodicWorker):
                 current = store.get_alarm(wtx, account, region, str(seen["AlarmName"]))
                 if current is None or not _unchanged(current, seen):
                     continue
-                transition = alarms.change_state(
+                transition = states.change_state(
                     wtx, account, region, current, outcome.state, outcome.reason, outcome.data, now
                 )
-            if self._store.pending():
-                self._store.flush()  # the change is durable before anyone is notified
-            if transition is not None:
-                self._api.run_actions(transition)
+                if transition is None:
+                    continue
+                name = str(current["AlarmName"])
+                transitions = [transition, *composite.settle(wtx, account, region, [name], now)]
+            self._api.act(transitions)
         return False
 
 

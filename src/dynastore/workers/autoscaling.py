@@ -19,8 +19,9 @@ so right after RegisterScalableTarget).
 The change goes through UpdateTable's own code (ops/update_table.py), so DynamoDB's rules
 apply (decreases per day, maxima); each change, successful or not, is a scaling activity.
 
-The capacity counters are per process: with several server processes each one sees its
-share of the traffic, so scaling reacts to that share (documented limitation).
+The capacity counters are per process: with several server processes one of them (the
+holder of the job's lease) evaluates the targets and sees its share of the traffic, so
+scaling reacts to that share (documented limitation).
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class AutoscalingWorker(PeriodicWorker):
     """Evaluates every DynamoDB scalable target's policies once per interval."""
 
     name = "autoscaling worker"
+    job = "autoscaling"
 
     def __init__(self, engine: Engine, settings: AutoscalingSettings | None = None) -> None:
         self.settings = settings or AutoscalingSettings()

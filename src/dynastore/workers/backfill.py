@@ -20,6 +20,7 @@ class BackfillWorker(PeriodicWorker):
     """Drives pending GSI backfills in bounded chunks (`chunk_items` per transaction)."""
 
     name = "index backfill"
+    job = "backfill"
 
     def __init__(
         self,
@@ -46,4 +47,4 @@ class BackfillWorker(PeriodicWorker):
 
 def kick(engine: Engine) -> BackfillWorker | None:
     """Drive pending backfills from a request (see workers.base.drain)."""
-    return drain(BackfillWorker(engine, until_idle=True))
+    return drain(BackfillWorker(engine, until_idle=True), engine.leases)

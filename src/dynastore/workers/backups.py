@@ -25,6 +25,7 @@ class BackupsWorker(PeriodicWorker):
     """Drives backup jobs, restores, system-backup expiry and retired-space drops."""
 
     name = "backups worker"
+    job = "backups"
 
     def __init__(
         self,
@@ -78,4 +79,4 @@ class BackupsWorker(PeriodicWorker):
 
 def kick(engine: Engine) -> BackupsWorker | None:
     """Drive pending backup work from a request (see workers.base.drain)."""
-    return drain(BackupsWorker(engine, until_idle=True))
+    return drain(BackupsWorker(engine, until_idle=True), engine.leases)

@@ -10,7 +10,6 @@ past their retention. At shutdown `stop` flushes one last time.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -20,8 +19,6 @@ from dynastore.engine.metrics import Histograms, Pending
 from dynastore.services.cloudwatch import store
 from dynastore.services.cloudwatch.store import Sample, Stat
 from dynastore.workers.base import PeriodicWorker
-
-log = logging.getLogger("dynastore.workers")
 
 
 @dataclass(frozen=True)
@@ -65,17 +62,11 @@ class MetricsWorker(PeriodicWorker):
             self._trim(now)
         return False
 
-    def stop(self) -> None:
-        running = self.running
-        super().stop()
-        if not running:
-            return
-        try:
-            self.run_once()
-            if self._engine.backend.pending():
-                self._engine.backend.flush()
-        except Exception:
-            log.exception("final metrics flush failed")
+    def finish(self) -> None:
+        """The last flush, at shutdown."""
+        self.run_once()
+        if self._engine.backend.pending():
+            self._engine.backend.flush()
 
     def _gauges(self, samples: dict[tuple[str, str], list[Sample]], minute: int) -> None:
         engine = self._engine

@@ -9,8 +9,9 @@ Each step (engine/replication.py does the work):
   takes no write lock);
 - every new replica's initial copy advances by one chunk.
 
-Several processes sharing a store may run it at once: every step re-reads cursors and
-definitions inside its write transaction, so a batch is never shipped twice.
+With several processes sharing a store, the holder of the job's lease runs it; every
+step also re-reads cursors and definitions inside its write transaction, so a batch is
+never shipped twice.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ReplicationWorker(PeriodicWorker):
     """Ships global tables' changes between their replicas."""
 
     name = "replication worker"
+    job = "replication"
 
     def __init__(self, engine: Engine, settings: ReplicationSettings | None = None) -> None:
         self.settings = settings or ReplicationSettings()

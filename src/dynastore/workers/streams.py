@@ -44,6 +44,7 @@ class StreamsWorker(PeriodicWorker):
     """Keeps every stream's shards and change log within DynamoDB's rules."""
 
     name = "streams worker"
+    job = "streams"
 
     def __init__(self, engine: Engine, settings: StreamSettings | None = None) -> None:
         self.settings = settings or StreamSettings()

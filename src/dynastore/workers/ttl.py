@@ -13,6 +13,7 @@ whose userIdentity names the DynamoDB service.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from dynastore.engine.engine import Engine
 from dynastore.engine.values import Item
 from dynastore.storage.base import Backend
 from dynastore.workers.base import PeriodicWorker
+
+log = logging.getLogger("dynastore.workers")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class TtlWorker(PeriodicWorker):
     """Runs `sweep` (and TTL backfills) over every table with TTL enabled."""
 
     name = "TTL sweeper"
+    job = "ttl"
 
     def __init__(self, engine: Engine, settings: TtlSettings | None = None) -> None:
         self.settings = settings or TtlSettings()
@@ -113,10 +117,11 @@ class TtlWorker(PeriodicWorker):
         return more
 
     def _counter(self, table: TableDef) -> Callable[[int], None]:
-        """Counts deletions in the TimeToLiveDeletedItemCount metric."""
+        """Counts deletions in the TimeToLiveDeletedItemCount metric (and the debug log)."""
         recorder = self._engine.metrics
 
         def deleted(count: int) -> None:
+            log.debug("TTL sweeper deleted %d expired items of table %s", count, table.name)
             minute = int(self._engine.clock() // 60)
             dims = metrics.table_dims(table.name)
             recorder.add_total(table.account, table.region, TTL_METRIC, dims, float(count), minute)

@@ -3,6 +3,7 @@
 # table (SSE with an optional KMS key, PITR, TTL, optional stream, GSIs) plus, when
 # autoscaling is on, what cloudposse/dynamodb-autoscaler/aws creates: a scalable target
 # and a target tracking policy for read and write capacity of the table and of each GSI.
+# The streaming-logs tables (seed 001) are made with it too.
 terraform {
   required_providers {
     aws = { source = "hashicorp/aws" }
@@ -62,6 +63,11 @@ variable "server_side_encryption_kms_key_arn" {
 variable "enable_point_in_time_recovery" {
   type    = bool
   default = true
+}
+variable "point_in_time_recovery_period_in_days" {
+  description = "how far back point-in-time recovery reaches (1 to 35 days; 35 when null)"
+  type        = number
+  default     = null
 }
 variable "ttl_enabled" {
   type    = bool
@@ -154,7 +160,8 @@ resource "aws_dynamodb_table" "default" {
   }
 
   point_in_time_recovery {
-    enabled = var.enable_point_in_time_recovery
+    enabled                 = var.enable_point_in_time_recovery
+    recovery_period_in_days = var.enable_point_in_time_recovery ? var.point_in_time_recovery_period_in_days : null
   }
 
   dynamic "attribute" {

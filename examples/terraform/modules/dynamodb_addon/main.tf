@@ -408,38 +408,12 @@ resource "aws_dynamodb_contributor_insights" "table" {
   table_name = aws_dynamodb_table.main.name
 }
 
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  for_each            = var.enable_alarms ? toset(["ReadThrottleEvents", "WriteThrottleEvents"]) : toset([])
-  alarm_name          = "${local.name}-${each.key}"
-  alarm_description   = "${each.key} on ${local.name}"
-  namespace           = "AWS/DynamoDB"
-  metric_name         = each.key
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 2
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  dimensions          = { TableName = aws_dynamodb_table.main.name }
-  alarm_actions       = local.alarm_actions
-  tags                = local.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "system_errors" {
-  count               = var.enable_alarms ? 1 : 0
-  alarm_name          = "${local.name}-SystemErrors"
-  alarm_description   = "System errors on ${local.name}"
-  namespace           = "AWS/DynamoDB"
-  metric_name         = "SystemErrors"
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  dimensions          = { TableName = aws_dynamodb_table.main.name }
-  alarm_actions       = local.alarm_actions
-  tags                = local.tags
+module "alarms" {
+  source        = "../table_alarms"
+  count         = var.enable_alarms ? 1 : 0
+  table_name    = aws_dynamodb_table.main.name
+  alarm_actions = local.alarm_actions
+  tags          = local.tags
 }
 
 # --- outputs --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dynastore.engine.attrs import validate_value
 from dynastore.engine.expr.nodes import (
     AddAction,
     And,
@@ -168,6 +169,8 @@ def _combine(terms: list[Condition], conditional_operator: str | None) -> Condit
 
 
 def _check_values(operator: str, values: Sequence[AttrValue], check_types: bool) -> None:
+    for value in values:  # each value's own errors come first
+        validate_value(value)
     low, high = ARITY.get(operator, (0, None))
     if len(values) < low or (high is not None and len(values) > high):
         raise _error(
@@ -247,7 +250,7 @@ def expected_to_condition(
             if value is None:
                 terms.append(condition_for(name, "NULL", []))
             else:
-                terms.append(condition_for(name, "EQ", [value]))
+                terms.append(condition_for(name, "EQ", [validate_value(value)]))
     return _combine(terms, conditional_operator)
 
 
@@ -295,7 +298,7 @@ def attribute_updates_to_update(
                 )
             sections["REMOVE"].append(RemoveAction(path))
             continue
-        tag = value_type(value)
+        tag = value_type(validate_value(value))
         if action == "DELETE":
             if tag not in ("SS", "NS", "BS"):
                 raise _error(

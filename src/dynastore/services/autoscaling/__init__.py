@@ -26,8 +26,8 @@ def autoscaling_service(engine: Engine) -> Service:
         "DescribeScalingPolicies": api.describe_scaling_policies,
         "DeleteScalingPolicy": api.delete_scaling_policy,
         "DescribeScalingActivities": api.describe_scaling_activities,
-        "TagResource": api.tag_resource,
-        "UntagResource": api.untag_resource,
-        "ListTagsForResource": api.list_tags_for_resource,
+        "TagResource": api.tagging.tag_resource,
+        "UntagResource": api.tagging.untag_resource,
+        "ListTagsForResource": api.tagging.list_tags,
     }
     return model_service("application-autoscaling", operations)

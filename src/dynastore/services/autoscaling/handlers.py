@@ -13,14 +13,10 @@ namespace: ...").
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-
-import orjson
 
 from dynastore.engine.engine import Engine
 from dynastore.errors import (
@@ -31,8 +27,10 @@ from dynastore.errors import (
     ValidationException,
 )
 from dynastore.server.service import RequestContext
+from dynastore.services import paging
 from dynastore.services.autoscaling import store
 from dynastore.services.autoscaling.store import Record, TargetKey
+from dynastore.services.tagging import Tagging
 
 Request = dict[str, Any]
 Result = dict[str, Any]
@@ -100,10 +98,6 @@ def _not_registered(key: TargetKey) -> ObjectNotFoundException:
     )
 
 
-def _token(position: list[str]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(position)).decode()
-
-
 def _page(
     items: list[Record], req: Request, position: Callable[[Record], list[str]]
 ) -> tuple[list[Record], str | None]:
@@ -121,8 +115,8 @@ def _page(
     token = req.get("NextToken")
     if token:
         try:
-            after = orjson.loads(base64.urlsafe_b64decode(token.encode()))
-        except (binascii.Error, ValueError, orjson.JSONDecodeError):
+            after = paging.position(token)
+        except ValueError:
             raise InvalidNextTokenException("Invalid token") from None
         positions = [position(item) for item in items]
         if after not in positions:
@@ -130,7 +124,7 @@ def _page(
         else:
             items = items[positions.index(after) + 1 :]
     page = items[:size]
-    return page, _token(position(page[-1])) if len(items) > size else None
+    return page, paging.token(position(page[-1])) if len(items) > size else None
 
 
 def _check_tags(tags: dict[str, str], arn: str) -> None:
@@ -149,6 +143,16 @@ class AutoscalingApi:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._backend = engine.backend
+        self.tagging = Tagging(
+            engine.backend,
+            store.target_by_arn,
+            store.put_record,
+            lambda arn: ResourceNotFoundException(
+                f"No scalable target found for ARN: {arn}", ResourceName=arn
+            ),
+            arn="ResourceARN",
+            check=_check_tags,
+        )
 
     def _key(self, ctx: RequestContext, req: Request) -> TargetKey:
         return TargetKey(
@@ -245,10 +249,7 @@ class AutoscalingApi:
                 and (dimension is None or r["ScalableDimension"] == dimension)
             ]
         page, token = _page(found, req, lambda r: [r["ResourceId"], r["ScalableDimension"]])
-        out: Result = {"ScalableTargets": [target_view(r) for r in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return paging.listed("ScalableTargets", [target_view(r) for r in page], token)
 
     # --- policies ---------------------------------------------------------------------
 
@@ -308,10 +309,7 @@ class AutoscalingApi:
         page, token = _page(
             found, req, lambda p: [p["ResourceId"], p["ScalableDimension"], p["PolicyName"]]
         )
-        out: Result = {"ScalingPolicies": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return paging.listed("ScalingPolicies", page, token)
 
     def delete_scaling_policy(self, ctx: RequestContext, req: Request) -> Result:
         key = self._key(ctx, req)
@@ -343,44 +341,7 @@ class AutoscalingApi:
         if not req.get("IncludeNotScaledActivities"):
             found = [a for a in found if not a.get("NotScaledReasons")]
         page, token = _page(found, req, lambda a: [str(a["ActivityId"])])
-        out: Result = {"ScalingActivities": page}
-        if token:
-            out["NextToken"] = token
-        return out
-
-    # --- tags -------------------------------------------------------------------------
-
-    def _tagged(
-        self, arn: str, change: Callable[[dict[str, str]], None] | None = None
-    ) -> dict[str, str]:
-        with self._backend.write() as tx:
-            found = store.target_by_arn(tx, arn)
-            if found is None:
-                raise ResourceNotFoundException(
-                    f"No scalable target found for ARN: {arn}", ResourceName=arn
-                )
-            stored, record = found
-            tags: dict[str, str] = record.setdefault("Tags", {})
-            if change is not None:
-                change(tags)
-                _check_tags(tags, arn)
-                tx.put(store.AUTOSCALING_SPACE, stored, orjson.dumps(record))
-            return dict(tags)
-
-    def tag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        self._tagged(req["ResourceARN"], lambda tags: tags.update(req["Tags"]))
-        return {}
-
-    def untag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        def drop(tags: dict[str, str]) -> None:
-            for name in req["TagKeys"]:
-                tags.pop(name, None)
-
-        self._tagged(req["ResourceARN"], drop)
-        return {}
-
-    def list_tags_for_resource(self, ctx: RequestContext, req: Request) -> Result:
-        return {"Tags": self._tagged(req["ResourceARN"])}
+        return paging.listed("ScalingActivities", page, token)
 
 
 def _check_tracking(config: dict[str, Any], dimension: str) -> dict[str, Any]:

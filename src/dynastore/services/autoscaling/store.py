@@ -115,6 +115,11 @@ def target_by_arn(tx: ReadTx, arn: str) -> tuple[bytes, Record] | None:
     return (stored, record) if record is not None else None
 
 
+def put_record(tx: WriteTx, stored: bytes, record: Record) -> None:
+    """Store a record back at the storage key `target_by_arn` gave (tagging)."""
+    tx.put(AUTOSCALING_SPACE, stored, orjson.dumps(record))
+
+
 def targets(tx: ReadTx, account: str, region: str, namespace: str) -> Iterator[Record]:
     prefix = b"T" + scope(account, region, namespace)
     for _, raw in tx.range(AUTOSCALING_SPACE, prefix, prefix_end(prefix)):

@@ -12,12 +12,8 @@ does not run plans on their schedules.
 from __future__ import annotations
 
 import base64
-import binascii
 import uuid
-from collections.abc import Callable
 from typing import Any
-
-import orjson
 
 from dynastore.engine import backups, restore
 from dynastore.engine.backups import Backup
@@ -31,8 +27,11 @@ from dynastore.errors import (
 )
 from dynastore.ops import backups as backup_ops
 from dynastore.server.service import RequestContext
+from dynastore.services import paging
 from dynastore.services.backup import store
 from dynastore.services.backup.store import Record
+from dynastore.services.tagging import Tagging
+from dynastore.storage.base import ReadTx
 from dynastore.workers.backups import kick
 
 Request = dict[str, Any]
@@ -60,14 +59,11 @@ def _page(items: list[Record], req: Request, name: str) -> tuple[list[Record], s
     start = 0
     if token:
         try:
-            start = int(orjson.loads(base64.urlsafe_b64decode(token.encode()))[name])
-        except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+            start = int(paging.position(token)[name])
+        except (ValueError, KeyError, TypeError):
             raise InvalidParameterValueException("Invalid NextToken") from None
-    page = items[start : start + size]
     more = start + size < len(items)
-    return page, base64.urlsafe_b64encode(
-        orjson.dumps({name: start + size})
-    ).decode() if more else None
+    return items[start : start + size], paging.token({name: start + size}) if more else None
 
 
 def _vault_missing(name: str) -> ResourceNotFoundException:
@@ -76,6 +72,17 @@ def _vault_missing(name: str) -> ResourceNotFoundException:
 
 def _plan_missing() -> ResourceNotFoundException:
     return ResourceNotFoundException("Failed reading Backup plan with provided version")
+
+
+def _stored_plan(
+    tx: ReadTx, ctx: RequestContext, plan_id: str, *, live: bool = True
+) -> tuple[bytes, Record]:
+    """(storage key, record) of a plan; not found when missing, or deleted and `live`."""
+    key = store.plan_key(ctx.account, ctx.region, plan_id)
+    found = store.get(tx, key)
+    if found is None or (live and found.get("DeletionDate")):
+        raise _plan_missing()
+    return key, found
 
 
 def _rules(rules: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -114,6 +121,13 @@ class BackupApi:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._backend = engine.backend
+        self.tagging = Tagging(
+            engine.backend,
+            store.by_arn,
+            store.put,
+            lambda arn: ResourceNotFoundException(f"Resource not found: {arn}"),
+            keys="TagKeyList",
+        )
 
     def _now(self) -> float:
         return round(self._engine.clock(), 3)
@@ -182,19 +196,13 @@ class BackupApi:
         with self._backend.read() as tx:
             vaults = list(store.listing(tx, b"V", ctx.account, ctx.region))
         page, token = _page(vaults, req, "vaults")
-        out: Result = {"BackupVaultList": [self._vault_view(ctx, v) for v in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return paging.listed("BackupVaultList", [self._vault_view(ctx, v) for v in page], token)
 
     # --- plans ------------------------------------------------------------------------
 
     def _plan(self, ctx: RequestContext, plan_id: str, *, live: bool = True) -> Record:
         with self._backend.read() as tx:
-            found = store.get(tx, store.plan_key(ctx.account, ctx.region, plan_id))
-        if found is None or (live and found.get("DeletionDate")):
-            raise _plan_missing()
-        return found
+            return _stored_plan(tx, ctx, plan_id, live=live)[1]
 
     def create_backup_plan(self, ctx: RequestContext, req: Request) -> Result:
         plan = req["BackupPlan"]
@@ -257,12 +265,8 @@ class BackupApi:
         return self._plan_view(record)
 
     def update_backup_plan(self, ctx: RequestContext, req: Request) -> Result:
-        plan_id = req["BackupPlanId"]
-        key = store.plan_key(ctx.account, ctx.region, plan_id)
         with self._backend.write() as tx:
-            record = store.get(tx, key)
-            if record is None or record.get("DeletionDate"):
-                raise _plan_missing()
+            key, record = _stored_plan(tx, ctx, req["BackupPlanId"])
             record["Versions"].append(self._plan_view(record))
             plan = req["BackupPlan"]
             record["BackupPlan"] = self._plan_document(plan, record["BackupPlan"]["Rules"])
@@ -276,11 +280,8 @@ class BackupApi:
 
     def delete_backup_plan(self, ctx: RequestContext, req: Request) -> Result:
         plan_id = req["BackupPlanId"]
-        key = store.plan_key(ctx.account, ctx.region, plan_id)
         with self._backend.write() as tx:
-            record = store.get(tx, key)
-            if record is None or record.get("DeletionDate"):
-                raise _plan_missing()
+            key, record = _stored_plan(tx, ctx, plan_id)
             if store.selections(tx, ctx.account, ctx.region, plan_id):
                 raise InvalidRequestException(
                     "Related backup plan selections must be deleted prior to backup plan deletion"
@@ -307,10 +308,7 @@ class BackupApi:
             member = self._plan_view(record)
             member["BackupPlanName"] = member.pop("BackupPlan")["BackupPlanName"]
             listed.append(member)
-        out: Result = {"BackupPlansList": listed}
-        if token:
-            out["NextToken"] = token
-        return out
+        return paging.listed("BackupPlansList", listed, token)
 
     def list_backup_plan_versions(self, ctx: RequestContext, req: Request) -> Result:
         record = self._plan(ctx, req["BackupPlanId"], live=False)
@@ -321,10 +319,7 @@ class BackupApi:
             member = {k: v for k, v in version.items() if k != "BackupPlan"}
             member["BackupPlanName"] = version["BackupPlan"]["BackupPlanName"]
             listed.append(member)
-        out: Result = {"BackupPlanVersionsList": listed}
-        if token:
-            out["NextToken"] = token
-        return out
+        return paging.listed("BackupPlanVersionsList", listed, token)
 
     # --- selections -------------------------------------------------------------------
 
@@ -385,41 +380,7 @@ class BackupApi:
             member["SelectionName"] = record["BackupSelection"]["SelectionName"]
             member["IamRoleArn"] = record["BackupSelection"]["IamRoleArn"]
             listed.append(member)
-        out: Result = {"BackupSelectionsList": listed}
-        if token:
-            out["NextToken"] = token
-        return out
-
-    # --- tags -------------------------------------------------------------------------
-
-    def _tagged(
-        self, arn: str, change: Callable[[dict[str, str]], None] | None = None
-    ) -> dict[str, str]:
-        with self._backend.write() as tx:
-            found = store.by_arn(tx, arn)
-            if found is None or found[1].get("DeletionDate"):
-                raise ResourceNotFoundException(f"Resource not found: {arn}")
-            key, record = found
-            tags: dict[str, str] = record.setdefault("Tags", {})
-            if change is not None:
-                change(tags)
-                store.put(tx, key, record)
-            return dict(tags)
-
-    def tag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        self._tagged(req["ResourceArn"], lambda tags: tags.update(req["Tags"]))
-        return {}
-
-    def untag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        def drop(tags: dict[str, str]) -> None:
-            for name in req["TagKeyList"]:
-                tags.pop(name, None)
-
-        self._tagged(req["ResourceArn"], drop)
-        return {}
-
-    def list_tags(self, ctx: RequestContext, req: Request) -> Result:
-        return {"Tags": self._tagged(req["ResourceArn"])}
+        return paging.listed("BackupSelectionsList", listed, token)
 
     # --- backup jobs and recovery points ------------------------------------------------
 
@@ -538,10 +499,7 @@ class BackupApi:
             if all(req.get(f) is None or j[field] == req[f] for f, field in filters.items())
         ]
         page, token = _page(jobs, req, "jobs")
-        out: Result = {"BackupJobs": [self._job_view(j) for j in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return paging.listed("BackupJobs", [self._job_view(j) for j in page], token)
 
     @staticmethod
     def _point_view(job: Record) -> Record:
@@ -582,10 +540,7 @@ class BackupApi:
             view.pop("StorageClass")
             view.pop("CreatedBy")
             listed.append(view)
-        out: Result = {"RecoveryPoints": listed}
-        if token:
-            out["NextToken"] = token
-        return out
+        return paging.listed("RecoveryPoints", listed, token)
 
     def _point(self, ctx: RequestContext, req: Request) -> Record:
         name = req["BackupVaultName"]

@@ -78,12 +78,12 @@ def delete(tx: WriteTx, key: bytes, arn: str | None = None) -> None:
 
 
 def by_arn(tx: ReadTx, arn: str) -> tuple[bytes, Record] | None:
-    """(record key, record) of the vault or plan an ARN names."""
+    """(record key, record) of the vault or live plan an ARN names (tagging)."""
     key = tx.get(AWS_BACKUP_SPACE, b"N" + _s(arn))
     if key is None:
         return None
     record = get(tx, key)
-    return (key, record) if record is not None else None
+    return (key, record) if record is not None and not record.get("DeletionDate") else None
 
 
 def listing(tx: ReadTx, kind: bytes, account: str, region: str) -> Iterator[Record]:

@@ -1,4 +1,4 @@
-"""CloudWatch: metrics, metric math and metric alarms, on the server's one port.
+"""CloudWatch: metrics, metric math, metric and composite alarms, on the server's one port.
 
 Spoken in the three protocols botocore's model lists: Smithy RPC v2 CBOR (current
 SDKs), JSON 1.0 (``X-Amz-Target: GraniteServiceVersion20100801.*``) and Query (older
@@ -31,6 +31,7 @@ def cloudwatch_service(metrics: MetricsApi, alarms: AlarmsApi) -> Service:
         "GetMetricData": metrics.get_metric_data,
         "ListMetrics": metrics.list_metrics,
         "PutMetricAlarm": alarms.put_metric_alarm,
+        "PutCompositeAlarm": alarms.put_composite_alarm,
         "DescribeAlarms": alarms.describe_alarms,
         "DescribeAlarmsForMetric": alarms.describe_alarms_for_metric,
         "DeleteAlarms": alarms.delete_alarms,

@@ -1,11 +1,13 @@
-"""Metric alarms: PutMetricAlarm, DescribeAlarms(ForMetric), DeleteAlarms, SetAlarmState,
-DescribeAlarmHistory, Enable/DisableAlarmActions and alarm tags.
+"""Alarms: PutMetricAlarm, PutCompositeAlarm, DescribeAlarms(ForMetric), DeleteAlarms,
+SetAlarmState, DescribeAlarmHistory, Enable/DisableAlarmActions and alarm tags.
 
-An alarm is stored in DescribeAlarms' JSON form (store.py). A state change — from the
-alarm worker or SetAlarmState — is written with its history item in one transaction;
-only after the commit are the alarm's actions run (an SNS topic action publishes
-CloudWatch's notification JSON), each recorded as an Action history item. A process that
-finds the state already changed by another one does nothing, so an action runs once.
+An alarm is stored in DescribeAlarms' JSON form (store.py; composite alarms in
+composite.py). A state change — from the alarm worker or SetAlarmState — is written with
+its history item in one transaction, together with the state changes of the composite
+alarms that depend on it (`composite.settle`); only after the commit are the alarms'
+actions run (an SNS topic action publishes CloudWatch's notification JSON), each
+recorded as an Action history item. A process that finds the state already changed by
+another one does nothing, so an action runs once.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -31,7 +32,8 @@ from dynastore.errors import (
     ValidationException,
 )
 from dynastore.server.service import RequestContext
-from dynastore.services.cloudwatch import evaluate, metrics, stats, store
+from dynastore.services.cloudwatch import composite, evaluate, metrics, states, stats, store
+from dynastore.services.cloudwatch.states import Transition, alarm_arn, public
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 log = logging.getLogger("dynastore.cloudwatch")
@@ -41,8 +43,11 @@ Result = dict[str, Any]
 # (account, region, topic ARN, subject, message) -> message id; raises AwsError on failure
 Publish = Callable[[str, str, str, str, str], str]
 
-_INITIAL_REASON = "Unchecked: Initial alarm creation"
 _TREAT = ("breaching", "notBreaching", "ignore", "missing")
+_ALARM_TYPES = ["CompositeAlarm", "MetricAlarm"]
+_CHILD_FIELDS = ("AlarmName", "AlarmArn", "StateValue", "StateUpdatedTimestamp")
+_PARENT_FIELDS = ("AlarmName", "AlarmArn")
+_NOT_WITH_FAMILY = ("AlarmNames", "AlarmNamePrefix", "StateValue", "ActionPrefix")
 _STANDARD_ONLY = ("MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Period", "Unit")
 _CONFIG_FIELDS = (
     "AlarmDescription",
@@ -59,119 +64,16 @@ _CONFIG_FIELDS = (
     "Metrics",
     "ThresholdMetricId",
 )
-REGION_NAMES: Mapping[str, str] = {
-    "us-east-1": "US East (N. Virginia)",
-    "us-east-2": "US East (Ohio)",
-    "us-west-1": "US West (N. California)",
-    "us-west-2": "US West (Oregon)",
-    "af-south-1": "Africa (Cape Town)",
-    "ap-east-1": "Asia Pacific (Hong Kong)",
-    "ap-south-1": "Asia Pacific (Mumbai)",
-    "ap-northeast-1": "Asia Pacific (Tokyo)",
-    "ap-northeast-2": "Asia Pacific (Seoul)",
-    "ap-northeast-3": "Asia Pacific (Osaka)",
-    "ap-southeast-1": "Asia Pacific (Singapore)",
-    "ap-southeast-2": "Asia Pacific (Sydney)",
-    "ca-central-1": "Canada (Central)",
-    "eu-central-1": "EU (Frankfurt)",
-    "eu-west-1": "EU (Ireland)",
-    "eu-west-2": "EU (London)",
-    "eu-west-3": "EU (Paris)",
-    "eu-north-1": "EU (Stockholm)",
-    "eu-south-1": "EU (Milan)",
-    "me-south-1": "Middle East (Bahrain)",
-    "sa-east-1": "South America (Sao Paulo)",
-}
-
-
-def alarm_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
-
-
-def public(alarm: Mapping[str, Any]) -> dict[str, Any]:
-    """An alarm as DescribeAlarms shows it (without its tags)."""
-    return {k: v for k, v in alarm.items() if k != "Tags"}
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """A committed state change whose actions are still to run."""
-
-    account: str
-    region: str
-    alarm: dict[str, Any]
-    old_state: str
-
-
-def change_state(
-    tx: WriteTx,
-    account: str,
-    region: str,
-    alarm: dict[str, Any],
-    state: str,
-    reason: str,
-    data: Mapping[str, Any] | None,
-    now: float,
-) -> Transition | None:
-    """Write a new state and its history item; the Transition to act on after commit."""
-    old = str(alarm["StateValue"])
-    old_reason = str(alarm.get("StateReason", ""))
-    alarm["StateReason"] = reason
-    if data is not None:
-        alarm["StateReasonData"] = orjson.dumps(data).decode()
-    else:
-        alarm.pop("StateReasonData", None)
-    alarm["StateUpdatedTimestamp"] = now
-    if old == state:
-        store.put_alarm(tx, account, region, alarm)
-        return None
-    alarm["StateValue"] = state
-    alarm["StateTransitionedTimestamp"] = now
-    store.put_alarm(tx, account, region, alarm)
-    new_state: dict[str, Any] = {"stateValue": state, "stateReason": reason}
-    if data is not None:
-        new_state["stateReasonData"] = data
-    item = {
-        "version": "1.0",
-        "oldState": {"stateValue": old, "stateReason": old_reason},
-        "newState": new_state,
-    }
-    _history(
-        tx, account, region, alarm, now, "StateUpdate", f"Alarm updated from {old} to {state}", item
-    )
-    return Transition(account, region, dict(alarm), old)
-
-
-def _history(
-    tx: WriteTx,
-    account: str,
-    region: str,
-    alarm: Mapping[str, Any],
-    now: float,
-    kind: str,
-    summary: str,
-    data: Mapping[str, Any],
-) -> None:
-    store.add_history(
-        tx,
-        account,
-        region,
-        {
-            "AlarmName": alarm["AlarmName"],
-            "AlarmType": "MetricAlarm",
-            "Timestamp": now,
-            "HistoryItemType": kind,
-            "HistorySummary": summary,
-            "HistoryData": orjson.dumps(data).decode(),
-        },
-    )
 
 
 def notification(transition: Transition) -> tuple[str, str]:
     """(subject, message) of CloudWatch's SNS notification for a state change."""
     alarm = transition.alarm
-    region_name = REGION_NAMES.get(transition.region, transition.region)
+    region_name = states.REGION_NAMES.get(transition.region, transition.region)
     state = str(alarm["StateValue"])
+    subject = f'{state}: "{alarm["AlarmName"]}" in {region_name}'
+    if composite.is_composite(alarm):
+        return subject[:100], orjson.dumps(composite.notification(transition)).decode()
     message: dict[str, Any] = {
         "AlarmName": alarm["AlarmName"],
         "AlarmDescription": alarm.get("AlarmDescription"),
@@ -190,7 +92,6 @@ def notification(transition: Transition) -> tuple[str, str]:
         "InsufficientDataActions": alarm.get("InsufficientDataActions", []),
         "Trigger": _trigger(alarm),
     }
-    subject = f'{state}: "{alarm["AlarmName"]}" in {region_name}'
     return subject[:100], orjson.dumps(message).decode()
 
 
@@ -263,7 +164,7 @@ class AlarmsApi:
     def run_actions(self, transition: Transition) -> None:
         """Run the actions of a committed state change and record them in the history."""
         alarm = transition.alarm
-        if not alarm.get("ActionsEnabled", True):
+        if not alarm.get("ActionsEnabled", True) or alarm.get("ActionsSuppressedBy"):
             return
         state = str(alarm["StateValue"])
         field = {"OK": "OKActions", "ALARM": "AlarmActions"}.get(state, "InsufficientDataActions")
@@ -278,7 +179,7 @@ class AlarmsApi:
         with self._backend.write() as tx:
             for summary, data in records:
                 data["stateUpdateTimestamp"] = int(float(alarm["StateUpdatedTimestamp"]) * 1000)
-                _history(
+                states.add_history(
                     tx, transition.account, transition.region, alarm, now, "Action", summary, data
                 )
 
@@ -309,26 +210,35 @@ class AlarmsApi:
             "error": "This action is not supported by this server",
         }
 
-    # --- PutMetricAlarm ------------------------------------------------------------------
+    def act(self, transitions: list[Transition]) -> None:
+        """Run the actions of committed state changes, once they are durable."""
+        if transitions and self._backend.pending():
+            self._backend.flush()  # the changes are durable before anyone is notified
+        for transition in transitions:
+            self.run_actions(transition)
+
+    # --- PutMetricAlarm, PutCompositeAlarm -----------------------------------------------
 
     def put_metric_alarm(self, ctx: RequestContext, req: Request) -> Result:
         check_alarm(req)
-        name = req["AlarmName"]
         now = self._clock()
         with self._backend.write() as tx:
-            old = store.get_alarm(tx, ctx.account, ctx.region, name)
+            old = store.get_alarm(tx, ctx.account, ctx.region, req["AlarmName"])
             alarm = _configured(ctx, req, old, now)
-            store.put_alarm(tx, ctx.account, ctx.region, alarm)
-            kind = "Update" if old is not None else "Create"
-            data: dict[str, Any] = {"version": "1.0", "type": kind}
-            if old is not None:
-                data["updatedAlarm"] = public(alarm)
-                data["originalUpdatedAlarm"] = public(old)
-                summary = f'Alarm "{name}" updated'
-            else:
-                data["createdAlarm"] = public(alarm)
-                summary = f'Alarm "{name}" created'
-            _history(tx, ctx.account, ctx.region, alarm, now, "ConfigurationUpdate", summary, data)
+            _save_configuration(tx, ctx, alarm, old, now)
+        return {}
+
+    def put_composite_alarm(self, ctx: RequestContext, req: Request) -> Result:
+        states.check_actions(req)
+        now = self._clock()
+        name = req["AlarmName"]
+        with self._backend.write() as tx:
+            composite.check_composite(tx, ctx.account, ctx.region, req)
+            old = store.get_alarm(tx, ctx.account, ctx.region, name)
+            alarm = composite.configured(ctx.account, ctx.region, req, old, now)
+            _save_configuration(tx, ctx, alarm, old, now)
+            transitions = composite.settle(tx, ctx.account, ctx.region, [], now, name)
+        self.act(transitions)
         return {}
 
     # --- reads ---------------------------------------------------------------------------
@@ -340,33 +250,60 @@ class AlarmsApi:
             raise InvalidParameterCombination(
                 "AlarmNamePrefix and AlarmNames are mutually exclusive."
             )
-        types = req.get("AlarmTypes") or ["MetricAlarm"]
+        family = _family_parameter(req)
+        types = req.get("AlarmTypes") or (_ALARM_TYPES if family else ["MetricAlarm"])
         state = req.get("StateValue")
         action_prefix = req.get("ActionPrefix")
         limit = int(req.get("MaxRecords") or 50)
         after = _name_token(req.get("NextToken"))
         found: list[dict[str, Any]] = []
         more = False
-        if "MetricAlarm" in types and not req.get("ParentsOfAlarmName"):
-            with self._backend.read() as tx:
-                for alarm in store.alarms(tx, ctx.account, ctx.region, prefix or ""):
-                    alarm_name = alarm["AlarmName"]
-                    if after is not None and alarm_name <= after:
-                        continue
-                    if names and alarm_name not in names:
-                        continue
-                    if state and alarm["StateValue"] != state:
-                        continue
-                    if action_prefix and not _has_action(alarm, action_prefix):
-                        continue
-                    if len(found) == limit:
-                        more = True
-                        break
-                    found.append(public(alarm))
-        out: Result = {"MetricAlarms": found, "CompositeAlarms": []}
+        with self._backend.read() as tx:
+            candidates: Iterable[dict[str, Any]] = store.alarms(
+                tx, ctx.account, ctx.region, prefix or ""
+            )
+            shown: tuple[str, ...] | None = None
+            if family is not None:
+                candidates, shown = self._family(tx, ctx, family, str(req[family]))
+            for alarm in candidates:
+                alarm_name = alarm["AlarmName"]
+                if after is not None and alarm_name <= after:
+                    continue
+                if states.alarm_type(alarm) not in types:
+                    continue
+                if names and alarm_name not in names:
+                    continue
+                if state and alarm["StateValue"] != state:
+                    continue
+                if action_prefix and not _has_action(alarm, action_prefix):
+                    continue
+                if len(found) == limit:
+                    more = True
+                    break
+                found.append(alarm)
+        out: Result = {
+            "MetricAlarms": [_shown(a, shown) for a in found if not composite.is_composite(a)],
+            "CompositeAlarms": [_shown(a, shown) for a in found if composite.is_composite(a)],
+        }
         if more:
             out["NextToken"] = _make_token(found[-1]["AlarmName"])
         return out
+
+    def _family(
+        self, tx: ReadTx, ctx: RequestContext, parameter: str, name: str
+    ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        """ChildrenOfAlarmName's or ParentsOfAlarmName's alarms (by name) and the fields
+        DescribeAlarms shows of them."""
+        if parameter == "ParentsOfAlarmName":
+            return composite.parents(tx, ctx.account, ctx.region, name), _PARENT_FIELDS
+        parent = store.get_alarm(tx, ctx.account, ctx.region, name)
+        if parent is None or not composite.is_composite(parent):
+            return [], _CHILD_FIELDS
+        children = (
+            store.get_alarm(tx, ctx.account, ctx.region, child)
+            for child in sorted(composite.child_names(parent, ctx.account, ctx.region))
+        )
+        return [c for c in children if c is not None], _CHILD_FIELDS
 
     def describe_alarms_for_metric(self, ctx: RequestContext, req: Request) -> Result:
         dims = store.canonical_dims(req.get("Dimensions")) if "Dimensions" in req else None
@@ -394,7 +331,7 @@ class AlarmsApi:
         limit = int(req.get("MaxRecords") or 100)
         name = req.get("AlarmName")
         kind = req.get("HistoryItemType")
-        types = req.get("AlarmTypes") or ["MetricAlarm", "CompositeAlarm"]
+        types = req.get("AlarmTypes") or ["MetricAlarm"]
         after = _history_token(req.get("NextToken"))
         items: list[dict[str, Any]] = []
         next_token: str | None = None
@@ -422,8 +359,23 @@ class AlarmsApi:
     # --- writes --------------------------------------------------------------------------
 
     def delete_alarms(self, ctx: RequestContext, req: Request) -> Result:
+        names = list(req["AlarmNames"])
         with self._backend.write() as tx:
-            for name in req["AlarmNames"]:
+            held = [
+                name
+                for name in names
+                if any(
+                    p["AlarmName"] not in names
+                    for p in composite.parents(tx, ctx.account, ctx.region, name)
+                )
+            ]
+            if held:
+                pronoun = "it" if len(held) == 1 else "them"
+                raise ValidationException(
+                    f"Cannot delete {','.join(held)} as there are composite alarm(s) "
+                    f"depending on {pronoun}."
+                )
+            for name in names:
                 store.delete_alarm(tx, ctx.account, ctx.region, name)
         return {}
 
@@ -437,16 +389,18 @@ class AlarmsApi:
                 raise InvalidFormat("StateReasonData must be valid JSON") from None
             data = parsed if isinstance(parsed, dict) else None
         name = req["AlarmName"]
+        now = self._clock()
         with self._backend.write() as tx:
             alarm = store.get_alarm(tx, ctx.account, ctx.region, name)
             if alarm is None:
                 raise ResourceNotFound(f"Alarm {name} not found")
-            transition = change_state(
-                tx, ctx.account, ctx.region, alarm, req["StateValue"], req["StateReason"], data,
-                self._clock(),
-            )  # fmt: skip
-        if transition is not None:
-            self.run_actions(transition)
+            transition = states.change_state(
+                tx, ctx.account, ctx.region, alarm, req["StateValue"], req["StateReason"], data, now
+            )
+            transitions = [transition] if transition is not None else []
+            if transitions:
+                transitions += composite.settle(tx, ctx.account, ctx.region, [name], now)
+        self.act(transitions)
         return {}
 
     def enable_alarm_actions(self, ctx: RequestContext, req: Request) -> Result:
@@ -572,10 +526,7 @@ def check_alarm(req: Request) -> None:
             f"Option {low} is not supported. Supported options for parameter "
             "EvaluateLowSampleCountPercentile are evaluate and ignore."
         )
-    for field in ("AlarmActions", "OKActions", "InsufficientDataActions"):
-        for action in req.get(field) or []:
-            if not action.startswith("arn:") or len(action.split(":")) < 6:
-                raise ValidationException(f"Invalid arn syntax: {action}")
+    states.check_actions(req)
 
 
 def _alarm_period(req: Mapping[str, Any]) -> int:
@@ -623,7 +574,7 @@ def _configured(
     if old is None:
         alarm.update(
             StateValue=evaluate.INSUFFICIENT,
-            StateReason=_INITIAL_REASON,
+            StateReason=states.INITIAL_REASON,
             StateUpdatedTimestamp=now,
             StateTransitionedTimestamp=now,
             Tags=list(req.get("Tags") or []),
@@ -641,6 +592,50 @@ def _configured(
             if field in old:
                 alarm[field] = old[field]
     return alarm
+
+
+def _save_configuration(
+    tx: WriteTx,
+    ctx: RequestContext,
+    alarm: dict[str, Any],
+    old: Mapping[str, Any] | None,
+    now: float,
+) -> None:
+    """Store a created or updated alarm with its ConfigurationUpdate history item."""
+    name = alarm["AlarmName"]
+    store.put_alarm(tx, ctx.account, ctx.region, alarm)
+    data: dict[str, Any] = {"version": "1.0", "type": "Update" if old is not None else "Create"}
+    if old is not None:
+        data["updatedAlarm"] = public(alarm)
+        data["originalUpdatedAlarm"] = public(old)
+        summary = f'Alarm "{name}" updated'
+    else:
+        data["createdAlarm"] = public(alarm)
+        summary = f'Alarm "{name}" created'
+    states.add_history(
+        tx, ctx.account, ctx.region, alarm, now, "ConfigurationUpdate", summary, data
+    )
+
+
+def _family_parameter(req: Request) -> str | None:
+    """ChildrenOfAlarmName or ParentsOfAlarmName when given; with AlarmTypes, MaxRecords
+    and NextToken only."""
+    given = [p for p in ("ChildrenOfAlarmName", "ParentsOfAlarmName") if req.get(p)]
+    if not given:
+        return None
+    others = given[1:] + [k for k in _NOT_WITH_FAMILY if req.get(k)]
+    if others:
+        raise ValidationException(
+            f"{given[0]} cannot be combined with {others[0]}: only MaxRecords and NextToken "
+            "can be specified with it."
+        )
+    return given[0]
+
+
+def _shown(alarm: Mapping[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+    if fields is None:
+        return public(alarm)
+    return {k: alarm[k] for k in fields if k in alarm}
 
 
 def _has_action(alarm: Mapping[str, Any], prefix: str) -> bool:

@@ -4,16 +4,24 @@ Datapoints are kept as statistic sets per bucket (store.py): one second for
 high-resolution data (StorageResolution 1), one minute otherwise. A query sums buckets
 into periods starting at its StartTime rounded down to the minute (to the second for
 periods under a minute), as CloudWatch does for data younger than 15 days.
+
+GetMetricData pages: MaxDatapoints (default 100,800) counts the datapoints of all the
+results in one answer, in query order and ScanBy order within each; a result cut short
+has StatusCode PartialData, and NextToken resumes at the next datapoint (results already
+complete are not repeated). ListMetrics pages by 500 metrics.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from dynastore.errors import (
     InvalidNextToken,
@@ -31,6 +39,7 @@ Request = dict[str, Any]
 Result = dict[str, Any]
 
 MAX_DATAPOINTS = 1440  # GetMetricStatistics
+DEFAULT_MAX_DATAPOINTS = 100800  # GetMetricData's page when MaxDatapoints is not given
 LIST_PAGE = 500
 PAST_LIMIT = 14 * 86400  # PutMetricData accepts timestamps up to two weeks old
 FUTURE_LIMIT = 2 * 3600  # ... and two hours ahead
@@ -250,26 +259,46 @@ class MetricsApi:
         start, end = float(req["StartTime"]), float(req["EndTime"])
         check_times(start, end, ValidationException, "\n")
         queries = list(req["MetricDataQueries"])
-        if req.get("NextToken"):
-            raise InvalidNextToken("The service returned an invalid token.")
+        descending = (req.get("ScanBy") or "TimestampDescending") == "TimestampDescending"
+        budget = int(req.get("MaxDatapoints") or DEFAULT_MAX_DATAPOINTS)
+        if budget < 1:
+            raise InvalidParameterValue(
+                f"The value {budget} for parameter MaxDatapoints is invalid."
+            )
+        fingerprint = _fingerprint(req)
+        first, skip = _data_token(req.get("NextToken"), fingerprint, len(queries))
         with self._backend.read() as tx:
             results = evaluate_queries(tx, ctx.account, ctx.region, queries, start, end)
-        descending = (req.get("ScanBy") or "TimestampDescending") == "TimestampDescending"
-        limit = int(req.get("MaxDatapoints") or 100800)
-        out = []
-        for result in results:
-            points = sorted(result.series.items(), reverse=descending)[:limit]
+        out: list[dict[str, Any]] = []
+        resume: tuple[int, int] | None = None
+        for index in range(first, len(results)):
+            result = results[index]
+            points = sorted(result.series.items(), reverse=descending)
+            offset = skip if index == first else 0
+            page = points[offset : offset + budget]
+            budget -= len(page)
+            complete = offset + len(page) >= len(points)
             out.append(
                 {
                     "Id": result.id,
                     "Label": result.label,
-                    "Timestamps": [t for t, _ in points],
-                    "Values": [v for _, v in points],
-                    "StatusCode": "Complete",
+                    "Timestamps": [t for t, _ in page],
+                    "Values": [v for _, v in page],
+                    "StatusCode": "Complete" if complete else "PartialData",
                     "Messages": [],
                 }
             )
-        return {"MetricDataResults": out, "Messages": []}
+            if not complete:
+                resume = (index, offset + len(page))
+                break
+            if budget == 0 and index + 1 < len(results):
+                resume = (index + 1, 0)
+                break
+        answer: Result = {"MetricDataResults": out, "Messages": []}
+        if resume is not None:
+            token = orjson.dumps([resume[0], resume[1], fingerprint])
+            answer["NextToken"] = base64.urlsafe_b64encode(b"G" + token).decode()
+        return answer
 
     # --- ListMetrics ---------------------------------------------------------------------
 
@@ -322,6 +351,28 @@ def _token(text: Any) -> bytes | None:
     if not raw.startswith(b"M"):
         raise InvalidParameterValue("Request parameter NextToken is invalid")
     return raw
+
+
+def _fingerprint(req: Request) -> str:
+    """What a GetMetricData NextToken belongs to: the queries, times and order."""
+    asked = [req["MetricDataQueries"], req["StartTime"], req["EndTime"], req.get("ScanBy")]
+    return hashlib.blake2b(orjson.dumps(asked, default=str), digest_size=8).hexdigest()
+
+
+def _data_token(text: Any, fingerprint: str, count: int) -> tuple[int, int]:
+    """(query index, datapoints of it already returned) where a GetMetricData page starts."""
+    if not text:
+        return 0, 0
+    try:
+        raw = base64.urlsafe_b64decode(str(text).encode())
+        index, offset, owner = orjson.loads(raw[1:]) if raw.startswith(b"G") else (-1, -1, "")
+    except (binascii.Error, ValueError, TypeError):
+        index, offset, owner = -1, -1, ""
+    if owner != fingerprint or not isinstance(index, int) or not isinstance(offset, int):
+        raise InvalidNextToken("The service returned an invalid token.")
+    if not 0 <= index < count or offset < 0:
+        raise InvalidNextToken("The service returned an invalid token.")
+    return index, offset
 
 
 def check_times(start: float, end: float, error: type[Exception], tail: str = "") -> None:

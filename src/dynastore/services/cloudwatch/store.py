@@ -12,7 +12,8 @@ sorted dimensions); timestamps are 8-byte big-endian integers.
   HISTOGRAM_LIMIT distinct values (then null: no percentiles for that bucket).
 - ``M scope s(namespace) s(metric) series``: the metric as ListMetrics shows it,
   ``{"n", "m", "d": [[name, value], ...], "t": newest datapoint}``.
-- ``A scope s(name)``: one metric alarm, in DescribeAlarms' JSON form plus ``Tags``.
+- ``A scope s(name)``: one alarm, metric or composite (with ``AlarmRule``), in
+  DescribeAlarms' JSON form plus ``Tags``.
 - ``H scope ms seq``: one alarm history item (``ms``: its time in milliseconds).
 """
 

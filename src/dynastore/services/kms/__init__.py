@@ -7,6 +7,7 @@ kept (sealed by the server's master key) and handlers.py for the operations. The
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from dynastore.server.service import Service
@@ -17,11 +18,17 @@ from dynastore.storage.base import Backend
 
 __all__ = ["KeyStore", "MasterKey", "kms_service", "open_keystore"]
 
+log = logging.getLogger("dynastore")
+
 
 def open_keystore(backend: Backend, data_dir: Path) -> KeyStore:
-    """The store's KMS keys, sealed by the master key of `data_dir` (or the environment)."""
-    store = KeyStore(backend, MasterKey.load(data_dir))
+    """The store's KMS keys, sealed by the master key of `data_dir` (or the environment).
+
+    Raises `MasterKeyError` when the key is not the store's."""
+    master = MasterKey.load(data_dir)
+    store = KeyStore(backend, master)
     store.check_master_key()
+    log.info("KMS master key from %s, fingerprint %s", master.source, master.fingerprint)
     return store
 
 

@@ -4,6 +4,7 @@ Layout in `KEY_SPACE` (engine/crypto.py; stored on disk — do not reorder):
     kms/key/<account>/<region>/<key id>   -> JSON key record (below)
     kms/alias/<account>/<region>/<alias>  -> JSON {"target", "created", "updated"}
     kms/check                             -> a value sealed by the master key
+    kms/fingerprint                       -> the master key's fingerprint (hex, ASCII)
 A key record holds the KeyMetadata (KMS's JSON form), the policy, the tags, the rotation
 settings and ``material``: the key's 256-bit AES key versions, each sealed by the master
 key (AES-256-GCM, the key id and version as associated data). The last version
@@ -12,8 +13,11 @@ encrypts; any version decrypts.
 The master key (32 bytes) is read from ``DYNASTORE_MASTER_KEY`` (base64 or hex), else
 from ``<data dir>/master.key`` (base64), which is created (mode 0600) on first start.
 ``kms/check`` detects a master key that does not belong to the store at start-up,
-before any key is used. Losing the master key loses every KMS key and so every
-KMS-encrypted table: back it up (README, "KMS master key").
+before any key is used: servers sharing one database (on several hosts) must share the
+master key, and one that does not refuses to start, naming both keys' fingerprints (an
+HMAC of a fixed label: they identify a key without revealing it). Losing the master key
+loses every KMS key and so every KMS-encrypted table: back it up (README, "KMS master
+key").
 
 Ciphertext blobs (stored by clients — do not reorder):
     0x01 | key id (36 ASCII) | material version (4 bytes, big-endian) | nonce (12) | ct+tag
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import re
 import struct
@@ -57,6 +63,8 @@ _KEY_PREFIX = b"kms/key/"
 _ALIAS_PREFIX = b"kms/alias/"
 _CHECK_KEY = b"kms/check"
 _CHECK_TEXT = b"dynastore kms master key check"
+_FINGERPRINT_KEY = b"kms/fingerprint"
+_FINGERPRINT_LABEL = b"dynastore kms master key fingerprint"
 _KEY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key|alias)/(.+)")
 _MANAGED_DESCRIPTIONS = {
@@ -69,22 +77,27 @@ class MasterKeyError(ValueError):
 
 
 class MasterKey:
-    """The server's key-encryption key: seals KMS key material and owned table keys."""
+    """The server's key-encryption key: seals KMS key material and owned table keys.
 
-    def __init__(self, key: bytes) -> None:
+    `source` says where it came from; `fingerprint` identifies it without revealing it.
+    """
+
+    def __init__(self, key: bytes, source: str = "the given key") -> None:
         if len(key) != 32:
             raise MasterKeyError("the KMS master key must be 32 bytes")
         self._aead = AESGCM(key)
+        self.source = source
+        self.fingerprint = hmac.new(key, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
 
     @classmethod
     def load(cls, data_dir: Path, environ: Mapping[str, str] = os.environ) -> MasterKey:
         """From ``DYNASTORE_MASTER_KEY``, else ``<data_dir>/master.key`` (created if absent)."""
         text = environ.get(MASTER_KEY_ENV, "").strip()
         if text:
-            return cls(_decode_key(text, MASTER_KEY_ENV))
+            return cls(_decode_key(text, MASTER_KEY_ENV), MASTER_KEY_ENV)
         path = data_dir / MASTER_KEY_FILE
         try:
-            return cls(_decode_key(path.read_text().strip(), str(path)))
+            return cls(_decode_key(path.read_text().strip(), str(path)), str(path))
         except FileNotFoundError:
             pass
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -92,12 +105,12 @@ class MasterKey:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process created it first
-            return cls(_decode_key(path.read_text().strip(), str(path)))
+            return cls(_decode_key(path.read_text().strip(), str(path)), str(path))
         with os.fdopen(fd, "w") as handle:
             handle.write(base64.b64encode(key).decode() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        return cls(key)
+        return cls(key, f"{path} (created now)")
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(12)
@@ -241,19 +254,32 @@ class KeyStore:
         self.listeners: list[Callable[[str], None]] = []
 
     def check_master_key(self) -> None:
-        """Refuse a master key that did not seal this store's keys; seal a check value."""
+        """Refuse a master key that did not seal this store's check value; the first start
+        (of any server sharing the store) seals one, and records the key's fingerprint."""
+        master = self._master
         raw = self._backend.get(KEY_SPACE, _CHECK_KEY)
-        if raw is not None:
-            try:
-                self._master.unseal(raw, _CHECK_KEY)
-            except InvalidTag:
-                raise MasterKeyError(
-                    "the KMS master key does not match this store: restore the master.key "
-                    f"file or {MASTER_KEY_ENV} that was used when its keys were created"
-                ) from None
-            return
-        with self._backend.write() as tx:
-            tx.put(KEY_SPACE, _CHECK_KEY, self._master.seal(_CHECK_TEXT, _CHECK_KEY))
+        if raw is None:
+            with self._backend.write() as tx:  # re-read: another server may start meanwhile
+                raw = tx.get(KEY_SPACE, _CHECK_KEY)
+                if raw is None:
+                    tx.put(KEY_SPACE, _CHECK_KEY, master.seal(_CHECK_TEXT, _CHECK_KEY))
+                    tx.put(KEY_SPACE, _FINGERPRINT_KEY, master.fingerprint.encode())
+            if self._backend.pending():
+                self._backend.flush()
+            if raw is None:
+                return
+        try:
+            master.unseal(raw, _CHECK_KEY)
+        except InvalidTag:
+            stored = self._backend.get(KEY_SPACE, _FINGERPRINT_KEY)
+            theirs = f"fingerprint {stored.decode()}" if stored else "an unknown fingerprint"
+            raise MasterKeyError(
+                f"the KMS master key does not match this store: this server's key (from "
+                f"{master.source}) has fingerprint {master.fingerprint}, the store's key has "
+                f"{theirs}. Every server sharing a database must use the master key it was "
+                f"first started with: set {MASTER_KEY_ENV} (or <data-dir>/{MASTER_KEY_FILE}) "
+                "to that key"
+            ) from None
 
     # --- records ----------------------------------------------------------------------
 

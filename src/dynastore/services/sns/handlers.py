@@ -6,7 +6,9 @@ them (its SubscribeURL points at this server's Query endpoint). ``file`` endpoin
 confirmed at once; so are the protocols this server cannot deliver to (sqs, lambda, ...),
 which keeps infrastructure code that creates them working. Publish reads the topic's
 confirmed subscriptions in one snapshot and hands one job per matching subscription to
-the delivery thread (delivery.py): nothing is sent on the request path.
+the delivery thread (delivery.py): nothing is sent on the request path. Unsubscribing an
+http/https endpoint sends it an UnsubscribeConfirmation whose SubscribeURL restores the
+subscription. Every message is signed with the store's RSA key (signing.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import hashlib
 import re
 import secrets
 import uuid
@@ -33,6 +34,7 @@ from dynastore.errors import (
 from dynastore.server.service import RequestContext
 from dynastore.services.sns import filters, store
 from dynastore.services.sns.delivery import Delivery, Job, RetryPolicy, http_headers, message_json
+from dynastore.services.sns.signing import SIGNATURE_VERSIONS, Signer
 from dynastore.storage.base import Backend, ReadTx
 
 Request = dict[str, Any]
@@ -144,7 +146,8 @@ def default_policy(arn: str, account: str) -> str:
 
 
 class SnsApi:
-    """The SNS operations over one store; `base_url` is this server as endpoints reach it."""
+    """The SNS operations over one store; `base_url` is this server as endpoints reach it,
+    `signer` signs the messages sent to endpoints (signing.py)."""
 
     def __init__(
         self,
@@ -152,11 +155,13 @@ class SnsApi:
         clock: Callable[[], float],
         delivery: Delivery,
         base_url: str,
+        signer: Signer,
     ) -> None:
         self._backend = backend
         self._clock = clock
         self.delivery = delivery
         self._base = base_url.rstrip("/")
+        self.signer = signer
 
     # --- topics --------------------------------------------------------------------------
 
@@ -315,7 +320,12 @@ class SnsApi:
         with self._backend.write() as tx:
             self._topic(tx, arn)
             sub_arn = store.subscription_of_token(tx, req["Token"])
-            if sub_arn is None or not sub_arn.startswith(arn + ":"):
+            if sub_arn is None:
+                restored = store.restore_unsubscribed(tx, req["Token"])
+                if restored is not None and restored["TopicArn"] == arn:
+                    return {"SubscriptionArn": restored["SubscriptionArn"]}
+                raise invalid("Token")  # (and a restore for another topic rolls back)
+            if not sub_arn.startswith(arn + ":"):
                 raise invalid("Token")
             sub = store.get_subscription(tx, sub_arn)
             if sub is None:
@@ -335,6 +345,15 @@ class SnsApi:
             if sub is None:
                 raise NotFound("Subscription does not exist")
             store.delete_subscription(tx, sub)
+            topic = store.get_topic(tx, topic_arn)
+            notify = (
+                topic is not None and sub.get("Confirmed") and sub["Protocol"] in ("http", "https")
+            )
+            if notify:
+                sub = {**sub, "Token": secrets.token_hex(64)}
+                store.put_unsubscribed(tx, sub)
+        if notify and topic is not None:
+            self._send_unsubscribe_confirmation(topic, sub)
         return {}
 
     def list_subscriptions(self, ctx: RequestContext, req: Request) -> Result:
@@ -504,16 +523,15 @@ class SnsApi:
                     "Subject": subject,
                     "Message": text,
                     "Timestamp": stamp,
-                    "SignatureVersion": "1",
+                    "SignatureVersion": None,
                     "Signature": None,
-                    "SigningCertURL": self._cert_url(),
+                    "SigningCertURL": None,
                     "UnsubscribeURL": self._url(
                         "Unsubscribe", SubscriptionArn=sub["SubscriptionArn"]
                     ),
                     "MessageAttributes": shown_attributes or None,
                 }
-                fields["Signature"] = _signature(fields)
-                body = message_json(fields)
+                body = self._signed(topic, fields)
             headers = http_headers("Notification", message_id, topic_arn, sub["SubscriptionArn"])
             policy = RetryPolicy.of(
                 sub_attributes.get("DeliveryPolicy"), topic["Attributes"].get("DeliveryPolicy")
@@ -522,37 +540,66 @@ class SnsApi:
         return message_id
 
     def _send_confirmation(self, topic: Mapping[str, Any], sub: Mapping[str, Any]) -> None:
+        topic_arn = str(topic["TopicArn"])
+        message = (
+            f"You have chosen to subscribe to the topic {topic_arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message."
+        )
+        self._send_token_message("SubscriptionConfirmation", topic, sub, message, None)
+
+    def _send_unsubscribe_confirmation(
+        self, topic: Mapping[str, Any], sub: Mapping[str, Any]
+    ) -> None:
+        message = (
+            f"You have chosen to deactivate subscription {sub['SubscriptionArn']}.\n"
+            "To cancel this operation and restore the subscription, visit the SubscribeURL "
+            "included in this message."
+        )
+        self._send_token_message(
+            "UnsubscribeConfirmation", topic, sub, message, str(sub["SubscriptionArn"])
+        )
+
+    def _send_token_message(
+        self,
+        kind: str,
+        topic: Mapping[str, Any],
+        sub: Mapping[str, Any],
+        message: str,
+        sub_arn: str | None,
+    ) -> None:
+        """A SubscriptionConfirmation or UnsubscribeConfirmation: the sub's token and a
+        SubscribeURL that (re)confirms the subscription with it."""
         message_id = str(uuid.uuid4())
         topic_arn = str(topic["TopicArn"])
         token = str(sub["Token"])
         fields = {
-            "Type": "SubscriptionConfirmation",
+            "Type": kind,
             "MessageId": message_id,
             "Token": token,
             "TopicArn": topic_arn,
-            "Message": (
-                f"You have chosen to subscribe to the topic {topic_arn}.\n"
-                "To confirm the subscription, visit the SubscribeURL included in this message."
-            ),
+            "Message": message,
             "SubscribeURL": self._url("ConfirmSubscription", TopicArn=topic_arn, Token=token),
             "Timestamp": _timestamp(self._clock()),
-            "SignatureVersion": "1",
+            "SignatureVersion": None,
             "Signature": None,
-            "SigningCertURL": self._cert_url(),
+            "SigningCertURL": None,
         }
-        fields["Signature"] = _signature(fields)
-        headers = http_headers("SubscriptionConfirmation", message_id, topic_arn, None)
+        body = self._signed(topic, fields)
+        headers = http_headers(kind, message_id, topic_arn, sub_arn)
         policy = RetryPolicy.of(topic["Attributes"].get("DeliveryPolicy"))
-        self.delivery.submit(
-            Job(str(sub["Protocol"]), str(sub["Endpoint"]), message_json(fields), headers, policy)
-        )
+        self.delivery.submit(Job(str(sub["Protocol"]), str(sub["Endpoint"]), body, headers, policy))
+
+    def _signed(self, topic: Mapping[str, Any], fields: dict[str, Any]) -> bytes:
+        """The message JSON of `fields`, signed per the topic's SignatureVersion."""
+        version = str(topic["Attributes"].get("SignatureVersion") or "1")
+        fields["SignatureVersion"] = version
+        fields["SigningCertURL"] = self._base + self.signer.cert_path()
+        fields["Signature"] = self.signer.sign(fields, version)
+        return message_json(fields)
 
     def _url(self, action: str, **params: str) -> str:
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
         return f"{self._base}/?Action={action}&{query}"
-
-    def _cert_url(self) -> str:
-        return f"{self._base}/SimpleNotificationService-dynastore.pem"
 
     # --- tags ----------------------------------------------------------------------------
 
@@ -645,23 +692,6 @@ def _wanted(sub_attributes: Mapping[str, Any], values: Mapping[str, Any], messag
     return filters.matches(policy, values)
 
 
-def _signature(fields: Mapping[str, Any]) -> str:
-    """A digest of SNS's string to sign. Not an RSA signature: there is no AWS certificate
-    to verify it against, so subscribers must not require signature validation."""
-    names = (
-        "Message",
-        "MessageId",
-        "Subject",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    )
-    text = "".join(f"{n}\n{fields[n]}\n" for n in names if fields.get(n) is not None)
-    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-
-
 def _token(text: Any, tag: bytes) -> bytes | None:
     if not text:
         return None
@@ -699,6 +729,8 @@ def _check_attribute(name: str, value: str) -> None:
         "false",
     ):
         raise invalid(name)
+    elif name == "SignatureVersion" and value not in SIGNATURE_VERSIONS:
+        raise invalid("SignatureVersion")
 
 
 def _check_subscription_attribute(name: str, value: str, protocol: str) -> None:

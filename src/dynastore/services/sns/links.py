@@ -1,11 +1,14 @@
-"""The links in SNS messages: SubscribeURL and UnsubscribeURL, visited without signing.
+"""The links in SNS messages: SubscribeURL, UnsubscribeURL and SigningCertURL, visited
+without signing.
 
 An http subscriber confirms by fetching the SubscribeURL of the SubscriptionConfirmation
 (``GET /?Action=ConfirmSubscription&TopicArn=...&Token=...``), as SNS allows anyone
 holding the token to do; UnsubscribeURL works the same way. These requests carry no
 SigV4 signature, so they cannot reach SNS through the Query frontend (which routes by
 the credential scope): `SnsLinks` is a frontend of their own, placed before it. The
-account and region come from the ARN in the link.
+account and region come from the ARN in the link. SigningCertURL
+(``GET /SimpleNotificationService-<id>.pem``) answers the PEM certificate of the key
+that signs messages (signing.py).
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from dynastore.server import xml
 from dynastore.server.models import ErrorNames, fault, load_model
 from dynastore.server.service import HttpRequest, RequestContext, Response, respond
 from dynastore.services.sns.handlers import SnsApi, invalid
+from dynastore.services.sns.signing import CERT_PREFIX
 
 log = logging.getLogger("dynastore.sns")
 
 _ACTIONS = ("ConfirmSubscription", "Unsubscribe")
 _XML = b"text/xml"
+_PEM = b"application/x-x509-ca-cert"
 
 
 class SnsLinks:
@@ -34,7 +39,11 @@ class SnsLinks:
         self._model: Any = None
 
     def accepts(self, request: HttpRequest) -> bool:
-        if request.method != "GET" or "authorization" in request.headers:
+        if request.method != "GET":
+            return False
+        if request.path.startswith(CERT_PREFIX) and request.path.endswith(".pem"):
+            return True
+        if "authorization" in request.headers:
             return False
         query = request.query
         if "X-Amz-Signature=" in query:
@@ -42,6 +51,8 @@ class SnsLinks:
         return any(f"Action={action}" in query for action in _ACTIONS)
 
     def answer(self, request: HttpRequest, request_id: str) -> Response:
+        if request.path.startswith(CERT_PREFIX):
+            return self._certificate(request.path, request_id)
         if self._model is None:
             self._model = load_model("sns")[1]
         namespace = str(self._model.metadata.get("xmlNamespace", ""))
@@ -64,6 +75,16 @@ class SnsLinks:
         except Exception:
             log.exception("internal error, request id %s", request_id)
             return self._error(InternalServerError(), request_id, namespace)
+
+    def _certificate(self, path: str, request_id: str) -> Response:
+        try:
+            pem = self._api.signer.certificate(path)
+        except Exception:
+            log.exception("internal error, request id %s", request_id)
+            return respond(500, b"", request_id, _PEM)
+        if pem is None:
+            return respond(404, b"Not Found", request_id, b"text/plain")
+        return respond(200, pem, request_id, _PEM)
 
     def _error(self, error: AwsError, request_id: str, namespace: str) -> Response:
         code, status = ErrorNames(self._model).query_code(error)

@@ -9,6 +9,8 @@ prefix-free string encoding of engine/keys.py.
   "Endpoint", "Owner", "Confirmed", "Token", "Attributes"}``; its ARN is the topic ARN,
   a colon and ``id``, so a subscription ARN finds its topic.
 - ``K s(token)``: a pending confirmation token -> the subscription ARN.
+- ``U s(token)``: an unsubscribed http/https subscription, kept so that the SubscribeURL
+  of its UnsubscribeConfirmation (carrying ``token``) can restore it.
 """
 
 from __future__ import annotations
@@ -115,3 +117,22 @@ def all_subscriptions(
     start = prefix if after is None or after < prefix else after + b"\x00"
     for key, value in tx.range(SNS_SPACE, start, prefix_end(prefix)):
         yield key, orjson.loads(value)
+
+
+def put_unsubscribed(tx: WriteTx, sub: Mapping[str, Any]) -> None:
+    """Keep a deleted subscription under its UnsubscribeConfirmation token."""
+    tx.put(SNS_SPACE, b"U" + _s(str(sub["Token"])), orjson.dumps(sub))
+
+
+def restore_unsubscribed(tx: WriteTx, token: str) -> dict[str, Any] | None:
+    """Put back the subscription unsubscribed with `token` (confirmed); None if none."""
+    key = b"U" + _s(token)
+    raw = tx.get(SNS_SPACE, key)
+    if raw is None:
+        return None
+    sub: dict[str, Any] = orjson.loads(raw)
+    sub["Confirmed"] = True
+    tx.delete(SNS_SPACE, key)
+    tx.put(SNS_SPACE, _sub_key(str(sub["SubscriptionArn"])), orjson.dumps(sub))
+    tx.put(SNS_SPACE, b"K" + _s(token), str(sub["SubscriptionArn"]).encode())
+    return sub
