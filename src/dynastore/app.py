@@ -121,7 +121,9 @@ def build_app(config: Config) -> AsgiApp:
     alarm_settings = AlarmSettings(interval=config.alarm_interval)
     workers.append(AlarmWorker(engine.backend, engine.clock, alarms_api, alarm_settings))
     if engine.leases is not None:  # one process at a time runs each job
-        workers.insert(0, coordinate(workers, engine.leases))
+        # ... and the live processes share each table's capacity (engine/throttle.py).
+        throttle = engine.throttle
+        workers.insert(0, coordinate(workers, engine.leases, lambda n: throttle.set_share(1 / n)))
 
     def start() -> None:
         for worker in workers:

@@ -158,9 +158,7 @@ def serve(config_file: Path | None, **flags: Any) -> None:
         config = load_config(flags, config_file=config_file)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    logging.basicConfig(
-        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(config.log_level)
     import uvicorn
 
     from dynastore.app import check_store
@@ -193,6 +191,13 @@ def serve(config_file: Path | None, **flags: Any) -> None:
     )
 
 
+def _configure_logging(level: str) -> None:
+    """Log to stderr at `level` (once per process: --workers processes are started anew)."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
 def _encode(config_file: Path | None, flags: dict[str, Any]) -> str:
     import orjson
 
@@ -211,4 +216,5 @@ def create_app() -> Any:
     data = orjson.loads(os.environ.get("DYNASTORE_RESOLVED_CONFIG", "{}"))
     config_file = data.pop("__config_file", None)
     config = load_config(data, config_file=Path(config_file) if config_file else None)
+    _configure_logging(config.log_level)
     return build_app(config)

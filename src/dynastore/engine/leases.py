@@ -31,6 +31,15 @@ after seeing one term for ``seconds``, while the holder trusts its lease for
 holder stops first, with a margin for scheduling delays and clock-rate drift. A job step
 already running when its lease lapses finishes; every job re-reads what it acts on in
 its own transactions, so a rare overlap only wastes work.
+
+Membership. Each process also keeps a member row, ``member/<holder id>`` (a prefix no
+job name uses), written by every step with the same JSON. `Leases.members` counts the
+live processes sharing the store: this one, plus each other member row whose term moved
+within that row's ``seconds`` as this process watched it (a row first seen counts as
+live until it has been still that long; a process of this host that no longer exists, at
+once). The throttle divides every table's capacity by that count (workers/leases.py). A
+clean shutdown deletes the row; a step deletes rows still for ``STALE_FACTOR`` durations
+(or of exited processes of this host): the rows of crashed processes.
 """
 
 from __future__ import annotations
@@ -46,11 +55,13 @@ from dataclasses import dataclass
 import orjson
 
 from dynastore.engine import spaces
-from dynastore.storage.base import Backend
+from dynastore.storage.base import Backend, WriteTx
 
 LEASE_SPACE = spaces.LEASES
 DEFAULT_SECONDS = 10.0
 HOLD_FRACTION = 0.8  # of a lease's duration that its holder trusts it after a renewal
+MEMBER_PREFIX = "member/"  # member rows' names: stored on disk — do not rename
+STALE_FACTOR = 10.0  # a member row still for this many of its durations is deleted
 
 log = logging.getLogger("dynastore.leases")
 
@@ -84,6 +95,15 @@ class _Job:
     term: int = 0  # the term this process last wrote (0: none)
     seen: Record | None = None  # another holder's row, as first observed at seen_at
     seen_at: float = 0.0
+
+
+@dataclass(slots=True)
+class _Member:
+    """Another process's member row, as first observed at `seen_at`."""
+
+    row: Record
+    seen_at: float
+    gone: bool = False  # a process of this host that has exited
 
 
 class Lease:
@@ -140,6 +160,13 @@ class Leases:
         self._wall = wall
         self._alive = alive
         self._jobs: dict[str, _Job] = {}
+        self._member_term = 0  # the term this process last wrote to it (0: none)
+        self._others: dict[str, _Member] = {}  # other processes' member rows
+
+    @property
+    def _member(self) -> str:
+        """The name of this process's member row."""
+        return MEMBER_PREFIX + self.holder
 
     def lease(self, name: str) -> Lease:
         """The lease of job `name` (registered on first use; held after a `step`)."""
@@ -147,8 +174,18 @@ class Leases:
         return Lease(name, job, self._clock)
 
     def step(self) -> list[str]:
-        """Acquire, renew or take over what is due; returns the jobs written."""
+        """Acquire, renew or take over what is due; renew this process's member row and
+        delete crashed processes' ones; returns the jobs written."""
         return self.apply(self.plan())
+
+    def members(self) -> int:
+        """The live processes sharing the store (this one included), as of the last step."""
+        now = self._clock()
+        return 1 + sum(
+            1
+            for member in self._others.values()
+            if not member.gone and now - member.seen_at < member.row.seconds
+        )
 
     def plan(self) -> dict[str, Record | None]:
         """The jobs to write, each with the row (None: no row) the decision rests on."""
@@ -157,6 +194,7 @@ class Leases:
             rows = {
                 key.decode(): Record.from_json(raw) for key, raw in tx.range(LEASE_SPACE, b"", None)
             }
+        self._observe(rows, now)
         wanted: dict[str, Record | None] = {}
         for name, job in self._jobs.items():
             row = rows.get(name)
@@ -172,16 +210,53 @@ class Leases:
                 wanted[name] = row
         return wanted
 
+    def _observe(self, rows: dict[str, Record | None], now: float) -> None:
+        """Note when each other process's member row was first seen with its term."""
+        others: dict[str, _Member] = {}
+        for name, row in rows.items():
+            if row is None or not name.startswith(MEMBER_PREFIX) or name == self._member:
+                continue
+            member = self._others.get(name)
+            if member is None or member.row != row:
+                member = _Member(row, now)
+            member.gone = self._gone(row.holder)
+            others[name] = member
+        self._others = others
+
+    def _stale(self) -> dict[str, Record]:
+        """Member rows to delete: of exited processes, or still for STALE_FACTOR durations."""
+        now = self._clock()
+        return {
+            name: member.row
+            for name, member in self._others.items()
+            if member.gone or now - member.seen_at >= STALE_FACTOR * member.row.seconds
+        }
+
+    def _keep_membership(
+        self, tx: WriteTx, mine: bytes | None, stale: dict[str, Record], stored: list[bytes | None]
+    ) -> None:
+        """Renew this process's member row; delete the `stale` ones still as observed."""
+        row = Record.from_json(mine)
+        self._member_term = max(row.term if row else 0, self._member_term) + 1
+        member = Record(self.holder, self._member_term, self.seconds)
+        tx.put(LEASE_SPACE, self._member.encode(), member.to_json(self._wall()))
+        for name, raw in zip(stale, stored, strict=True):
+            if Record.from_json(raw) == stale[name]:
+                log.info("member %s: removed (the process stopped)", stale[name].holder)
+                tx.delete(LEASE_SPACE, name.encode())
+
     def apply(self, wanted: dict[str, Record | None]) -> list[str]:
-        """Write each wanted row if it is still the one planned on (conditional write)."""
-        if not wanted:
-            return []
+        """Write each wanted row if it is still the one planned on (conditional write);
+        renew this process's member row and delete stale ones in the same transaction."""
         started = self._clock()
         terms: dict[str, int] = {}
         names = list(wanted)
+        stale = self._stale()
         with self._backend.write() as tx:
-            stored = tx.get_many([(LEASE_SPACE, name.encode()) for name in names])
-            for name, raw in zip(names, stored, strict=True):
+            keys = [*names, self._member, *stale]
+            stored = tx.get_many([(LEASE_SPACE, name.encode()) for name in keys])
+            self._keep_membership(tx, stored[len(names)], stale, stored[len(names) + 1 :])
+            for name, raw in zip(names, stored[: len(names)], strict=True):
                 planned = wanted[name]
                 if Record.from_json(raw) != planned:
                     continue  # changed since the plan: decide again at the next step
@@ -200,10 +275,14 @@ class Leases:
         return list(terms)
 
     def release(self) -> None:
-        """Delete the rows this process holds (clean shutdown: others take over at once)."""
+        """Delete the rows this process holds and its member row (clean shutdown: others
+        take over at once, and count one process fewer)."""
         held = [name for name, job in self._jobs.items() if job.term]
+        if self._member_term:
+            held.append(self._member)
         for job in self._jobs.values():
             job.until, job.term = 0.0, 0
+        self._member_term = 0
         if not held:
             return
         with self._backend.write() as tx:

@@ -31,8 +31,12 @@ of that dict: the catalog hands out a new description object whenever it reloads
 UpdateTable (which edits a description in place) calls `forget()`. An on-demand table
 without maximums and without insights costs a dict lookup and a counter update.
 
-All of this is per process, owned by the Engine: with several worker processes each
-one enforces the full rate on its own share of the traffic. Acceptable for now.
+All of this is per process, owned by the Engine. When several processes share a store,
+each enforces its `share` of every rate and burst: 1 / the live processes (the lease
+keeper counts them, engine/leases.py), so together they admit about the table's rate,
+as DynamoDB's partitions each admit their part of it. A change of share rebuilds the
+buckets on next use, their balances scaled with it. Counters and insights stay per
+process (each process flushes its own metrics).
 """
 
 from __future__ import annotations
@@ -108,10 +112,12 @@ class Bucket:
         self._refill(now)
         self.tokens = min(self.capacity, self.tokens - units)
 
-    def resize(self, rate: float, capacity: float) -> None:
+    def resize(self, rate: float, capacity: float, scale: float = 1.0) -> None:
+        """New limits; the balance is multiplied by `scale` (a new share: as the rate is
+        too, the time since the last refill counts the same at either rate)."""
         self.rate = rate
         self.capacity = capacity
-        self.tokens = min(self.tokens, capacity)
+        self.tokens = min(self.tokens * scale, capacity)
 
 
 class Series:
@@ -176,6 +182,7 @@ class _TableState:
     limited: bool = False  # some bucket of a setting (provisioned units, a maximum) exists
     ceiling: bool = False  # some bucket of the per-table quota exists
     tracked: bool = False  # some insights tracker exists
+    share: float = 1.0  # the process's share of the rates when this state was built
 
 
 class Throttle:
@@ -196,8 +203,22 @@ class Throttle:
         self._retention = retention_minutes
         self._tables: dict[tuple[str, str, str], _TableState] = {}
         self._series: dict[tuple[str, str, str, str], Series] = {}
+        self._share = 1.0  # of every rate and burst: 1 / the processes sharing the store
 
     # --- state ---------------------------------------------------------------------------
+
+    @property
+    def share(self) -> float:
+        return self._share
+
+    def set_share(self, share: float) -> None:
+        """This process's share of every table's and GSI's capacity (rates, bursts, maximums
+        and the per-table quota); the buckets are rebuilt on next use, balances scaled."""
+        if share == self._share:
+            return
+        self._share = share
+        for state in self._tables.values():
+            state.source = {}  # as forget() does: rebuilt on next use
 
     def forget(self, table: TableDef) -> None:
         """Re-derive a table's limits on next use (after its description changed in place)."""
@@ -220,10 +241,11 @@ class Throttle:
             desc.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") == "PROVISIONED"
         )
         now = self._clock()
+        scale = self._share / old.share if old else 1.0  # the balances follow the share
         main = self._resource(
-            table, None, table.arn, provisioned, desc, old.table if old else None, now
+            table, None, table.arn, provisioned, desc, old.table if old else None, now, scale
         )
-        state = _TableState(desc, desc.get("TableId"), main)
+        state = _TableState(desc, desc.get("TableId"), main, share=self._share)
         for entry in desc.get("GlobalSecondaryIndexes", []):
             name = entry["IndexName"]
             index = table.index(name)
@@ -231,7 +253,9 @@ class Throttle:
                 continue
             arn = entry.get("IndexArn") or f"{table.arn}/index/{name}"
             previous = old.gsis.get(name) if old else None
-            state.gsis[name] = self._resource(table, index, arn, provisioned, entry, previous, now)
+            state.gsis[name] = self._resource(
+                table, index, arn, provisioned, entry, previous, now, scale
+            )
         state.gsi_writes = tuple(r for r in state.gsis.values() if r.write is not None)
         state.lsis = frozenset(i.name for i in table.indexes if i.kind == "LSI")
         resources = [main, *state.gsis.values()]
@@ -253,6 +277,7 @@ class Throttle:
         desc: dict[str, Any],
         old: _Resource | None,
         now: float,
+        scale: float,  # of the balances carried over (a new share)
     ) -> _Resource:
         if provisioned:
             throughput = desc.get("ProvisionedThroughput") or {}
@@ -269,6 +294,8 @@ class Throttle:
             read_rate = self._table_max
         if ceilings[1]:
             write_rate = self._table_max
+        read_rate *= self._share
+        write_rate *= self._share
         key = (table.account, table.region, table.name, index.name if index else "")
         series = self._series.get(key)
         if series is None:
@@ -281,8 +308,8 @@ class Throttle:
             keys.sk.name if keys.sk else None,
             provisioned,
             # A bucket carries over, unless it changes between a setting and the quota.
-            _bucket(read_rate, burst, _kept(old, 0, ceilings), now),
-            _bucket(write_rate, burst, _kept(old, 1, ceilings), now),
+            _bucket(read_rate, burst, _kept(old, 0, ceilings), now, scale),
+            _bucket(write_rate, burst, _kept(old, 1, ceilings), now, scale),
             series,
             ceilings=ceilings,
         )
@@ -570,13 +597,15 @@ class Throttle:
         return [(a, r, t, i or None) for (a, r, t, i) in self._series]
 
 
-def _bucket(rate: float, burst: float, old: Bucket | None, now: float) -> Bucket | None:
+def _bucket(
+    rate: float, burst: float, old: Bucket | None, now: float, scale: float
+) -> Bucket | None:
     if rate <= 0:
         return None
     capacity = rate * burst
     if old is None:
         return Bucket(rate, capacity, capacity, now)
-    old.resize(rate, capacity)
+    old.resize(rate, capacity, scale)
     return old
 
 
