@@ -36,6 +36,7 @@ from tests.api.helpers import (
     SECRET_KEY,
     Client,
     TableFactory,
+    seed,
     unique_name,
     wait_active,
 )
@@ -81,30 +82,15 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if configured:
         yield configured.rstrip("/")
         return
-    port = _free_port()
-    work = tmp_path_factory.mktemp("dynastore")
-    data_dir = work / "data"
-    data_dir.mkdir()
-    stderr_path = work / "server.stderr"
-    command = [
-        sys.executable, "-m", "dynastore", "serve",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(data_dir),
-        "--auth", "accept",
-        "--log-level", "warning",
+    flags = [
         # TTL and streams at test speed (test_ttl.py, test_streams.py)
         "--ttl-delay", "1", "--ttl-interval", "0.2", "--ttl-change-window", "2",
         "--stream-interval", "0.2", "--stream-shard-records", "20",
     ]  # fmt: skip
     if os.environ.get(DATABASE_ENV):
-        command += ["--database", os.environ[DATABASE_ENV]]
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_for_server(proc, port, stderr_path)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
+        flags += ["--database", os.environ[DATABASE_ENV]]
+    with own_server(tmp_path_factory.mktemp("dynastore"), *flags) as url:
+        yield url
 
 
 def _wait_for_server(proc: subprocess.Popen[bytes], port: int, stderr_path: Path) -> None:
@@ -234,6 +220,14 @@ def table(dynamodb: Client, cleanup: Callable[[str], str]) -> TableFactory:
         return name
 
     return make
+
+
+@pytest.fixture
+def seeded(request: pytest.FixtureRequest, dynamodb: Client, table: TableFactory) -> str:
+    """A new table holding the requesting test module's ``ITEM``."""
+    name = table()
+    seed(dynamodb, name, request.module.ITEM)
+    return name
 
 
 # --- CloudWatch (test_cloudwatch*.py) ------------------------------------------------------

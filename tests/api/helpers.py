@@ -62,6 +62,11 @@ VALUES_WITHOUT_CONDITION = (
     "ExpressionAttributeValues can only be specified when using expressions: "
     "ConditionExpression is null"
 )
+# ReturnConsumedCapacity of a one-unit single-item write: (mode, ConsumedCapacity but the name)
+WRITE_CAPACITY_MODES = [
+    ("TOTAL", {"CapacityUnits": 1.0}),
+    ("INDEXES", {"CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}),
+]
 
 
 def unique_name(prefix: str = "t") -> str:
@@ -151,6 +156,17 @@ def read(client: Client, table: str, item_key: Item) -> Item | None:
         "Item"
     )
     return got
+
+
+def normalized(item: Item | None) -> Item | None:
+    """Sets come back in any order: sort them so items compare."""
+    if item is None:
+        return None
+    out: Item = {}
+    for name, value in item.items():
+        ((tag, raw),) = value.items()
+        out[name] = {tag: sorted(raw)} if tag in ("SS", "NS", "BS") else value
+    return out
 
 
 def seed(client: Client, table: str, item: Item) -> Item:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -24,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.cloudwatch_clients import default_client
-from tests.api.conftest import _free_port, _stop, _wait_for_server
+from tests.api.conftest import own_server
 from tests.api.helpers import Client, unique_name, wait_active
 
 FAST = (
@@ -35,22 +33,8 @@ FAST = (
 
 @pytest.fixture(scope="module")
 def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    work = tmp_path_factory.mktemp("dynastore-fast")
-    stderr_path = work / "server.stderr"
-    command = [
-        sys.executable, "-m", "dynastore", "serve",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(work / "data"),
-        "--auth", "accept", "--log-level", "warning", *FAST,
-    ]  # fmt: skip
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_for_server(proc, port, stderr_path)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
+    with own_server(tmp_path_factory.mktemp("dynastore-fast"), *FAST) as url:
+        yield url
 
 
 class Subscriber:
@@ -111,6 +95,19 @@ def _wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+def _new_table(dynamodb: Client, **billing: Any) -> str:
+    """An ACTIVE table keyed on pk (S), billed as `billing` says."""
+    table = unique_name()
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        **billing,
+    )
+    wait_active(dynamodb, table)
+    return table
+
+
 def _stats(cw: Client, metric: str, dims: list[dict[str, str]], stat: str = "Sum") -> float:
     now = datetime.datetime.now(datetime.UTC)
     answer = cw.get_metric_statistics(
@@ -134,14 +131,9 @@ def test_throttled_table_alarms_and_notifies_an_http_subscriber(
     dynamodb = default_client(fast_endpoint, "dynamodb")
     cloudwatch = default_client(fast_endpoint, "cloudwatch")
     sns = default_client(fast_endpoint, "sns")
-    table = unique_name()
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    table = _new_table(
+        dynamodb, ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
     )
-    wait_active(dynamodb, table)
 
     topic = sns.create_topic(Name=f"alarms-{table}")["TopicArn"]
     pending = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=subscriber.url)
@@ -216,14 +208,9 @@ def test_throttled_table_alarms_and_notifies_an_http_subscriber(
 def test_dynamodb_metrics_are_recorded(fast_endpoint: str) -> None:
     dynamodb = default_client(fast_endpoint, "dynamodb")
     cloudwatch = default_client(fast_endpoint, "cloudwatch")
-    table = unique_name()
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 50},
+    table = _new_table(
+        dynamodb, ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 50}
     )
-    wait_active(dynamodb, table)
     for i in range(3):
         dynamodb.put_item(TableName=table, Item={"pk": {"S": str(i)}})
     dynamodb.query(
@@ -256,14 +243,7 @@ def test_dynamodb_metrics_are_recorded(fast_endpoint: str) -> None:
 def test_ttl_deletions_are_counted(fast_endpoint: str) -> None:
     dynamodb = default_client(fast_endpoint, "dynamodb")
     cloudwatch = default_client(fast_endpoint, "cloudwatch")
-    table = unique_name()
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    wait_active(dynamodb, table)
+    table = _new_table(dynamodb, BillingMode="PAY_PER_REQUEST")
     dynamodb.update_time_to_live(
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
     )

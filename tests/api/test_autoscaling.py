@@ -7,6 +7,7 @@ the target) and scale-in (15 periods below it) happen within seconds.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -192,6 +193,11 @@ def test_describe_targets_pages(scaling: Client, table: TableFactory) -> None:
     dims = [t["ScalableDimension"] for t in first["ScalableTargets"] + second["ScalableTargets"]]
     assert sorted(dims) == [READ, WRITE]
     assert "NextToken" not in second
+    # Tokens that are not ours: garbage, and well-encoded JSON of the wrong shape.
+    for token in ("garbage!", base64.urlsafe_b64encode(b'{"a": 1}').decode()):
+        with pytest.raises(ClientError) as info:
+            scaling.describe_scalable_targets(ServiceNamespace="dynamodb", NextToken=token)
+        assert info.value.response["Error"]["Code"] == "InvalidNextTokenException"
 
 
 def test_index_target(scaling: Client, table: TableFactory) -> None:

@@ -14,6 +14,7 @@ from tests.api.helpers import (
     RESOURCE_NOT_FOUND,
     RETURN_VALUES_ENUM,
     VALUES_WITHOUT_CONDITION,
+    WRITE_CAPACITY_MODES,
     Client,
     Item,
     TableFactory,
@@ -33,13 +34,6 @@ from tests.api.helpers import (
 )
 
 ITEM: Item = {**key("a"), "v": n("1"), "tags": {"SS": ["x"]}}
-
-
-@pytest.fixture
-def seeded(dynamodb: Client, table: TableFactory) -> str:
-    name = table()
-    seed(dynamodb, name, ITEM)
-    return name
 
 
 def assert_untouched(client: Client, name: str) -> None:
@@ -138,13 +132,7 @@ def test_legacy_expected(dynamodb: Client, seeded: str) -> None:
     assert read(dynamodb, seeded, key("a")) is None
 
 
-@pytest.mark.parametrize(
-    ("mode", "expected"),
-    [
-        ("TOTAL", {"CapacityUnits": 1.0}),
-        ("INDEXES", {"CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}),
-    ],
-)
+@pytest.mark.parametrize(("mode", "expected"), WRITE_CAPACITY_MODES)
 def test_consumed_capacity(
     dynamodb: Client, seeded: str, mode: str, expected: dict[str, Any]
 ) -> None:
@@ -203,16 +191,8 @@ def test_empty_string_key(dynamodb: Client, seeded: str) -> None:
 
 def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
     message = errors(
-        constraint(
-            "INVALID",
-            "returnValues",
-            RETURN_VALUES_ENUM,
-        ),
-        constraint(
-            "INVALID",
-            "returnConsumedCapacity",
-            CAPACITY_ENUM,
-        ),
+        constraint("INVALID", "returnValues", RETURN_VALUES_ENUM),
+        constraint("INVALID", "returnConsumedCapacity", CAPACITY_ENUM),
     )
     with validation(message):
         unchecked.delete_item(

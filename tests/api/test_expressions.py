@@ -61,13 +61,6 @@ VALUES: Item = {
 }
 
 
-@pytest.fixture
-def seeded(dynamodb: Client, table: TableFactory) -> str:
-    name = table()
-    seed(dynamodb, name, ITEM)
-    return name
-
-
 def holds(client: Client, table: str, condition: str, names: dict[str, str] | None = None) -> bool:
     """Evaluate a condition against ITEM by re-putting ITEM under it (a no-op either way)."""
     used = {k: v for k, v in VALUES.items() if k in _placeholders(condition)}

@@ -33,13 +33,6 @@ ITEM: Item = {
 }
 
 
-@pytest.fixture
-def seeded(dynamodb: Client, table: TableFactory) -> str:
-    name = table()
-    seed(dynamodb, name, ITEM)
-    return name
-
-
 def test_reads_the_whole_item(dynamodb: Client, seeded: str) -> None:
     answer = dynamodb.get_item(TableName=seeded, Key=key("a"), ConsistentRead=True)
     assert set(answer) == {"Item", "ResponseMetadata"}

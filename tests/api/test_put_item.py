@@ -17,6 +17,7 @@ from tests.api.helpers import (
     RESOURCE_NOT_FOUND,
     RETURN_VALUES_ENUM,
     VALUES_WITHOUT_CONDITION,
+    WRITE_CAPACITY_MODES,
     Client,
     Item,
     TableFactory,
@@ -26,6 +27,7 @@ from tests.api.helpers import (
     failure_item,
     key,
     mixed,
+    normalized,
     one_error,
     raises,
     read,
@@ -47,17 +49,6 @@ EVERY_TYPE: Item = {
     "null": {"NULL": True},
     "bool": {"BOOL": False},
 }
-
-
-def normalized(item: Item | None) -> Item | None:
-    """Sets come back in any order: sort them so items compare."""
-    if item is None:
-        return None
-    out: Item = {}
-    for name, value in item.items():
-        ((tag, raw),) = value.items()
-        out[name] = {tag: sorted(raw)} if tag in ("SS", "NS", "BS") else value
-    return out
 
 
 def test_round_trip_of_every_type(dynamodb: Client, table: TableFactory) -> None:
@@ -147,16 +138,8 @@ def test_three_enum_errors_are_aggregated(unchecked: Client, table: TableFactory
     name = table()
     message = errors(
         constraint("INVALID", "returnValues", RETURN_VALUES_ENUM),
-        constraint(
-            "INVALID",
-            "returnConsumedCapacity",
-            CAPACITY_ENUM,
-        ),
-        constraint(
-            "INVALID",
-            "returnItemCollectionMetrics",
-            METRICS_ENUM,
-        ),
+        constraint("INVALID", "returnConsumedCapacity", CAPACITY_ENUM),
+        constraint("INVALID", "returnItemCollectionMetrics", METRICS_ENUM),
     )
     with validation(message):
         unchecked.put_item(
@@ -294,13 +277,7 @@ def test_names_without_expression(dynamodb: Client, table: TableFactory) -> None
 # --- capacity and metrics --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("mode", "expected"),
-    [
-        ("TOTAL", {"CapacityUnits": 1.0}),
-        ("INDEXES", {"CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}),
-    ],
-)
+@pytest.mark.parametrize(("mode", "expected"), WRITE_CAPACITY_MODES)
 def test_consumed_capacity(
     dynamodb: Client, table: TableFactory, mode: str, expected: dict[str, Any]
 ) -> None:

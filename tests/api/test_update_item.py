@@ -20,6 +20,7 @@ from tests.api.helpers import (
     key,
     mixed,
     n,
+    normalized,
     raises,
     read,
     s,
@@ -41,13 +42,6 @@ ITEM: Item = {
 }
 
 
-@pytest.fixture
-def seeded(dynamodb: Client, table: TableFactory) -> str:
-    name = table()
-    seed(dynamodb, name, ITEM)
-    return name
-
-
 def after(client: Client, name: str) -> Item:
     item = read(client, name, key("a"))
     assert item is not None
@@ -58,7 +52,9 @@ def assert_untouched(client: Client, name: str) -> None:
     assert after(client, name) == ITEM
 
 
-# --- SET -------------------------------------------------------------------------------
+# --- SET, REMOVE, ADD, DELETE ----------------------------------------------------------
+
+L0, L1, L2, L3 = ITEM["lst"]["L"]
 
 
 def test_set_creates_missing_item(dynamodb: Client, table: TableFactory) -> None:
@@ -68,45 +64,95 @@ def test_set_creates_missing_item(dynamodb: Client, table: TableFactory) -> None
     assert read(dynamodb, name, key("new", "1")) == {**key("new", "1"), "v": s("x")}
 
 
-def test_set_several_attributes_with_names(dynamodb: Client, seeded: str) -> None:
-    update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "SET #t = :t, score = :s",
-        {":t": s("bye"), ":s": n("7")},
-        {"#t": "title"},
-    )
-    item = after(dynamodb, seeded)
-    assert item["title"] == s("bye")
-    assert item["score"] == n("7")
-
-
 @pytest.mark.parametrize(
-    ("expression", "result"),
+    ("expression", "values", "changes"),
     [
-        ("SET cnt = cnt + :d", "12.5"),
-        ("SET cnt = cnt - :d", "7.5"),
-        ("SET cnt = :d - cnt", "-7.5"),
-        ("SET cnt = :d + :d", "5"),
+        pytest.param(
+            "SET #t = :t, score = :s",
+            {":t": s("bye"), ":s": n("7"), "#t": "title"},
+            {"title": s("bye"), "score": n("7")},
+            id="set-with-names",
+        ),
+        pytest.param("SET cnt = cnt + :d", {":d": n("2.50")}, {"cnt": n("12.5")}, id="plus"),
+        pytest.param("SET cnt = cnt - :d", {":d": n("2.50")}, {"cnt": n("7.5")}, id="minus"),
+        pytest.param("SET cnt = :d - cnt", {":d": n("2.50")}, {"cnt": n("-7.5")}, id="from"),
+        pytest.param("SET cnt = :d + :d", {":d": n("2.50")}, {"cnt": n("5")}, id="values"),
+        pytest.param(
+            "SET cnt = if_not_exists(cnt, :z), fresh = if_not_exists(fresh, :z)",
+            {":z": n("0")},
+            {"fresh": n("0")},
+            id="if-not-exists",
+        ),
+        pytest.param(
+            "SET lst = list_append(:head, list_append(lst, :tail))",
+            {":head": {"L": [s("h")]}, ":tail": {"L": [s("t1"), s("t2")]}},
+            {"lst": {"L": [s("h"), L0, L1, L2, L3, s("t1"), s("t2")]}},
+            id="list-append-both-ways",
+        ),
+        pytest.param(
+            "SET doc.deep.y = :y, doc.leaf = :l, lst[1] = :e",
+            {":y": n("2"), ":l": s("w"), ":e": s("E")},
+            {
+                "doc": {"M": {"leaf": s("w"), "deep": {"M": {"x": n("1"), "y": n("2")}}}},
+                "lst": {"L": [L0, s("E"), L2, L3]},
+            },
+            id="nested-map-and-list-paths",
+        ),
+        pytest.param(
+            "SET lst[10] = :e",
+            {":e": s("end")},
+            {"lst": {"L": [L0, L1, L2, L3, s("end")]}},
+            id="beyond-list-end-appends",
+        ),
+        pytest.param(
+            "SET clone = doc.deep", {}, {"clone": {"M": {"x": n("1")}}}, id="copy-attribute"
+        ),
+        pytest.param(
+            "REMOVE title, doc.deep, absent",
+            {},
+            {"title": None, "doc": {"M": {"leaf": s("v")}}},
+            id="remove-attributes-and-nested-paths",
+        ),
+        # Indexes refer to the list before the update: l1 and l3 go, the rest shift down.
+        pytest.param("REMOVE lst[3], lst[1]", {}, {"lst": {"L": [L0, L2]}}, id="remove-indexes"),
+        pytest.param("REMOVE lst[9]", {}, {}, id="remove-index-past-end-is-ignored"),
+        pytest.param(
+            "ADD cnt :d, fresh :d", {":d": n("-3")}, {"cnt": n("7"), "fresh": n("-3")}, id="add"
+        ),
+        pytest.param(
+            "ADD tags :t, nums :n, fresh :t",
+            {":t": {"SS": ["red", "green"]}, ":n": {"NS": ["2.0", "3"]}},
+            {
+                "tags": {"SS": ["blue", "green", "red"]},
+                "nums": {"NS": ["1", "2", "3"]},
+                "fresh": {"SS": ["green", "red"]},
+            },
+            id="add-to-sets",
+        ),
+        pytest.param(
+            "DELETE tags :t, nums :n",
+            {":t": {"SS": ["red", "absent"]}, ":n": {"NS": ["1", "2"]}},
+            {"tags": {"SS": ["blue"]}, "nums": None},  # an emptied set is removed
+            id="delete-from-sets",
+        ),
+        pytest.param(
+            "SET title = :t REMOVE doc ADD cnt :one DELETE tags :red",
+            {":t": s("all"), ":one": n("1"), ":red": {"SS": ["red"]}},
+            {"title": s("all"), "cnt": n("11"), "tags": {"SS": ["blue"]}, "doc": None},
+            id="all-clauses-together",
+        ),
     ],
 )
-def test_set_arithmetic(dynamodb: Client, seeded: str, expression: str, result: str) -> None:
-    update(dynamodb, seeded, key("a"), expression, {":d": n("2.50")})
-    assert after(dynamodb, seeded)["cnt"] == n(result)
-
-
-def test_if_not_exists(dynamodb: Client, seeded: str) -> None:
-    update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "SET cnt = if_not_exists(cnt, :z), fresh = if_not_exists(fresh, :z)",
-        {":z": n("0")},
-    )
-    item = after(dynamodb, seeded)
-    assert item["cnt"] == n("10")
-    assert item["fresh"] == n("0")
+def test_update_changes(
+    dynamodb: Client, seeded: str, expression: str, values: Item, changes: Item
+) -> None:
+    """`values` holds the :values and #names; `changes` the attributes the update sets
+    (None: removes). Every other attribute stays as it was."""
+    placeholders = {k: v for k, v in values.items() if k.startswith(":")} or None
+    names = {k: v for k, v in values.items() if k.startswith("#")} or None
+    update(dynamodb, seeded, key("a"), expression, placeholders, names)
+    expected = {k: v for k, v in {**ITEM, **changes}.items() if v is not None}
+    assert normalized(after(dynamodb, seeded)) == normalized(expected)
 
 
 def test_if_not_exists_counter(dynamodb: Client, seeded: str) -> None:
@@ -116,157 +162,46 @@ def test_if_not_exists_counter(dynamodb: Client, seeded: str) -> None:
     assert after(dynamodb, seeded)["hits"] == n("3")
 
 
-def test_list_append_both_ways(dynamodb: Client, seeded: str) -> None:
-    update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "SET lst = list_append(:head, list_append(lst, :tail))",
-        {":head": {"L": [s("h")]}, ":tail": {"L": [s("t1"), s("t2")]}},
-    )
-    values = [v["S"] for v in after(dynamodb, seeded)["lst"]["L"]]
-    assert values == ["h", "l0", "l1", "l2", "l3", "t1", "t2"]
-
-
-def test_set_nested_map_and_list_paths(dynamodb: Client, seeded: str) -> None:
-    update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "SET doc.deep.y = :y, doc.leaf = :l, lst[1] = :e",
-        {":y": n("2"), ":l": s("w"), ":e": s("E")},
-    )
-    item = after(dynamodb, seeded)
-    assert item["doc"] == {"M": {"leaf": s("w"), "deep": {"M": {"x": n("1"), "y": n("2")}}}}
-    assert item["lst"]["L"][1] == s("E")
-
-
-def test_set_beyond_list_end_appends(dynamodb: Client, seeded: str) -> None:
-    update(dynamodb, seeded, key("a"), "SET lst[10] = :e", {":e": s("end")})
-    assert after(dynamodb, seeded)["lst"]["L"] == [*ITEM["lst"]["L"], s("end")]
-
-
-def test_set_copies_another_attribute(dynamodb: Client, seeded: str) -> None:
-    update(dynamodb, seeded, key("a"), "SET clone = doc.deep")
-    assert after(dynamodb, seeded)["clone"] == {"M": {"x": n("1")}}
-
-
-# --- REMOVE, ADD, DELETE ---------------------------------------------------------------
-
-
-def test_remove_attributes_and_nested_paths(dynamodb: Client, seeded: str) -> None:
-    update(dynamodb, seeded, key("a"), "REMOVE title, doc.deep, absent")
-    item = after(dynamodb, seeded)
-    assert "title" not in item
-    assert item["doc"] == {"M": {"leaf": s("v")}}
-
-
-def test_remove_list_indexes(dynamodb: Client, seeded: str) -> None:
-    # Indexes refer to the list before the update: l1 and l3 go, the rest shift down.
-    update(dynamodb, seeded, key("a"), "REMOVE lst[3], lst[1]")
-    assert after(dynamodb, seeded)["lst"]["L"] == [s("l0"), s("l2")]
-
-
-def test_remove_index_past_end_is_ignored(dynamodb: Client, seeded: str) -> None:
-    update(dynamodb, seeded, key("a"), "REMOVE lst[9]")
-    assert_untouched(dynamodb, seeded)
-
-
-def test_add_numbers(dynamodb: Client, seeded: str) -> None:
-    update(dynamodb, seeded, key("a"), "ADD cnt :d, fresh :d", {":d": n("-3")})
-    item = after(dynamodb, seeded)
-    assert item["cnt"] == n("7")
-    assert item["fresh"] == n("-3")
-
-
-def test_add_to_sets(dynamodb: Client, seeded: str) -> None:
-    update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "ADD tags :t, nums :n, fresh :t",
-        {":t": {"SS": ["red", "green"]}, ":n": {"NS": ["2.0", "3"]}},
-    )
-    item = after(dynamodb, seeded)
-    assert sorted(item["tags"]["SS"]) == ["blue", "green", "red"]
-    assert sorted(item["nums"]["NS"]) == ["1", "2", "3"]
-    assert sorted(item["fresh"]["SS"]) == ["green", "red"]
-
-
-def test_delete_from_sets(dynamodb: Client, seeded: str) -> None:
-    update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "DELETE tags :t, nums :n",
-        {":t": {"SS": ["red", "absent"]}, ":n": {"NS": ["1", "2"]}},
-    )
-    item = after(dynamodb, seeded)
-    assert item["tags"] == {"SS": ["blue"]}
-    assert "nums" not in item  # an emptied set is removed
-
-
-def test_all_clauses_together(dynamodb: Client, seeded: str) -> None:
-    update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "SET title = :t REMOVE doc ADD cnt :one DELETE tags :red",
-        {":t": s("all"), ":one": n("1"), ":red": {"SS": ["red"]}},
-    )
-    item = after(dynamodb, seeded)
-    assert (item["title"], item["cnt"], item["tags"]) == (s("all"), n("11"), {"SS": ["blue"]})
-    assert "doc" not in item
-
-
 # --- ReturnValues ----------------------------------------------------------------------
 
 
-def test_return_all_old(dynamodb: Client, seeded: str) -> None:
-    answer = update(
-        dynamodb, seeded, key("a"), "SET title = :t", {":t": s("x")}, ReturnValues="ALL_OLD"
-    )
-    assert answer["Attributes"] == ITEM
-
-
-def test_return_all_new(dynamodb: Client, seeded: str) -> None:
-    answer = update(dynamodb, seeded, key("a"), "REMOVE tags", ReturnValues="ALL_NEW")
-    assert answer["Attributes"] == {k: v for k, v in ITEM.items() if k != "tags"}
-
-
-def test_return_updated_old(dynamodb: Client, seeded: str) -> None:
-    answer = update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "SET title = :t, brand = :t REMOVE nums",
-        {":t": s("x")},
-        ReturnValues="UPDATED_OLD",
-    )
-    assert answer["Attributes"] == {"title": s("hello"), "nums": {"NS": ["1", "2"]}}
-
-
-def test_return_updated_new(dynamodb: Client, seeded: str) -> None:
-    answer = update(
-        dynamodb,
-        seeded,
-        key("a"),
-        "SET doc.deep.x = doc.deep.x + :one ADD cnt :one",
-        {":one": n("1")},
-        ReturnValues="UPDATED_NEW",
-    )
-    assert answer["Attributes"] == {"cnt": n("11"), "doc": {"M": {"deep": {"M": {"x": n("2")}}}}}
+@pytest.mark.parametrize(
+    ("expression", "values", "mode", "attributes"),
+    [
+        ("SET title = :t", {":t": s("x")}, "ALL_OLD", ITEM),
+        ("REMOVE tags", None, "ALL_NEW", {k: v for k, v in ITEM.items() if k != "tags"}),
+        (
+            "SET title = :t, brand = :t REMOVE nums",
+            {":t": s("x")},
+            "UPDATED_OLD",
+            {"title": s("hello"), "nums": {"NS": ["1", "2"]}},
+        ),
+        (
+            "SET doc.deep.x = doc.deep.x + :one ADD cnt :one",
+            {":one": n("1")},
+            "UPDATED_NEW",
+            {"cnt": n("11"), "doc": {"M": {"deep": {"M": {"x": n("2")}}}}},
+        ),
+        ("SET v = :v", {":v": n("1")}, "NONE", None),
+    ],
+    ids=["all-old", "all-new", "updated-old", "updated-new", "none"],
+)
+def test_return_values(
+    dynamodb: Client,
+    seeded: str,
+    expression: str,
+    values: Item | None,
+    mode: str,
+    attributes: Item | None,
+) -> None:
+    answer = update(dynamodb, seeded, key("a"), expression, values, ReturnValues=mode)
+    assert answer.get("Attributes") == attributes
 
 
 def test_return_all_old_on_new_item(dynamodb: Client, table: TableFactory) -> None:
     answer = update(
         dynamodb, table(), key("z"), "SET v = :v", {":v": n("1")}, ReturnValues="ALL_OLD"
     )
-    assert "Attributes" not in answer
-
-
-def test_return_values_none(dynamodb: Client, seeded: str) -> None:
-    answer = update(dynamodb, seeded, key("a"), "SET v = :v", {":v": n("1")}, ReturnValues="NONE")
     assert "Attributes" not in answer
 
 
@@ -507,16 +442,8 @@ def test_key_not_matching_schema(dynamodb: Client, seeded: str) -> None:
 
 def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
     message = errors(
-        constraint(
-            "INVALID",
-            "returnConsumedCapacity",
-            CAPACITY_ENUM,
-        ),
-        constraint(
-            "INVALID",
-            "returnValues",
-            RETURN_VALUES_ENUM,
-        ),
+        constraint("INVALID", "returnConsumedCapacity", CAPACITY_ENUM),
+        constraint("INVALID", "returnValues", RETURN_VALUES_ENUM),
     )
     with validation(message):
         update(

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.api.conftest import _free_port, _stop, _wait_for_server
+from tests.api.conftest import own_server
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "terraform"
 MIRROR_CANDIDATES = ("/opt/tf-plugins", "/usr/share/terraform/plugins", "~/.terraform.d/plugins")
@@ -52,20 +51,8 @@ def _require() -> tuple[str, Path]:
 @pytest.fixture(scope="module")
 def tf_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own: Terraform runs are long and must not share state with others."""
-    work = tmp_path_factory.mktemp("tf-server")
-    port = _free_port()
-    stderr_path = work / "server.stderr"
-    command = [
-        sys.executable, "-m", "dynastore", "serve", "--port", str(port),
-        "--data-dir", str(work / "data"), "--log-level", "warning",
-    ]  # fmt: skip
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_for_server(proc, port, stderr_path)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
+    with own_server(tmp_path_factory.mktemp("tf-server")) as url:
+        yield url
 
 
 class Terraform:

@@ -2,7 +2,8 @@
 # unreachable offline): the same inputs it is called with, and the same resources — one
 # table (SSE with an optional KMS key, PITR, TTL, optional stream, GSIs) plus, when
 # autoscaling is on, what cloudposse/dynamodb-autoscaler/aws creates: a scalable target
-# and a target tracking policy for read and write capacity of the table and of each GSI.
+# and a target tracking policy for read and write capacity of the table and of each GSI
+# (../table_autoscaling).
 # The streaming-logs tables (seed 001) are made with it too.
 terraform {
   required_providers {
@@ -131,17 +132,6 @@ locals {
     { for a in local.key_attributes : a.name => a },
   ))
   indexes = { for i in var.global_secondary_index_map : i.name => i }
-  # read and write targets of the table and of every index, as the autoscaler makes them
-  scaling = merge(
-    {
-      "table-read"  = { resource = "table/${var.table_name}", dimension = "dynamodb:table:ReadCapacityUnits", metric = "DynamoDBReadCapacityUtilization", min = var.autoscale_min_read_capacity, max = var.autoscale_max_read_capacity, target = var.autoscale_read_target }
-      "table-write" = { resource = "table/${var.table_name}", dimension = "dynamodb:table:WriteCapacityUnits", metric = "DynamoDBWriteCapacityUtilization", min = var.autoscale_min_write_capacity, max = var.autoscale_max_write_capacity, target = var.autoscale_write_target }
-    },
-    merge([for name, _ in local.indexes : {
-      "${name}-read"  = { resource = "table/${var.table_name}/index/${name}", dimension = "dynamodb:index:ReadCapacityUnits", metric = "DynamoDBReadCapacityUtilization", min = var.autoscale_min_read_capacity, max = var.autoscale_max_read_capacity, target = var.autoscale_read_target }
-      "${name}-write" = { resource = "table/${var.table_name}/index/${name}", dimension = "dynamodb:index:WriteCapacityUnits", metric = "DynamoDBWriteCapacityUtilization", min = var.autoscale_min_write_capacity, max = var.autoscale_max_write_capacity, target = var.autoscale_write_target }
-    }]...),
-  )
 }
 
 resource "aws_dynamodb_table" "default" {
@@ -198,30 +188,14 @@ resource "aws_dynamodb_table" "default" {
   tags = var.tags
 }
 
-resource "aws_appautoscaling_target" "default" {
-  for_each           = local.autoscaled ? local.scaling : {}
-  resource_id        = each.value.resource
-  scalable_dimension = each.value.dimension
-  service_namespace  = "dynamodb"
-  min_capacity       = each.value.min
-  max_capacity       = each.value.max
-  depends_on         = [aws_dynamodb_table.default]
-}
-
-resource "aws_appautoscaling_policy" "default" {
-  for_each           = aws_appautoscaling_target.default
-  name               = "${local.scaling[each.key].metric}:${each.value.resource_id}"
-  policy_type        = "TargetTrackingScaling"
-  resource_id        = each.value.resource_id
-  scalable_dimension = each.value.scalable_dimension
-  service_namespace  = each.value.service_namespace
-
-  target_tracking_scaling_policy_configuration {
-    predefined_metric_specification {
-      predefined_metric_type = local.scaling[each.key].metric
-    }
-    target_value = local.scaling[each.key].target
-  }
+# The autoscaler's scalable targets and target tracking policies (named as it names them).
+module "autoscaling" {
+  source      = "../table_autoscaling"
+  count       = local.autoscaled ? 1 : 0
+  table_name  = aws_dynamodb_table.default.name
+  index_names = keys(local.indexes)
+  read        = { min = var.autoscale_min_read_capacity, max = var.autoscale_max_read_capacity, target = var.autoscale_read_target }
+  write       = { min = var.autoscale_min_write_capacity, max = var.autoscale_max_write_capacity, target = var.autoscale_write_target }
 }
 
 output "table_name" { value = aws_dynamodb_table.default.name }
@@ -232,5 +206,5 @@ output "global_secondary_index_names" {
   value = [for i in aws_dynamodb_table.default.global_secondary_index : i.name]
 }
 output "scalable_targets" {
-  value = { for k, t in aws_appautoscaling_target.default : "${var.table_name}:${k}" => t.resource_id }
+  value = { for k, id in merge(module.autoscaling[*].targets...) : "${var.table_name}:${k}" => id }
 }

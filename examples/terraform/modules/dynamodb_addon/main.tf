@@ -229,16 +229,6 @@ locals {
     ManagedBy   = "terraform"
     Module      = "stackkit-dynamodb-addon"
   })
-  scaling = local.provisioned && var.enable_autoscaling ? merge(
-    {
-      "table-read"  = { resource = "table/${local.name}", dimension = "dynamodb:table:ReadCapacityUnits", metric = "DynamoDBReadCapacityUtilization", min = var.autoscaling_read_min_capacity, max = var.autoscaling_read_max_capacity }
-      "table-write" = { resource = "table/${local.name}", dimension = "dynamodb:table:WriteCapacityUnits", metric = "DynamoDBWriteCapacityUtilization", min = var.autoscaling_write_min_capacity, max = var.autoscaling_write_max_capacity }
-    },
-    merge([for i in var.global_secondary_indexes : {
-      "${i.name}-read"  = { resource = "table/${local.name}/index/${i.name}", dimension = "dynamodb:index:ReadCapacityUnits", metric = "DynamoDBReadCapacityUtilization", min = var.autoscaling_read_min_capacity, max = var.autoscaling_read_max_capacity }
-      "${i.name}-write" = { resource = "table/${local.name}/index/${i.name}", dimension = "dynamodb:index:WriteCapacityUnits", metric = "DynamoDBWriteCapacityUtilization", min = var.autoscaling_write_min_capacity, max = var.autoscaling_write_max_capacity }
-    }]...),
-  ) : {}
 }
 
 # --- encryption ---------------------------------------------------------------------------
@@ -336,32 +326,15 @@ resource "aws_dynamodb_table" "main" {
 
 # --- auto scaling ---------------------------------------------------------------------------
 
-resource "aws_appautoscaling_target" "capacity" {
-  for_each           = local.scaling
-  resource_id        = each.value.resource
-  scalable_dimension = each.value.dimension
-  service_namespace  = "dynamodb"
-  min_capacity       = each.value.min
-  max_capacity       = each.value.max
-  depends_on         = [aws_dynamodb_table.main]
-}
-
-resource "aws_appautoscaling_policy" "capacity" {
-  for_each           = aws_appautoscaling_target.capacity
-  name               = "${local.name}-${each.key}-scaling"
-  policy_type        = "TargetTrackingScaling"
-  resource_id        = each.value.resource_id
-  scalable_dimension = each.value.scalable_dimension
-  service_namespace  = each.value.service_namespace
-
-  target_tracking_scaling_policy_configuration {
-    predefined_metric_specification {
-      predefined_metric_type = local.scaling[each.key].metric
-    }
-    target_value       = var.autoscaling_target_value
-    scale_in_cooldown  = 60
-    scale_out_cooldown = 60
-  }
+module "autoscaling" {
+  source             = "../table_autoscaling"
+  count              = local.provisioned && var.enable_autoscaling ? 1 : 0
+  table_name         = aws_dynamodb_table.main.name
+  index_names        = [for i in var.global_secondary_indexes : i.name]
+  read               = { min = var.autoscaling_read_min_capacity, max = var.autoscaling_read_max_capacity, target = var.autoscaling_target_value }
+  write              = { min = var.autoscaling_write_min_capacity, max = var.autoscaling_write_max_capacity, target = var.autoscaling_target_value }
+  policy_name_prefix = local.name
+  cooldown           = 60
 }
 
 # --- backups --------------------------------------------------------------------------------
@@ -433,4 +406,4 @@ output "table_endpoints" {
 }
 output "backup_vault_arn" { value = one(aws_backup_vault.table[*].arn) }
 output "backup_plan_id" { value = one(aws_backup_plan.table[*].id) }
-output "scalable_targets" { value = { for k, t in aws_appautoscaling_target.capacity : k => t.resource_id } }
+output "scalable_targets" { value = merge(module.autoscaling[*].targets...) }

@@ -102,45 +102,67 @@ locals {
       i.range_key != null ? [{ name = i.range_key, type = "S" }] : [],
     )
   ])
-  common = {
-    billing_mode                       = var.billing_mode
-    read_capacity                      = var.read_capacity
-    write_capacity                     = var.write_capacity
-    enable_encryption                  = var.server_side_encryption_enabled
-    server_side_encryption_kms_key_arn = var.kms_key_arn
-    enable_point_in_time_recovery      = var.point_in_time_recovery_enabled
-    enable_autoscaler                  = var.autoscaling_enabled
+  # The two tables: what differs between them (the rest is the variables above).
+  tables = {
+    mimir = {
+      name      = local.mimir_name
+      hash_key  = "metric_name"
+      range_key = "timestamp"
+      attributes = concat([
+        { name = "tenant_id", type = "S" },
+        { name = "labels_hash", type = "S" },
+      ], local.extra_attributes)
+      indexes = concat([
+        { name = "tenant-timestamp-index", hash_key = "tenant_id", range_key = "timestamp", projection_type = "ALL" },
+        { name = "labels-index", hash_key = "labels_hash", range_key = "timestamp", projection_type = "ALL" },
+      ], var.global_secondary_indexes)
+      ttl_attribute = null # no TTL
+      stream        = true
+      component     = "mimir"
+    }
+    loki = {
+      name      = local.loki_name
+      hash_key  = "stream_id"
+      range_key = "chunk_id"
+      attributes = [
+        { name = "tenant_id", type = "S" },
+        { name = "log_level", type = "S" },
+        { name = "service_name", type = "S" },
+      ]
+      indexes = [
+        { name = "tenant-service-index", hash_key = "tenant_id", range_key = "service_name", projection_type = "ALL" },
+        { name = "log-level-index", hash_key = "log_level", range_key = "chunk_id", projection_type = "ALL" },
+      ]
+      ttl_attribute = "expires_at"
+      stream        = false
+      component     = "loki"
+    }
   }
+  created = [for k, on in { mimir = var.create_mimir_table, loki = var.create_loki_table } : k if on]
 }
 
-module "mimir_index_table" {
-  source = "../autoscaled_table"
-  count  = var.create_mimir_table ? 1 : 0
+module "index_table" {
+  source   = "../autoscaled_table"
+  for_each = toset(local.created)
 
-  table_name     = local.mimir_name
-  hash_key       = "metric_name"
-  range_key      = "timestamp"
-  range_key_type = "S"
-  dynamodb_attributes = concat([
-    { name = "tenant_id", type = "S" },
-    { name = "labels_hash", type = "S" },
-  ], local.extra_attributes)
-  global_secondary_index_map = concat([
-    { name = "tenant-timestamp-index", hash_key = "tenant_id", range_key = "timestamp", projection_type = "ALL" },
-    { name = "labels-index", hash_key = "labels_hash", range_key = "timestamp", projection_type = "ALL" },
-  ], var.global_secondary_indexes)
+  table_name                 = local.tables[each.key].name
+  hash_key                   = local.tables[each.key].hash_key
+  range_key                  = local.tables[each.key].range_key
+  dynamodb_attributes        = local.tables[each.key].attributes
+  global_secondary_index_map = local.tables[each.key].indexes
+  ttl_enabled                = local.tables[each.key].ttl_attribute != null
+  ttl_attribute              = coalesce(local.tables[each.key].ttl_attribute, "Expires")
+  enable_streams             = local.tables[each.key].stream
+  stream_view_type           = local.tables[each.key].stream ? "NEW_AND_OLD_IMAGES" : ""
 
-  billing_mode                       = local.common.billing_mode
-  read_capacity                      = local.common.read_capacity
-  write_capacity                     = local.common.write_capacity
-  enable_encryption                  = local.common.enable_encryption
-  server_side_encryption_kms_key_arn = local.common.server_side_encryption_kms_key_arn
-  enable_point_in_time_recovery      = local.common.enable_point_in_time_recovery
-  ttl_enabled                        = false
-  enable_streams                     = true
-  stream_view_type                   = "NEW_AND_OLD_IMAGES"
+  billing_mode                       = var.billing_mode
+  read_capacity                      = var.read_capacity
+  write_capacity                     = var.write_capacity
+  enable_encryption                  = var.server_side_encryption_enabled
+  server_side_encryption_kms_key_arn = var.kms_key_arn
+  enable_point_in_time_recovery      = var.point_in_time_recovery_enabled
 
-  enable_autoscaler            = local.common.enable_autoscaler
+  enable_autoscaler            = var.autoscaling_enabled
   autoscale_min_read_capacity  = var.autoscaling_read.min_capacity
   autoscale_max_read_capacity  = var.autoscaling_read.max_capacity
   autoscale_read_target        = var.autoscaling_read.target_value
@@ -148,58 +170,18 @@ module "mimir_index_table" {
   autoscale_max_write_capacity = var.autoscaling_write.max_capacity
   autoscale_write_target       = var.autoscaling_write.target_value
 
-  tags = merge(var.tags, { Name = local.mimir_name, Component = "mimir" })
+  tags = merge(var.tags, { Name = local.tables[each.key].name, Component = local.tables[each.key].component })
 }
 
-module "loki_index_table" {
-  source = "../autoscaled_table"
-  count  = var.create_loki_table ? 1 : 0
-
-  table_name = local.loki_name
-  hash_key   = "stream_id"
-  range_key  = "chunk_id"
-  dynamodb_attributes = [
-    { name = "tenant_id", type = "S" },
-    { name = "log_level", type = "S" },
-    { name = "service_name", type = "S" },
-  ]
-  global_secondary_index_map = [
-    { name = "tenant-service-index", hash_key = "tenant_id", range_key = "service_name", projection_type = "ALL" },
-    { name = "log-level-index", hash_key = "log_level", range_key = "chunk_id", projection_type = "ALL" },
-  ]
-
-  billing_mode                       = local.common.billing_mode
-  read_capacity                      = local.common.read_capacity
-  write_capacity                     = local.common.write_capacity
-  enable_encryption                  = local.common.enable_encryption
-  server_side_encryption_kms_key_arn = local.common.server_side_encryption_kms_key_arn
-  enable_point_in_time_recovery      = local.common.enable_point_in_time_recovery
-  ttl_enabled                        = true
-  ttl_attribute                      = "expires_at"
-
-  enable_autoscaler            = local.common.enable_autoscaler
-  autoscale_min_read_capacity  = var.autoscaling_read.min_capacity
-  autoscale_max_read_capacity  = var.autoscaling_read.max_capacity
-  autoscale_read_target        = var.autoscaling_read.target_value
-  autoscale_min_write_capacity = var.autoscaling_write.min_capacity
-  autoscale_max_write_capacity = var.autoscaling_write.max_capacity
-  autoscale_write_target       = var.autoscaling_write.target_value
-
-  tags = merge(var.tags, { Name = local.loki_name, Component = "loki" })
-}
-
-output "mimir_table_name" { value = one(module.mimir_index_table[*].table_name) }
-output "mimir_table_id" { value = one(module.mimir_index_table[*].table_id) }
-output "mimir_table_arn" { value = one(module.mimir_index_table[*].table_arn) }
-output "mimir_table_stream_arn" { value = one(module.mimir_index_table[*].table_stream_arn) }
+output "mimir_table_name" { value = try(module.index_table["mimir"].table_name, null) }
+output "mimir_table_id" { value = try(module.index_table["mimir"].table_id, null) }
+output "mimir_table_arn" { value = try(module.index_table["mimir"].table_arn, null) }
+output "mimir_table_stream_arn" { value = try(module.index_table["mimir"].table_stream_arn, null) }
 output "mimir_global_secondary_indexes" {
-  value = one(module.mimir_index_table[*].global_secondary_index_names)
+  value = try(module.index_table["mimir"].global_secondary_index_names, null)
 }
-output "loki_table_name" { value = one(module.loki_index_table[*].table_name) }
-output "loki_table_arn" { value = one(module.loki_index_table[*].table_arn) }
+output "loki_table_name" { value = try(module.index_table["loki"].table_name, null) }
+output "loki_table_arn" { value = try(module.index_table["loki"].table_arn, null) }
 output "scalable_targets" {
-  value = merge(
-    one(module.mimir_index_table[*].scalable_targets),
-    one(module.loki_index_table[*].scalable_targets),
-  )
+  value = merge([for t in module.index_table : t.scalable_targets]...)
 }

@@ -117,7 +117,9 @@ def _page(
         try:
             after = paging.position(token)
         except ValueError:
-            raise InvalidNextTokenException("Invalid token") from None
+            after = None
+        if not isinstance(after, list) or not all(isinstance(x, str) for x in after):
+            raise InvalidNextTokenException("Invalid token")
         positions = [position(item) for item in items]
         if after not in positions:
             items = [i for i, p in zip(items, positions, strict=True) if p > after]
