@@ -109,12 +109,7 @@ class AsgiApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: Headers = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            # SigV4 joins repeated headers with commas.
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        headers = header_map(scope["headers"])
         declared = headers.get("content-length")
         length = int(declared) if declared is not None and declared.isdigit() else None
         if length is not None and length > self._max_body:
@@ -241,6 +236,16 @@ class AsgiApp:
         await send({"type": "http.response.body", "body": body})
 
 
+def header_map(raw: list[tuple[bytes, bytes]]) -> Headers:
+    """Headers by lower-case name; repeated ones joined with commas, as SigV4 signs them."""
+    headers: Headers = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
 def _raw_path(scope: Scope) -> str:
     """The path as sent (still percent-encoded), which SigV4 signs."""
     raw = scope.get("raw_path")
@@ -357,12 +362,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _answer_direct(self, body: bytes) -> None:
         app = self._direct
         assert app is not None
-        headers: Headers = {}
-        for raw_name, raw_value in self.headers:  # names are lower case already
-            name = raw_name.decode("latin-1")
-            value = raw_value.decode("latin-1")
-            # SigV4 joins repeated headers with commas.
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        headers = header_map(self.headers)
         url = httptools.parse_url(self.url)
         keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
         response = app.dispatch(
