@@ -10,6 +10,7 @@ sentinel table written at the start must be unchanged at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -46,11 +47,31 @@ class RssSampler(threading.Thread):
         self.peak_kib = 0
         self.samples = 0
         self._halt = threading.Event()
+        self._lock = threading.Lock()
+        self._windows: list[list[int]] = []  # each: [peak during the window]
 
     def run(self) -> None:
         while not self._halt.wait(0.05):
-            self.peak_kib = max(self.peak_kib, self.server.rss_kib())
-            self.samples += 1
+            with self._lock:
+                windows = list(self._windows)  # only those open before this sample began
+            rss = self.server.rss_kib()
+            with self._lock:
+                self.peak_kib = max(self.peak_kib, rss)
+                for window in windows:
+                    window[0] = max(window[0], rss)
+                self.samples += 1
+
+    @contextlib.contextmanager
+    def window(self) -> Iterator[list[int]]:
+        """The peak of the samples taken wholly inside the `with` block (as `[peak_kib]`)."""
+        window = [0]
+        with self._lock:
+            self._windows.append(window)
+        try:
+            yield window
+        finally:
+            with self._lock:
+                self._windows.remove(window)
 
     def stop(self) -> None:
         self._halt.set()
@@ -232,8 +253,6 @@ def test_concurrent_large_uploads_are_buffered_within_a_memory_budget(
         {"TableName": SENTINEL, "Item": {"pk": {"S": "big"}, "blob": {"S": "u" * (12 << 20)}}}
     ).encode()
     before = server.rss_kib()
-    peak_before = sampler.peak_kib
-    sampler.peak_kib = 0
     statuses: list[int] = []
 
     def upload() -> None:
@@ -247,13 +266,13 @@ def test_concurrent_large_uploads_are_buffered_within_a_memory_budget(
             statuses.append(status)
 
     threads = [threading.Thread(target=upload) for _ in range(uploaders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    with sampler.window() as peak:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
     assert statuses == [400] * uploaders
-    grown_mib = (sampler.peak_kib - before) / 1024
-    sampler.peak_kib = max(sampler.peak_kib, peak_before)
+    grown_mib = (peak[0] - before) / 1024
     # Without the budget: 40 x 12 MiB = 480 MiB of bodies at least. With it: four 16 MiB
     # bodies (or five of 12 MiB) at once, each with its copies while parsed.
     assert grown_mib < 250, f"{uploaders} uploads of 12 MiB grew the server by {grown_mib:.0f} MiB"
