@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from dynastore import __version__
-from dynastore.config import AUTH_MODES, LOG_LEVELS, SYNC_MODES, ConfigError, load_config
+from dynastore.config import (
+    AUTH_MODES,
+    LOG_LEVELS,
+    SYNC_MODES,
+    ConfigError,
+    load_config,
+    number_type,
+)
 
 
 @click.group()
@@ -19,133 +27,76 @@ def main() -> None:
     """Dynastore: a self-hosted, DynamoDB-compatible database server."""
 
 
-@main.command()
-@click.option("--host", help="Address to listen on.  [default: 127.0.0.1]")
-@click.option("--port", type=int, help="Port to listen on.  [default: 8000]")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Directory of the embedded SQLite store.  [default: ./dynastore-data]",
-)
-@click.option(
-    "--database",
-    help="Storage URL, e.g. sqlite:///path/to/file.db.  [default: SQLite in --data-dir]",
-)
-@click.option("--region", help="Region used when a request names none.  [default: us-east-1]")
-@click.option(
-    "--account-id", help="Account id of keys not in the credentials file.  [default: 000000000000]"
-)
-@click.option(
-    "--credentials-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="AWS credentials file (INI: aws_access_key_id, aws_secret_access_key, account_id).",
-)
-@click.option(
-    "--auth",
-    type=click.Choice(AUTH_MODES),
-    help="verify: check SigV4 signatures against the credentials file; accept: any key "
+# Every flag but --config sets the Config field of its name; in --help order.
+_FLAGS = {
+    "--host": "Address to listen on.  [default: 127.0.0.1]",
+    "--port": "Port to listen on.  [default: 8000]",
+    "--data-dir": "Directory of the embedded SQLite store.  [default: ./dynastore-data]",
+    "--database": "Storage URL, e.g. sqlite:///path/to/file.db.  [default: SQLite in --data-dir]",
+    "--region": "Region used when a request names none.  [default: us-east-1]",
+    "--account-id": "Account id of keys not in the credentials file.  [default: 000000000000]",
+    "--credentials-file": "AWS credentials file (INI: aws_access_key_id, aws_secret_access_key, "
+    "account_id).",
+    "--auth": "verify: check SigV4 signatures against the credentials file; accept: any key "
     "(still parsed for region).  [default: verify with a credentials file, else accept]",
-)
-@click.option("--log-level", type=click.Choice(LOG_LEVELS), help="Log verbosity.  [default: info]")
-@click.option("--workers", type=int, help="Server processes sharing the store.  [default: 1]")
-@click.option(
-    "--table-status-delay",
-    type=float,
-    help="Seconds tables stay CREATING/UPDATING/DELETING.  [default: 0]",
-)
-@click.option(
-    "--burst-seconds",
-    type=float,
-    help="Unused provisioned capacity kept as burst credit, in seconds.  [default: 300]",
-)
-@click.option(
-    "--item-collection-limit",
-    type=int,
-    help="Bytes an item collection (one partition key of a table with local secondary "
-    "indexes) may hold.  [default: 10737418240, DynamoDB's 10 GB]",
-)
-@click.option(
-    "--table-limit",
-    type=int,
-    help="Tables per account and region (DynamoDB's soft quota).  [default: 2500]",
-)
-@click.option(
-    "--table-operation-limit",
-    type=int,
-    help="Tables of an account and region CREATING, UPDATING or DELETING at once (half of "
-    "them creations with secondary indexes).  [default: 500]",
-)
-@click.option(
-    "--sync",
-    type=click.Choice(SYNC_MODES),
-    help="normal: durable across process crashes; full: also across power loss (fsync per "
+    "--log-level": "Log verbosity.  [default: info]",
+    "--workers": "Server processes sharing the store.  [default: 1]",
+    "--table-status-delay": "Seconds tables stay CREATING/UPDATING/DELETING.  [default: 0]",
+    "--burst-seconds": "Unused provisioned capacity kept as burst credit, in seconds.  "
+    "[default: 300]",
+    "--item-collection-limit": "Bytes an item collection (one partition key of a table with "
+    "local secondary indexes) may hold.  [default: 10737418240, DynamoDB's 10 GB]",
+    "--table-limit": "Tables per account and region (DynamoDB's soft quota).  [default: 2500]",
+    "--table-operation-limit": "Tables of an account and region CREATING, UPDATING or DELETING "
+    "at once (half of them creations with secondary indexes).  [default: 500]",
+    "--sync": "normal: durable across process crashes; full: also across power loss (fsync per "
     "commit).  [default: normal]",
-)
-@click.option(
-    "--ttl-delay",
-    type=float,
-    help="Seconds after an item's TTL before the sweeper deletes it.  [default: 10]",
-)
-@click.option("--ttl-interval", type=float, help="Seconds between two TTL sweeps.  [default: 1]")
-@click.option(
-    "--ttl-change-window",
-    type=float,
-    help="Seconds before a table's TTL setting may change again.  [default: 3600]",
-)
-@click.option(
-    "--stream-retention",
-    type=float,
-    help="Seconds stream records stay readable.  [default: 86400]",
-)
-@click.option(
-    "--stream-interval",
-    type=float,
-    help="Seconds between two stream trimming / shard rollover steps.  [default: 10]",
-)
-@click.option(
-    "--stream-shard-seconds",
-    type=float,
-    help="Age at which an open stream shard closes and a child opens (0: never).  [default: 14400]",
-)
-@click.option(
-    "--stream-shard-records",
-    type=int,
-    help="Records at which an open stream shard closes (0: no limit).  [default: 0]",
-)
-@click.option(
-    "--metrics-interval",
-    type=float,
-    help="Seconds between two flushes of the DynamoDB CloudWatch metrics.  [default: 60]",
-)
-@click.option(
-    "--alarm-interval",
-    type=float,
-    help="Seconds between two evaluations of every CloudWatch alarm.  [default: 10]",
-)
-@click.option(
-    "--autoscaling-interval",
-    type=float,
-    help="Seconds between two evaluations of the Application Auto Scaling target tracking "
-    "policies (one alarm period).  [default: 60]",
-)
-@click.option(
-    "--replication-interval",
-    type=float,
-    help="Seconds between two global-table replication steps when nothing is pending.  "
-    "[default: 0.5]",
-)
-@click.option(
-    "--lease-seconds",
-    type=float,
-    help="With several processes on one store: how long a process that stopped renewing "
-    "keeps a background job (TTL, streams, alarms, ...) before another takes it over.  "
+    "--ttl-delay": "Seconds after an item's TTL before the sweeper deletes it.  [default: 10]",
+    "--ttl-interval": "Seconds between two TTL sweeps.  [default: 1]",
+    "--ttl-change-window": "Seconds before a table's TTL setting may change again.  "
+    "[default: 3600]",
+    "--stream-retention": "Seconds stream records stay readable.  [default: 86400]",
+    "--stream-interval": "Seconds between two stream trimming / shard rollover steps.  "
     "[default: 10]",
-)
-@click.option(
-    "--public-url",
-    help="This server's URL as SNS http subscribers reach it (SubscribeURL).  "
+    "--stream-shard-seconds": "Age at which an open stream shard closes and a child opens "
+    "(0: never).  [default: 14400]",
+    "--stream-shard-records": "Records at which an open stream shard closes (0: no limit).  "
+    "[default: 0]",
+    "--metrics-interval": "Seconds between two flushes of the DynamoDB CloudWatch metrics.  "
+    "[default: 60]",
+    "--alarm-interval": "Seconds between two evaluations of every CloudWatch alarm.  [default: 10]",
+    "--autoscaling-interval": "Seconds between two evaluations of the Application Auto Scaling "
+    "target tracking policies (one alarm period).  [default: 60]",
+    "--replication-interval": "Seconds between two global-table replication steps when nothing "
+    "is pending.  [default: 0.5]",
+    "--lease-seconds": "With several processes on one store: how long a process that stopped "
+    "renewing keeps a background job (TTL, streams, alarms, ...) before another takes it over.  "
+    "[default: 10]",
+    "--public-url": "This server's URL as SNS http subscribers reach it (SubscribeURL).  "
     "[default: http://HOST:PORT]",
-)
+}
+# Flags whose type is not their setting's: paths and choices (numbers come from Config).
+_FLAG_TYPES: dict[str, Any] = {
+    "--data-dir": click.Path(path_type=Path, file_okay=False),
+    "--credentials-file": click.Path(path_type=Path, dir_okay=False, exists=True),
+    "--auth": click.Choice(AUTH_MODES),
+    "--log-level": click.Choice(LOG_LEVELS),
+    "--sync": click.Choice(SYNC_MODES),
+}
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _setting_options(command: _Command) -> _Command:
+    """One option per `_FLAGS` entry, as a stack of ``@click.option`` in that order."""
+    for flag, text in reversed(_FLAGS.items()):
+        kind = _FLAG_TYPES.get(flag) or number_type(flag[2:].replace("-", "_"))
+        command = click.option(flag, type=kind, help=text)(command)
+    return command
+
+
+@main.command()
+@_setting_options
 @click.option(
     "--config",
     "config_file",

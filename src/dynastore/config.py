@@ -97,16 +97,24 @@ _FLOAT_FIELDS = {
 }
 
 
+def number_type(name: str) -> type[int] | type[float] | None:
+    """`int` or `float` for a numeric setting (a Config field name), else None."""
+    if name in _INT_FIELDS:
+        return int
+    if name in _FLOAT_FIELDS:
+        return float
+    return None
+
+
 def _coerce(name: str, value: Any) -> Any:
     if value is None:
         return None
     try:
         if name in _PATH_FIELDS:
             return Path(value)
-        if name in _INT_FIELDS:
-            return int(value)
-        if name in _FLOAT_FIELDS:
-            return float(value)
+        number = number_type(name)
+        if number is not None:
+            return number(value)
     except (TypeError, ValueError):
         raise ConfigError(f"invalid value for {name}: {value!r}") from None
     return str(value)

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -59,13 +60,12 @@ from dynastore.ops.items import (
 from dynastore.ops.transact import (
     WriteAction,
     cancelled,
-    charge_writes,
     check_distinct,
     check_total_size,
     execute_writes,
-    replay_capacity,
     token_use,
     transactional_reads,
+    write_capacity,
 )
 from dynastore.server.protocol import RequestContext
 from dynastore.storage.base import ReadTx, WriteTx
@@ -248,18 +248,17 @@ def _error_entry(error: AwsError) -> dict[str, Any]:
 
 def _projector(plan: ReadPlan) -> Callable[[Item], Item] | None:
     paths = plan.projection
-    if paths is None:
-        return None
+    return None if paths is None else partial(_project, paths)
 
-    def project(item: Item) -> Item:
-        out: Item = {}
-        for label, path in paths:
-            value = expr.get_path(item, path)
-            if value is not None:
-                out[label] = value
-        return out
 
-    return project
+def _project(paths: tuple[tuple[str, expr.Path], ...], item: Item) -> Item:
+    """`item` with the attributes at `paths`, each under its label."""
+    out: Item = {}
+    for label, path in paths:
+        value = expr.get_path(item, path)
+        if value is not None:
+            out[label] = value
+    return out
 
 
 def _check_index_attributes(plan: ReadPlan) -> None:
@@ -519,95 +518,93 @@ def _batch_members(statements: list[Request]) -> tuple[list[_Member], bool]:
 def batch_execute_statement(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     members, reading = _batch_members(req["Statements"])
     totals = CapacityTotals()
-    responses = (
-        _batch_reads(engine, ctx, members, totals)
-        if reading
-        else _batch_writes(engine, ctx, members, totals)
-    )
+    if reading:
+        with engine.backend.read() as tx:
+            responses = _answers(members, lambda m: _batch_read(engine, ctx, tx, m, totals))
+    else:
+        # One storage transaction: a statement that fails raises before writing anything.
+        with engine.backend.write() as wtx:
+            responses = _answers(members, lambda m: _batch_update(engine, ctx, wtx, m, totals))
+    return _responses(req, responses, totals, reading)
+
+
+def _responses(
+    req: Request, responses: list[dict[str, Any]], totals: CapacityTotals, read: bool
+) -> Result:
+    """`responses` as the answer, with their ConsumedCapacity when the request asks for it."""
     out: dict[str, Any] = {"Responses": responses}
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):
-        out["ConsumedCapacity"] = totals.entries(mode, read=reading)
+        out["ConsumedCapacity"] = totals.entries(mode, read=read)
     return out
 
 
-def _batch_reads(
-    engine: Engine, ctx: RequestContext, members: list[_Member], totals: CapacityTotals
+def _answers(
+    members: list[_Member], answer: Callable[[_Member], dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    responses: list[dict[str, Any]] = []
-    with engine.backend.read() as tx:
-        for member in members:
-            if member.error is not None:
-                responses.append(member.error)
-                continue
-            select = member.statement
-            assert isinstance(select, ast.Select) and member.binder is not None
-            name = select.source.table
-            try:
-                table = _table(engine, ctx, select.source)
-                key = only_key(member.binder, table, select.where)
-                if select.source.index is not None or key is None:
-                    raise ValidationException(BATCH_KEY)
-                check_key(table, key)
-                paths = projection(select.projection)
-            except AwsError as error:
-                responses.append({"Error": _error_entry(error), "TableName": name})
-                continue
-            consistent = bool(member.request.get("ConsistentRead"))
-            reserved = engine.throttle.try_reserve_read(table, read_units(0, consistent), key)
-            if isinstance(reserved, AwsError):
-                engine.throttle.throttled_request(table)
-                responses.append({"Error": _error_entry(reserved), "TableName": name})
-                continue
-            raw = tx.get(table.space, storage_key(table, key))
-            entry: dict[str, Any] = {"TableName": name}
-            item = orjson.loads(raw) if raw is not None else None
-            units = read_units(item_size(item) if item is not None else 0, consistent)
-            engine.throttle.settle_read(table, reserved, units, key)
-            totals.add(table, units)
-            if item is not None:
-                entry["Item"] = _project_item(item, paths)
-            responses.append(entry)
-    return responses
+    """Each member's response, in order: its parse error, or `answer(member)`."""
+    return [answer(member) if member.error is None else member.error for member in members]
+
+
+def _failed(error: AwsError, name: str) -> dict[str, Any]:
+    """The response of a batch statement on table `name` that failed alone."""
+    return {"Error": _error_entry(error), "TableName": name}
+
+
+def _batch_read(
+    engine: Engine, ctx: RequestContext, tx: ReadTx, member: _Member, totals: CapacityTotals
+) -> dict[str, Any]:
+    """One SELECT of a batch: a GetItem by the full primary key."""
+    select = member.statement
+    assert isinstance(select, ast.Select) and member.binder is not None
+    name = select.source.table
+    try:
+        table = _table(engine, ctx, select.source)
+        key = only_key(member.binder, table, select.where)
+        if select.source.index is not None or key is None:
+            raise ValidationException(BATCH_KEY)
+        check_key(table, key)
+        paths = projection(select.projection)
+    except AwsError as error:
+        return _failed(error, name)
+    consistent = bool(member.request.get("ConsistentRead"))
+    reserved = engine.throttle.try_reserve_read(table, read_units(0, consistent), key)
+    if isinstance(reserved, AwsError):
+        engine.throttle.throttled_request(table)
+        return _failed(reserved, name)
+    raw = tx.get(table.space, storage_key(table, key))
+    entry: dict[str, Any] = {"TableName": name}
+    item = orjson.loads(raw) if raw is not None else None
+    units = read_units(item_size(item) if item is not None else 0, consistent)
+    engine.throttle.settle_read(table, reserved, units, key)
+    totals.add(table, units)
+    if item is not None:
+        entry["Item"] = _project_item(item, paths)
+    return entry
 
 
 def _project_item(item: Item, paths: tuple[tuple[str, expr.Path], ...] | None) -> Item:
-    if paths is None:
-        return item
-    out: Item = {}
-    for label, path in paths:
-        value = expr.get_path(item, path)
-        if value is not None:
-            out[label] = value
-    return out
+    return item if paths is None else _project(paths, item)
 
 
-def _batch_writes(
-    engine: Engine, ctx: RequestContext, members: list[_Member], totals: CapacityTotals
-) -> list[dict[str, Any]]:
-    responses: list[dict[str, Any]] = []
-    # One storage transaction: a statement that fails raises before writing anything.
-    with engine.backend.write() as tx:
-        for member in members:
-            if member.error is not None:
-                responses.append(member.error)
-                continue
-            statement = member.statement
-            assert statement is not None and member.binder is not None
-            name = _source(statement).table
-            on_failure = member.request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
-            try:
-                _check_write_source(statement)
-                table = _table(engine, ctx, _source(statement))
-                write = _plan_write(member.binder, statement, table, on_failure)
-                result = _batch_write(engine, tx, write, on_failure)
-            except AwsError as error:
-                responses.append({"Error": _error_entry(error), "TableName": name})
-                continue
-            units, per_index = write_cost(table, result.old, result.new)
-            totals.add(table, units, per_index)
-            responses.append({"TableName": name})
-    return responses
+def _batch_update(
+    engine: Engine, ctx: RequestContext, tx: WriteTx, member: _Member, totals: CapacityTotals
+) -> dict[str, Any]:
+    """One write statement of a batch (INSERT, UPDATE or DELETE)."""
+    statement = member.statement
+    assert statement is not None and member.binder is not None
+    name = _source(statement).table
+    on_failure = member.request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+    try:
+        _check_write_source(statement)
+        table = _table(engine, ctx, _source(statement))
+        write = _plan_write(member.binder, statement, table, on_failure)
+        result = _batch_write(engine, tx, write, on_failure)
+    except AwsError as error:
+        return _failed(error, name)
+    units, per_index = write_cost(table, result.old, result.new)
+    totals.add(table, units, per_index)
+    return {"TableName": name}
 
 
 def _batch_write(engine: Engine, tx: WriteTx, write: _Write, on_failure: bool) -> WriteResult:
@@ -641,15 +638,30 @@ def _batch_write(engine: Engine, tx: WriteTx, write: _Write, on_failure: bool) -
 # --- ExecuteTransaction --------------------------------------------------------------------
 
 
+# A transaction's statements as parsed: (statement, its parameters, its request member).
+_Statements = list[tuple[ast.Statement, Binder, Request]]
+
+
 def _failed_in(position: int, error: ValidationException) -> ValidationException:
     return ValidationException(
         f"Validation failed in TransactStatements[{position}]: {error.message}"
     )
 
 
+def _transaction_table(
+    engine: Engine, ctx: RequestContext, source: ast.Source, reasons: list[dict[str, Any]]
+) -> TableDef | None:
+    """A statement's table, or None when there is none (its cancellation reason added)."""
+    try:
+        return _table(engine, ctx, source)
+    except ResourceNotFoundException as error:
+        reasons.append({"Code": "ResourceNotFound", "Message": error.message})
+        return None
+
+
 def execute_transaction(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     statements: list[Request] = req["TransactStatements"]
-    parsed: list[tuple[ast.Statement, Binder, Request]] = []
+    parsed: _Statements = []
     reading: bool | None = None
     for position, request in enumerate(statements):
         parameters = _parameters(request.get("Parameters"))
@@ -673,21 +685,16 @@ def execute_transaction(engine: Engine, ctx: RequestContext, req: Request) -> Re
 
 
 def _transact_reads(
-    engine: Engine,
-    ctx: RequestContext,
-    req: Request,
-    parsed: list[tuple[ast.Statement, Binder, Request]],
+    engine: Engine, ctx: RequestContext, req: Request, parsed: _Statements
 ) -> Result:
     reasons: list[dict[str, Any]] = []
     gets: list[tuple[TableDef, Item, tuple[tuple[str, expr.Path], ...] | None]] = []
     failed = False
     for position, (statement, binder, _) in enumerate(parsed):
         assert isinstance(statement, ast.Select)
-        try:
-            table = _table(engine, ctx, statement.source)
-        except ResourceNotFoundException as error:
+        table = _transaction_table(engine, ctx, statement.source, reasons)
+        if table is None:
             failed = True
-            reasons.append({"Code": "ResourceNotFound", "Message": error.message})
             continue
         try:
             if statement.source.index is not None:
@@ -714,28 +721,19 @@ def _transact_reads(
     responses: list[dict[str, Any]] = []
     for (_, _, paths), item in zip(gets, found, strict=True):
         responses.append({"Item": _project_item(item, paths)} if item is not None else {})
-    out: dict[str, Any] = {"Responses": responses}
-    mode = req.get("ReturnConsumedCapacity")
-    if mode in ("TOTAL", "INDEXES"):
-        out["ConsumedCapacity"] = totals.entries(mode, read=True)
-    return out
+    return _responses(req, responses, totals, True)
 
 
 def _transact_writes(
-    engine: Engine,
-    ctx: RequestContext,
-    req: Request,
-    parsed: list[tuple[ast.Statement, Binder, Request]],
+    engine: Engine, ctx: RequestContext, req: Request, parsed: _Statements
 ) -> Result:
     reasons: list[dict[str, Any]] = []
     actions: list[WriteAction] = []
     failed = False
     for position, (statement, binder, request) in enumerate(parsed):
-        try:
-            table = _table(engine, ctx, _source(statement))
-        except ResourceNotFoundException as error:
+        table = _transaction_table(engine, ctx, _source(statement), reasons)
+        if table is None:
             failed = True
-            reasons.append({"Code": "ResourceNotFound", "Message": error.message})
             continue
         on_failure = request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
         insert = isinstance(statement, ast.Insert)
@@ -764,10 +762,5 @@ def _transact_writes(
     out: dict[str, Any] = {"Responses": []}
     mode = req.get("ReturnConsumedCapacity")
     if mode in ("TOTAL", "INDEXES"):
-        if replay is not None:
-            out["ConsumedCapacity"] = replay_capacity(mode, actions, replay)
-        else:
-            totals = CapacityTotals()
-            charge_writes(totals, actions, costs)
-            out["ConsumedCapacity"] = totals.entries(mode, read=False)
+        out["ConsumedCapacity"] = write_capacity(mode, actions, costs, replay)
     return out

@@ -17,9 +17,9 @@ cost double; index writes cost what they cost outside a transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -213,35 +213,47 @@ def write_costs(actions: list[WriteAction], results: list[WriteResult]) -> list[
     return costs
 
 
-def charge_writes(totals: CapacityTotals, actions: list[WriteAction], costs: list[Cost]) -> None:
-    for action, (units, per_index) in zip(actions, costs, strict=True):
-        totals.add(action.table, units, per_index)
-
-
 def _throttle_reason(error: AwsError) -> dict[str, Any]:
     return {"Code": _THROTTLE_CODES.get(error.type_name, error.type_name), "Message": error.message}
 
 
-def _reserve_writes(engine: Engine, actions: list[WriteAction]) -> list[float]:
-    """Admit every action through capacity, or cancel the transaction (throttled actions
-    report ProvisionedThroughputExceeded / ThrottlingError, in request order)."""
+def _admitted(
+    outcomes: Iterable[tuple[TableDef, float | AwsError]],
+) -> tuple[list[float], list[dict[str, Any]], dict[str, TableDef]]:
+    """Capacity reservations in request order: the units each took (0 where throttled),
+    the CancellationReasons, and the throttled tables by name."""
     reserved: list[float] = []
     reasons: list[dict[str, Any]] = []
     throttled: dict[str, TableDef] = {}
-    for action in actions:
-        outcome = engine.throttle.try_reserve_write(action.table, 2.0, action.key, action.item)
+    for table, outcome in outcomes:
         if isinstance(outcome, AwsError):
-            throttled[action.table.name] = action.table
+            throttled[table.name] = table
             reasons.append(_throttle_reason(outcome))
             reserved.append(0.0)
         else:
             reasons.append({"Code": "None"})
             reserved.append(outcome)
+    return reserved, reasons, throttled
+
+
+def _cancel_throttled(
+    engine: Engine, throttled: dict[str, TableDef], reasons: list[dict[str, Any]]
+) -> NoReturn:
+    for table in throttled.values():
+        engine.throttle.throttled_request(table)
+    raise cancelled(reasons)
+
+
+def _reserve_writes(engine: Engine, actions: list[WriteAction]) -> list[float]:
+    """Admit every action through capacity, or cancel the transaction (throttled actions
+    report ProvisionedThroughputExceeded / ThrottlingError, in request order)."""
+    reserve = engine.throttle.try_reserve_write
+    reserved, reasons, throttled = _admitted(
+        (action.table, reserve(action.table, 2.0, action.key, action.item)) for action in actions
+    )
     if throttled:
         _release_writes(engine, actions, reserved)
-        for table in throttled.values():
-            engine.throttle.throttled_request(table)
-        raise cancelled(reasons)
+        _cancel_throttled(engine, throttled, reasons)
     return reserved
 
 
@@ -287,25 +299,15 @@ def transactional_reads(
     engine: Engine, targets: list[tuple[TableDef, Item]], totals: CapacityTotals
 ) -> list[Item | None]:
     """Read items in one snapshot through capacity (two strongly consistent reads each)."""
-    reserved: list[float] = []
-    reasons: list[dict[str, Any]] = []
-    throttled: dict[str, TableDef] = {}
-    for table, key in targets:
-        outcome = engine.throttle.try_reserve_read(table, 2 * read_units(0, True), key)
-        if isinstance(outcome, AwsError):
-            throttled[table.name] = table
-            reasons.append(_throttle_reason(outcome))
-            reserved.append(0.0)
-        else:
-            reasons.append({"Code": "None"})
-            reserved.append(outcome)
+    reserved, reasons, throttled = _admitted(
+        (table, engine.throttle.try_reserve_read(table, 2 * read_units(0, True), key))
+        for table, key in targets
+    )
     if throttled:
         for (table, _), units in zip(targets, reserved, strict=True):
             if units:
                 engine.throttle.settle_read(table, units, 0.0)
-        for table in throttled.values():
-            engine.throttle.throttled_request(table)
-        raise cancelled(reasons)
+        _cancel_throttled(engine, throttled, reasons)
     # One snapshot: every read sees the same committed state (serializable with writes).
     with engine.backend.read() as tx:
         raws = [tx.get(table.space, storage_key(table, key)) for table, key in targets]
@@ -329,7 +331,22 @@ def replay_record(actions: list[WriteAction], results: list[WriteResult]) -> dic
     return {"read": units}
 
 
-def replay_capacity(
+def write_capacity(
+    mode: str,
+    actions: list[WriteAction],
+    costs: list[Cost],
+    replay: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """ConsumedCapacity of a write transaction, or of a replayed one (`replay`)."""
+    if replay is not None:
+        return _replay_capacity(mode, actions, replay)
+    totals = CapacityTotals()
+    for action, (units, per_index) in zip(actions, costs, strict=True):
+        totals.add(action.table, units, per_index)
+    return totals.entries(mode, read=False)
+
+
+def _replay_capacity(
     mode: str | None, actions: list[WriteAction], replay: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """ConsumedCapacity of a replayed transaction: the read units of reading its items."""
@@ -414,12 +431,7 @@ def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> R
     out: dict[str, Any] = {}
     results, costs, replay = execute_writes(engine, actions, use)
     if mode in ("TOTAL", "INDEXES"):
-        if replay is not None:
-            out["ConsumedCapacity"] = replay_capacity(mode, actions, replay)
-        else:
-            totals = CapacityTotals()
-            charge_writes(totals, actions, costs)
-            out["ConsumedCapacity"] = totals.entries(mode, read=False)
+        out["ConsumedCapacity"] = write_capacity(mode, actions, costs, replay)
     if metrics and replay is None:
         collected = _collection_metrics(actions, results)
         if collected:

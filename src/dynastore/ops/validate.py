@@ -606,15 +606,11 @@ class _Compiler:
         elif kind == "boolean":
             node = _Boolean(name, element)
         elif kind in ("integer", "long", "double", "float"):
-            number = _Number(name, element, kind)
-            number.min, number.max = found.get("min"), found.get("max")
-            node = number
+            node = _Number(name, element, kind)
         elif kind == "timestamp":
             node = _Timestamp(name, element)
         elif kind == "blob":
-            blob = _Blob(name, element)
-            blob.min, blob.max = found.get("min"), found.get("max")
-            node = blob
+            node = _Blob(name, element)
         elif kind == "list":
             node = _List(name, element)
         elif kind == "map":
@@ -623,8 +619,9 @@ class _Compiler:
             node = _Struct(name, element, f"{self.dev.java_package}.{name}")
         else:
             raise ValueError(f"shape {name}: unknown type {kind}")
-        if isinstance(node, _Collection):
+        if isinstance(node, _String | _Number | _Blob | _Collection):
             node.min, node.max = found.get("min"), found.get("max")
+        if isinstance(node, _Collection):
             node.dense = self._dense(name)
         # Register before linking children: shapes can be recursive (AttributeValue).
         self.nodes[(name, element)] = node
@@ -639,7 +636,6 @@ class _Compiler:
 
     def _string(self, name: str, element: bool, found: dict[str, Any]) -> _String:
         node = _String(name, element)
-        node.min, node.max = found.get("min"), found.get("max")
         if "pattern" in found:
             text = found["pattern"]
             try:

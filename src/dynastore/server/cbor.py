@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import base64
 import datetime
-import logging
 from typing import Any
 
 import cbor2
 
 from dynastore.errors import (
     AwsError,
-    InternalServerError,
     SerializationException,
     UnknownOperationException,
 )
@@ -36,10 +34,9 @@ from dynastore.server.service import (
     RequestContext,
     Response,
     Service,
+    internal_error,
     respond,
 )
-
-log = logging.getLogger("dynastore.server")
 
 CONTENT_TYPE = b"application/cbor"
 _PROTOCOL_HEADER = (b"smithy-protocol", b"rpc-v2-cbor")
@@ -150,8 +147,7 @@ class CborFrontend:
         except AwsError as error:
             return self.render(error, request_id, service)
         except Exception:
-            log.exception("internal error, request id %s", request_id)
-            return self.render(InternalServerError(), request_id, service)
+            return self.render(internal_error(request_id), request_id, service)
 
     def render(self, error: AwsError, request_id: str, service: Service | None) -> Response:
         """An error as a CBOR map with ``__type``."""

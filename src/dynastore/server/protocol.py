@@ -17,7 +17,6 @@ Services register as `Service` objects (server/service.py, re-exported here).
 
 from __future__ import annotations
 
-import logging
 import zlib
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -26,7 +25,6 @@ import orjson
 
 from dynastore.errors import (
     AwsError,
-    InternalServerError,
     RequestEntityTooLarge,
     SerializationException,
     UnknownOperationException,
@@ -43,6 +41,7 @@ from dynastore.server.service import (
     RequestContext,
     Response,
     Service,
+    internal_error,
     new_request_id,
     respond,
 )
@@ -60,8 +59,6 @@ __all__ = [
     "error_response",
     "new_request_id",
 ]
-
-log = logging.getLogger("dynastore.server")
 
 JSON_10 = b"application/x-amz-json-1.0"
 JSON_TYPES = (b"application/x-amz-json-1.0", b"application/json", b"application/x-amz-json-1.1")
@@ -135,8 +132,7 @@ class JsonFrontend:
         except AwsError as error:
             return self.render(error, request_id, service)
         except Exception:
-            log.exception("internal error, request id %s", request_id)
-            return self.render(InternalServerError(), request_id, service)
+            return self.render(internal_error(request_id), request_id, service)
 
     def render(self, error: AwsError, request_id: str, service: Service | None) -> Response:
         if service is None:
@@ -231,5 +227,4 @@ class Dispatcher:
         except AwsError as error:
             return error_response(error, request_id)
         except Exception:
-            log.exception("internal error, request id %s", request_id)
-            return error_response(InternalServerError(), request_id)
+            return error_response(internal_error(request_id), request_id)

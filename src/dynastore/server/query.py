@@ -18,13 +18,11 @@ unknown ``Action`` is ``InvalidAction``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
 from dynastore.errors import (
     AwsError,
-    InternalServerError,
     InvalidAction,
     MissingAction,
     ValidationException,
@@ -37,10 +35,9 @@ from dynastore.server.service import (
     RequestContext,
     Response,
     Service,
+    internal_error,
     respond,
 )
-
-log = logging.getLogger("dynastore.server")
 
 FORM = "application/x-www-form-urlencoded"
 XML = b"text/xml"
@@ -181,8 +178,7 @@ class QueryFrontend:
         except UnicodeDecodeError:
             return self.render(ValidationException("Invalid UTF-8 in request"), request_id, service)
         except Exception:
-            log.exception("internal error, request id %s", request_id)
-            return self.render(InternalServerError(), request_id, service)
+            return self.render(internal_error(request_id), request_id, service)
 
     def _call(
         self, service: Service, pairs: list[tuple[str, str]], caller: Any, request_id: str

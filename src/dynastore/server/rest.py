@@ -15,7 +15,6 @@ body. Errors are ``{"message": ...}`` with ``x-amzn-errortype: <Code>`` and the 
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from urllib.parse import parse_qsl, unquote
 
 import orjson
 
-from dynastore.errors import AwsError, InternalServerError, SerializationException
+from dynastore.errors import AwsError, SerializationException
 from dynastore.server.models import ErrorNames, epoch, iso8601, parse_timestamp
 from dynastore.server.service import (
     REST_JSON,
@@ -33,10 +32,9 @@ from dynastore.server.service import (
     RequestContext,
     Response,
     Service,
+    internal_error,
     respond,
 )
-
-log = logging.getLogger("dynastore.server")
 
 CONTENT_TYPE = b"application/json"
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
@@ -177,8 +175,7 @@ class RestJsonFrontend:
         except AwsError as error:
             return self.render(error, request_id, service)
         except Exception:
-            log.exception("internal error, request id %s", request_id)
-            return self.render(InternalServerError(), request_id, service)
+            return self.render(internal_error(request_id), request_id, service)
 
     @staticmethod
     def _decode(

@@ -19,11 +19,16 @@ Raise `dynastore.errors.AwsError` subclasses from handlers; each protocol render
 
 from __future__ import annotations
 
+import logging
 import os
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from dynastore.errors import InternalServerError
+
+log = logging.getLogger("dynastore.server")
 
 # Protocol names as botocore's service models spell them.
 JSON = "json"
@@ -45,7 +50,11 @@ class RequestContext:
     access_key: str
 
 
-Handler = Callable[[RequestContext, dict[str, Any]], "dict[str, Any] | bytes"]
+Request = dict[str, Any]
+"""A request in the JSON form."""
+Result = dict[str, Any]
+"""A handler's result in the JSON form."""
+Handler = Callable[[RequestContext, Request], "Result | bytes"]
 Validate = Callable[[str, dict[str, Any]], None]
 
 
@@ -94,6 +103,13 @@ class HttpRequest:
 def new_request_id() -> str:
     """A 52-character request id of upper-case letters and digits, like DynamoDB's."""
     return os.urandom(26).hex().upper()
+
+
+def internal_error(request_id: str) -> InternalServerError:
+    """The error to answer for an unexpected exception, logged with the request id (call
+    it while handling the exception)."""
+    log.exception("internal error, request id %s", request_id)
+    return InternalServerError()
 
 
 def respond(

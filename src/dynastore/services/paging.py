@@ -1,10 +1,13 @@
-"""NextToken paging shared by the services whose tokens are opaque to the caller
-(Application Auto Scaling, AWS Backup): a token is the URL-safe base64 of a JSON
-position, and a listing answers its page under one member plus NextToken."""
+"""NextToken paging shared by the services whose tokens are opaque to the caller.
+
+Application Auto Scaling and AWS Backup: a token is the URL-safe base64 of a JSON
+position, and a listing answers its page under one member plus NextToken. CloudWatch
+and SNS: a token is the URL-safe base64 of a tag byte and a storage key (`tagged`)."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Any
 
 import orjson
@@ -26,3 +29,17 @@ def listed(member: str, page: list[Any], next_token: str | None) -> dict[str, An
     if next_token:
         out["NextToken"] = next_token
     return out
+
+
+def tagged(text: Any, tag: bytes, invalid: Exception) -> bytes | None:
+    """The bytes of a NextToken that start with `tag` (kept); None for no token; `invalid`
+    is raised for a token that is not one of these."""
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(str(text).encode())
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not raw.startswith(tag):
+        raise invalid
+    return raw

@@ -1,6 +1,8 @@
-"""TagResource, UntagResource and ListTags over stored records that keep their tags in
-a ``Tags`` map and are found by ARN (Application Auto Scaling targets, AWS Backup vaults
-and plans)."""
+"""TagResource, UntagResource and ListTags over stored records found by ARN.
+
+`Tagging`: records that keep their tags in a ``Tags`` map (Application Auto Scaling
+targets, AWS Backup vaults and plans). `TagList`: records that keep them as a ``Tags``
+list of {Key, Value} (CloudWatch alarms, SNS topics)."""
 
 from __future__ import annotations
 
@@ -62,3 +64,47 @@ class Tagging:
 
     def list_tags(self, ctx: RequestContext, req: Record) -> Record:
         return {"Tags": self.tags(req[self.arn])}
+
+
+@dataclass(frozen=True, slots=True)
+class TagList:
+    """The tag operations of one service whose records keep a ``Tags`` list.
+
+    `find(tx, ctx, arn)` gives the record an ARN names (or raises the service's error);
+    `save(tx, ctx, record)` stores a changed record; `check(tags)` vets the tags TagResource
+    leaves. `arn` is the request member naming the resource, as the service's model spells
+    it.
+    """
+
+    backend: Backend
+    find: Callable[[ReadTx, RequestContext, str], Record]
+    save: Callable[[WriteTx, RequestContext, Record], None]
+    check: Callable[[dict[str, str]], None]
+    arn: str = "ResourceArn"
+
+    def tag_resource(self, ctx: RequestContext, req: Record) -> Record:
+        with self.backend.write() as tx:
+            record = self.find(tx, ctx, req[self.arn])
+            tags = tag_map(record.get("Tags", [])) | tag_map(req["Tags"])
+            self.check(tags)
+            record["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            self.save(tx, ctx, record)
+        return {}
+
+    def untag_resource(self, ctx: RequestContext, req: Record) -> Record:
+        with self.backend.write() as tx:
+            record = self.find(tx, ctx, req[self.arn])
+            drop = set(req["TagKeys"])
+            record["Tags"] = [t for t in record.get("Tags", []) if t["Key"] not in drop]
+            self.save(tx, ctx, record)
+        return {}
+
+    def list_tags_for_resource(self, ctx: RequestContext, req: Record) -> Record:
+        with self.backend.read() as tx:
+            record = self.find(tx, ctx, req[self.arn])
+        return {"Tags": record.get("Tags", [])}
+
+
+def tag_map(tags: list[dict[str, Any]]) -> dict[str, str]:
+    """A ``Tags`` list of {Key, Value} as a map (a later key wins)."""
+    return {str(t["Key"]): str(t["Value"]) for t in tags}

@@ -199,6 +199,13 @@ class _Parser:
             )
         self.fail(self.pos - 1)
 
+    def open_group(self) -> int:
+        """Read the "(" of a group one level deeper; its index, for `close_group`."""
+        open_index = self.pos
+        self.next()
+        self.enter()
+        return open_index
+
     def close_group(self, open_index: int) -> None:
         """Read the ")" of a group opened at `open_index`; refuse "((x))"."""
         self.expect(")")
@@ -240,9 +247,7 @@ class _Parser:
             self.next()
             return ValueRef(token.text)
         if token.kind == "(":
-            open_index = self.pos
-            self.next()
-            self.enter()
+            open_index = self.open_group()
             inner = self.operand()
             self.close_group(open_index)
             return inner
@@ -301,9 +306,7 @@ class _Parser:
 
     def primary(self, allow_operand: bool) -> Condition | Operand:
         if self.peek().kind == "(":
-            open_index = self.pos
-            self.next()
-            self.enter()
+            open_index = self.open_group()
             inner = self.condition(allow_operand=True)
             self.close_group(open_index)
             if isinstance(inner, Path | ValueRef | Call):
@@ -377,9 +380,7 @@ class _Parser:
         """An operand of SET's right-hand side; a group here may hold arithmetic."""
         if self.peek().kind != "(":
             return self.operand()
-        open_index = self.pos
-        self.next()
-        self.enter()
+        open_index = self.open_group()
         inner = self.set_value()
         self.close_group(open_index)
         return inner

@@ -125,6 +125,16 @@ def java_set_order(keys: Sequence[str], total: int) -> list[str]:
     return [keys[i] for i in order]
 
 
+def _refuse_unused(parameter: str, given: Mapping[str, object], used: set[str]) -> None:
+    """Refuse the keys of `parameter` (a placeholder map) that no expression used."""
+    unused = [key for key in given if key not in used]
+    if unused:
+        keys = ", ".join(java_set_order(unused, len(given)))
+        raise ValidationException(
+            f"Value provided in {parameter} unused in expressions: keys: {{{keys}}}"
+        )
+
+
 def _utf16_units(text: str) -> Iterable[int]:
     data = text.encode("utf-16-le", "surrogatepass")
     for i in range(0, len(data), 2):
@@ -268,22 +278,11 @@ class Resolver:
 
     def check_unused(self, *, names: bool = True, values: bool = True) -> None:
         """Refuse placeholders no expression used (names first, then values)."""
-        if names:
-            unused = [key for key in self.names if key not in self.used_names]
-            if unused:
-                keys = ", ".join(java_set_order(unused, len(self.names)))
-                raise ValidationException(
-                    "Value provided in ExpressionAttributeNames unused in expressions: "
-                    f"keys: {{{keys}}}"
-                )
-        if values:
-            unused = [key for key in self.values if key not in self.used_values]
-            if unused:
-                keys = ", ".join(java_set_order(unused, len(self.values)))
-                raise ValidationException(
-                    "Value provided in ExpressionAttributeValues unused in expressions: "
-                    f"keys: {{{keys}}}"
-                )
+        # The used placeholders are among the given ones: equal counts mean none is unused.
+        if names and len(self.used_names) < len(self.names):
+            _refuse_unused("ExpressionAttributeNames", self.names, self.used_names)
+        if values and len(self.used_values) < len(self.values):
+            _refuse_unused("ExpressionAttributeValues", self.values, self.used_values)
 
     # --- placeholders --------------------------------------------------------------
 

@@ -8,6 +8,7 @@ be processed: Unexpected term", ...); semantic checks (keys, tables) are the pla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from dynastore.engine.partiql.ast import (
@@ -352,17 +353,19 @@ class _Parser:
         result: Expr = getattr(self, parse)()
         return result
 
-    def disjunction(self) -> Expr:
-        left = self.conjunction()
-        while (token := self.accept_keyword("OR")) is not None:
-            left = Binary("OR", left, self.right_operand("conjunction"), token)
+    def infix(self, operand: str, accept: Callable[..., Token | None], *ops: str) -> Expr:
+        """`operand` expressions (a method name) joined by the left-associative `ops`, which
+        `accept` reads (keywords or symbols)."""
+        left: Expr = getattr(self, operand)()
+        while (token := accept(*ops)) is not None:
+            left = Binary(token.text.upper(), left, self.right_operand(operand), token)
         return left
 
+    def disjunction(self) -> Expr:
+        return self.infix("conjunction", self.accept_keyword, "OR")
+
     def conjunction(self) -> Expr:
-        left = self.negation()
-        while (token := self.accept_keyword("AND")) is not None:
-            left = Binary("AND", left, self.right_operand("negation"), token)
-        return left
+        return self.infix("negation", self.accept_keyword, "AND")
 
     def negation(self) -> Expr:
         token = self.accept_keyword("NOT")
@@ -425,22 +428,13 @@ class _Parser:
         return tuple(choices)
 
     def concatenation(self) -> Expr:
-        left = self.additive()
-        while (token := self.accept_symbol("||")) is not None:
-            left = Binary("||", left, self.right_operand("additive"), token)
-        return left
+        return self.infix("additive", self.accept_symbol, "||")
 
     def additive(self) -> Expr:
-        left = self.multiplicative()
-        while (token := self.accept_symbol("+", "-")) is not None:
-            left = Binary(token.text, left, self.right_operand("multiplicative"), token)
-        return left
+        return self.infix("multiplicative", self.accept_symbol, "+", "-")
 
     def multiplicative(self) -> Expr:
-        left = self.unary()
-        while (token := self.accept_symbol("*", "/", "%")) is not None:
-            left = Binary(token.text, left, self.right_operand("unary"), token)
-        return left
+        return self.infix("unary", self.accept_symbol, "*", "/", "%")
 
     def unary(self) -> Expr:
         token = self.accept_symbol("-", "+")

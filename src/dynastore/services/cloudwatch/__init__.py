@@ -39,8 +39,8 @@ def cloudwatch_service(metrics: MetricsApi, alarms: AlarmsApi) -> Service:
         "DescribeAlarmHistory": alarms.describe_alarm_history,
         "EnableAlarmActions": alarms.enable_alarm_actions,
         "DisableAlarmActions": alarms.disable_alarm_actions,
-        "TagResource": alarms.tag_resource,
-        "UntagResource": alarms.untag_resource,
-        "ListTagsForResource": alarms.list_tags_for_resource,
+        "TagResource": alarms.tags.tag_resource,
+        "UntagResource": alarms.tags.untag_resource,
+        "ListTagsForResource": alarms.tags.list_tags_for_resource,
     }
     return model_service("cloudwatch", operations)

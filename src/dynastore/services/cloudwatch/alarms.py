@@ -13,7 +13,6 @@ another one does nothing, so an action runs once.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -31,18 +30,19 @@ from dynastore.errors import (
     ResourceNotFound,
     ValidationException,
 )
-from dynastore.server.service import RequestContext
+from dynastore.server.service import Request, RequestContext, Result
+from dynastore.services import paging
 from dynastore.services.cloudwatch import composite, evaluate, metrics, states, stats, store
 from dynastore.services.cloudwatch.states import Transition, alarm_arn, public
+from dynastore.services.tagging import TagList
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 log = logging.getLogger("dynastore.cloudwatch")
 
-Request = dict[str, Any]
-Result = dict[str, Any]
 # (account, region, topic ARN, subject, message) -> message id; raises AwsError on failure
 Publish = Callable[[str, str, str, str, str], str]
 
+_INVALID_TOKEN = "The service returned an invalid token."
 _TREAT = ("breaching", "notBreaching", "ignore", "missing")
 _ALARM_TYPES = ["CompositeAlarm", "MetricAlarm"]
 _CHILD_FIELDS = ("AlarmName", "AlarmArn", "StateValue", "StateUpdatedTimestamp")
@@ -152,12 +152,14 @@ def _upper_snake(name: str) -> str:
 
 
 class AlarmsApi:
-    """The alarm operations; `publish` delivers SNS topic actions."""
+    """The alarm operations; `publish` delivers SNS topic actions; `tags` answers
+    TagResource, UntagResource and ListTagsForResource."""
 
     def __init__(self, backend: Backend, clock: Callable[[], float], publish: Publish) -> None:
         self._backend = backend
         self._clock = clock
         self._publish = publish
+        self.tags = TagList(backend, self._tagged, _save_alarm, _check_tag_count, "ResourceARN")
 
     # --- actions -------------------------------------------------------------------------
 
@@ -420,30 +422,6 @@ class AlarmsApi:
 
     # --- tags ----------------------------------------------------------------------------
 
-    def tag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        with self._backend.write() as tx:
-            alarm = self._tagged(tx, ctx, req["ResourceARN"])
-            tags = {t["Key"]: t["Value"] for t in alarm.get("Tags", [])}
-            tags.update({t["Key"]: t["Value"] for t in req["Tags"]})
-            if len(tags) > 50:
-                raise InvalidParameterValue("The number of tags on the resource exceeds 50.")
-            alarm["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-            store.put_alarm(tx, ctx.account, ctx.region, alarm)
-        return {}
-
-    def untag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        with self._backend.write() as tx:
-            alarm = self._tagged(tx, ctx, req["ResourceARN"])
-            drop = set(req["TagKeys"])
-            alarm["Tags"] = [t for t in alarm.get("Tags", []) if t["Key"] not in drop]
-            store.put_alarm(tx, ctx.account, ctx.region, alarm)
-        return {}
-
-    def list_tags_for_resource(self, ctx: RequestContext, req: Request) -> Result:
-        with self._backend.read() as tx:
-            alarm = self._tagged(tx, ctx, req["ResourceARN"])
-        return {"Tags": alarm.get("Tags", [])}
-
     def _tagged(self, tx: ReadTx, ctx: RequestContext, arn: str) -> dict[str, Any]:
         parts = arn.split(":", 6)
         if len(parts) < 7 or parts[0] != "arn" or parts[2] != "cloudwatch":
@@ -456,6 +434,15 @@ class AlarmsApi:
         if alarm is None:
             raise CloudWatchResourceNotFound(f"Alarm {parts[6]} does not exist.")
         return alarm
+
+
+def _save_alarm(tx: WriteTx, ctx: RequestContext, alarm: dict[str, Any]) -> None:
+    store.put_alarm(tx, ctx.account, ctx.region, alarm)
+
+
+def _check_tag_count(tags: dict[str, str]) -> None:
+    if len(tags) > 50:
+        raise InvalidParameterValue("The number of tags on the resource exceeds 50.")
 
 
 # --- PutMetricAlarm's checks and the stored form ------------------------------------------
@@ -651,24 +638,9 @@ def _make_token(name: str) -> str:
 
 
 def _name_token(text: Any) -> str | None:
-    if not text:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(str(text).encode())
-    except (binascii.Error, ValueError):
-        raw = b""
-    if not raw.startswith(b"a"):
-        raise InvalidNextToken("The service returned an invalid token.")
-    return raw[1:].decode(errors="replace")
+    raw = paging.tagged(text, b"a", InvalidNextToken(_INVALID_TOKEN))
+    return raw[1:].decode(errors="replace") if raw is not None else None
 
 
 def _history_token(text: Any) -> bytes | None:
-    if not text:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(str(text).encode())
-    except (binascii.Error, ValueError):
-        raw = b""
-    if not raw.startswith(b"H"):
-        raise InvalidNextToken("The service returned an invalid token.")
-    return raw
+    return paging.tagged(text, b"H", InvalidNextToken(_INVALID_TOKEN))

@@ -107,24 +107,18 @@ class _Parser:
         return node
 
     def sum(self) -> _Node:
-        node = self.product()
-        while True:
-            if self.take("+"):
-                node = _Bin("+", node, self.product())
-            elif self.take("-"):
-                node = _Bin("-", node, self.product())
-            else:
-                return node
+        return self.chain(("+", "-"), self.product)
 
     def product(self) -> _Node:
-        node = self.power()
-        while True:
-            if self.take("*"):
-                node = _Bin("*", node, self.power())
-            elif self.take("/"):
-                node = _Bin("/", node, self.power())
-            else:
-                return node
+        return self.chain(("*", "/"), self.power)
+
+    def chain(self, ops: tuple[str, ...], operand: Callable[[], _Node]) -> _Node:
+        """Operands joined by left-associative `ops`."""
+        node = operand()
+        while (token := self.peek()) is not None and token[0] == "op" and token[1] in ops:
+            self.at += 1
+            node = _Bin(token[1], node, operand())
+        return node
 
     def power(self) -> _Node:
         node = self.unary()

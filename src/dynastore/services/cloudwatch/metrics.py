@@ -30,13 +30,11 @@ from dynastore.errors import (
     MissingParameter,
     ValidationException,
 )
-from dynastore.server.service import RequestContext
+from dynastore.server.service import Request, RequestContext, Result
+from dynastore.services import paging
 from dynastore.services.cloudwatch import expressions, stats, store
 from dynastore.services.cloudwatch.store import Dims, Sample, Stat
 from dynastore.storage.base import Backend, ReadTx
-
-Request = dict[str, Any]
-Result = dict[str, Any]
 
 MAX_DATAPOINTS = 1440  # GetMetricStatistics
 DEFAULT_MAX_DATAPOINTS = 100800  # GetMetricData's page when MaxDatapoints is not given
@@ -342,15 +340,9 @@ class MetricsApi:
 
 
 def _token(text: Any) -> bytes | None:
-    if not text:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(str(text).encode())
-    except (binascii.Error, ValueError):
-        raw = b""
-    if not raw.startswith(b"M"):
-        raise InvalidParameterValue("Request parameter NextToken is invalid")
-    return raw
+    return paging.tagged(
+        text, b"M", InvalidParameterValue("Request parameter NextToken is invalid")
+    )
 
 
 def _fingerprint(req: Request) -> str:

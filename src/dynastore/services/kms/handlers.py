@@ -28,7 +28,7 @@ from dynastore.errors import (
     TagException,
     UnsupportedOperationException,
 )
-from dynastore.server.service import RequestContext
+from dynastore.server.service import Request, RequestContext, Result
 from dynastore.services.kms.keystore import (
     KeyRecord,
     KeyStore,
@@ -37,9 +37,6 @@ from dynastore.services.kms.keystore import (
     usable,
 )
 from dynastore.storage.base import Backend, WriteTx
-
-Request = dict[str, Any]
-Result = dict[str, Any]
 
 DAY = 86400.0
 DEFAULT_LIMIT = 100
@@ -164,29 +161,22 @@ class KmsApi:
         return {"Keys": [{"KeyId": r.key_id, "KeyArn": r.arn} for r in page], **extra}
 
     def update_key_description(self, ctx: RequestContext, req: Request) -> Result:
-        def apply(tx: WriteTx, record: KeyRecord) -> None:
-            self._not_pending(record)
-            record.meta["Description"] = req["Description"]
-
-        self._change(ctx, req["KeyId"], apply)
-        return {}
+        return self._set_meta(ctx, req["KeyId"], {"Description": req["Description"]})
 
     def enable_key(self, ctx: RequestContext, req: Request) -> Result:
-        def apply(tx: WriteTx, record: KeyRecord) -> None:
-            self._not_pending(record)
-            record.meta["Enabled"] = True
-            record.meta["KeyState"] = "Enabled"
-
-        self._change(ctx, req["KeyId"], apply)
-        return {}
+        return self._set_meta(ctx, req["KeyId"], {"Enabled": True, "KeyState": "Enabled"})
 
     def disable_key(self, ctx: RequestContext, req: Request) -> Result:
+        return self._set_meta(ctx, req["KeyId"], {"Enabled": False, "KeyState": "Disabled"})
+
+    def _set_meta(self, ctx: RequestContext, key_id: str, fields: dict[str, Any]) -> Result:
+        """Set metadata fields of a key that is not pending deletion."""
+
         def apply(tx: WriteTx, record: KeyRecord) -> None:
             self._not_pending(record)
-            record.meta["Enabled"] = False
-            record.meta["KeyState"] = "Disabled"
+            record.meta.update(fields)
 
-        self._change(ctx, req["KeyId"], apply)
+        self._change(ctx, key_id, apply)
         return {}
 
     def schedule_key_deletion(self, ctx: RequestContext, req: Request) -> Result:

@@ -29,7 +29,7 @@ def sns_service(api: SnsApi) -> Service:
         "SetSubscriptionAttributes": api.set_subscription_attributes,
         "Publish": api.publish,
         "TagResource": api.tag_resource,
-        "UntagResource": api.untag_resource,
-        "ListTagsForResource": api.list_tags_for_resource,
+        "UntagResource": api.tags.untag_resource,
+        "ListTagsForResource": api.tags.list_tags_for_resource,
     }
     return model_service("sns", operations)

@@ -14,12 +14,11 @@ subscription. Every message is signed with the store's RSA key (signing.py).
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
 from typing import Any
 from urllib.parse import quote
 
@@ -31,14 +30,13 @@ from dynastore.errors import (
     ResourceNotFound,
     TagLimitExceeded,
 )
-from dynastore.server.service import RequestContext
+from dynastore.server.service import Request, RequestContext, Result
+from dynastore.services import paging
 from dynastore.services.sns import filters, store
 from dynastore.services.sns.delivery import Delivery, Job, RetryPolicy, http_headers, message_json
 from dynastore.services.sns.signing import SIGNATURE_VERSIONS, Signer
-from dynastore.storage.base import Backend, ReadTx
-
-Request = dict[str, Any]
-Result = dict[str, Any]
+from dynastore.services.tagging import TagList, tag_map
+from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 PAGE = 100
 MAX_MESSAGE = 262144
@@ -147,7 +145,8 @@ def default_policy(arn: str, account: str) -> str:
 
 class SnsApi:
     """The SNS operations over one store; `base_url` is this server as endpoints reach it,
-    `signer` signs the messages sent to endpoints (signing.py)."""
+    `signer` signs the messages sent to endpoints (signing.py); `tags` answers
+    UntagResource and ListTagsForResource, and TagResource after its own checks."""
 
     def __init__(
         self,
@@ -162,6 +161,7 @@ class SnsApi:
         self.delivery = delivery
         self._base = base_url.rstrip("/")
         self.signer = signer
+        self.tags = TagList(backend, self._tagged, _save_topic, _check_tag_count)
 
     # --- topics --------------------------------------------------------------------------
 
@@ -195,7 +195,7 @@ class SnsApi:
                     raise invalid(
                         "Attributes Reason: Topic already exists with different attributes"
                     )
-                if tags and _tag_map(tags) != _tag_map(old.get("Tags", [])):
+                if tags and tag_map(tags) != tag_map(old.get("Tags", [])):
                     raise invalid("Tags Reason: Topic already exists with different tags")
                 return {"TopicArn": arn}
             topic = {"TopicArn": arn, "Attributes": attributes, "Tags": tags}
@@ -604,31 +604,8 @@ class SnsApi:
     # --- tags ----------------------------------------------------------------------------
 
     def tag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        tags = list(req["Tags"])
-        _check_tags(tags)
-        with self._backend.write() as tx:
-            topic = self._tagged(tx, ctx, req["ResourceArn"])
-            merged = _tag_map(topic.get("Tags", [])) | _tag_map(tags)
-            if len(merged) > MAX_TAGS:
-                raise TagLimitExceeded(
-                    "Could not complete request: tag quota of per resource exceeded"
-                )
-            topic["Tags"] = [{"Key": k, "Value": v} for k, v in merged.items()]
-            store.put_topic(tx, topic)
-        return {}
-
-    def untag_resource(self, ctx: RequestContext, req: Request) -> Result:
-        with self._backend.write() as tx:
-            topic = self._tagged(tx, ctx, req["ResourceArn"])
-            drop = set(req["TagKeys"])
-            topic["Tags"] = [t for t in topic.get("Tags", []) if t["Key"] not in drop]
-            store.put_topic(tx, topic)
-        return {}
-
-    def list_tags_for_resource(self, ctx: RequestContext, req: Request) -> Result:
-        with self._backend.read() as tx:
-            topic = self._tagged(tx, ctx, req["ResourceArn"])
-        return {"Tags": topic.get("Tags", [])}
+        _check_tags(list(req["Tags"]))
+        return self.tags.tag_resource(ctx, req)
 
     def _tagged(self, tx: ReadTx, ctx: RequestContext, arn: str) -> dict[str, Any]:
         topic = store.get_topic(tx, arn) if store.parse_topic_arn(arn) else None
@@ -693,24 +670,20 @@ def _wanted(sub_attributes: Mapping[str, Any], values: Mapping[str, Any], messag
 
 
 def _token(text: Any, tag: bytes) -> bytes | None:
-    if not text:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(str(text).encode())
-    except (binascii.Error, ValueError):
-        raw = b""
-    if not raw.startswith(tag):
-        raise invalid("NextToken")
-    return raw
+    return paging.tagged(text, tag, invalid("NextToken"))
 
 
-def _tag_map(tags: list[dict[str, Any]]) -> dict[str, str]:
-    return {str(t["Key"]): str(t["Value"]) for t in tags}
+def _save_topic(tx: WriteTx, ctx: RequestContext, topic: dict[str, Any]) -> None:
+    store.put_topic(tx, topic)
+
+
+def _check_tag_count(tags: Sized) -> None:
+    if len(tags) > MAX_TAGS:
+        raise TagLimitExceeded("Could not complete request: tag quota of per resource exceeded")
 
 
 def _check_tags(tags: list[dict[str, Any]]) -> None:
-    if len(tags) > MAX_TAGS:
-        raise TagLimitExceeded("Could not complete request: tag quota of per resource exceeded")
+    _check_tag_count(tags)
     for tag in tags:
         if str(tag["Key"]).lower().startswith("aws:"):
             raise invalid("Tag keys must not start with 'aws:'")

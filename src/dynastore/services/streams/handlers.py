@@ -17,10 +17,7 @@ from dynastore.errors import (
     TrimmedDataAccessException,
     ValidationException,
 )
-from dynastore.server.protocol import RequestContext
-
-Request = dict[str, Any]
-Result = dict[str, Any]
+from dynastore.server.service import Request, RequestContext, Result
 
 LIST_LIMIT = 100
 SHARD_LIMIT = 100
