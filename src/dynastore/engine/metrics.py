@@ -76,6 +76,9 @@ _THROTTLES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingExc
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 # Not errors of the caller's request as such: DynamoDB keeps them out of UserErrors.
 _NOT_USER_ERRORS = _THROTTLES | {_CONDITION_FAILED, "TransactionCanceledException"}
+# A flush collects the throttle's sums of the last this many minutes (so it may still add
+# to a minute this long after it began, by its host's clock; workers/autoscaling.py).
+COLLECTED_MINUTES = 3
 # Counted per table and GSI by the throttle; ThrottledRequests is recorded here instead,
 # with the Operation dimension the throttle does not know.
 _THROTTLE_SKIPPED = frozenset({"ThrottledRequests"})
@@ -321,12 +324,10 @@ class ThrottleDeltas:
     """Turns the throttle's running per-minute sums into increments since the last call.
 
     A minute's sums only grow while the clock is in that minute, so remembering the last
-    three minutes' values is enough.
+    COLLECTED_MINUTES minutes' values is enough.
     """
 
     __slots__ = ("_seen",)
-
-    _WINDOW = 3
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str, str, str, int], dict[str, float]] = {}
@@ -334,7 +335,7 @@ class ThrottleDeltas:
     def collect(self, source: CounterSource, recorder: MetricsRecorder, now: float) -> int:
         """Add every increment to `recorder`; returns how many (metric, minute) moved."""
         minute = int(now // 60)
-        first = minute - self._WINDOW + 1
+        first = minute - COLLECTED_MINUTES + 1
         moved = 0
         for account, region, table, index in source.resources():
             for start, sums in source.metrics(account, region, table, index, start=first * 60):

@@ -6,22 +6,33 @@ Application Auto Scaling tracks a DynamoDB target with two CloudWatch alarms: Al
 (consumed capacity above the target utilization for 2 consecutive one-minute periods)
 scales out, AlarmLow (below the target minus 20 points for 15 consecutive periods)
 scales in. This worker evaluates the same rule every `interval` seconds (one period):
-utilization = consumed units per second since the previous evaluation (from the engine's
-per-minute capacity counters, engine/throttle.py) / provisioned units. When a policy's
-alarm condition has held for its number of periods, the new capacity is the one that
-would put utilization at the target, ``ceil(rate * 100 / target)``, kept within the
-target's [MinCapacity, MaxCapacity]; with several policies the largest wins, and scale-in
-needs every policy to agree. Scale-out and scale-in cooldowns (seconds since the last
-activity in that direction), DisableScaleIn and the target's SuspendedState are honoured.
-A target whose current capacity is outside its range is brought into it first (AWS does
-so right after RegisterScalableTarget).
+utilization = consumed units per second since the previous evaluation / provisioned
+units. When a policy's alarm condition has held for its number of periods, the new
+capacity is the one that would put utilization at the target, ``ceil(rate * 100 /
+target)``, kept within the target's [MinCapacity, MaxCapacity]; with several policies the
+largest wins, and scale-in needs every policy to agree. Scale-out and scale-in cooldowns
+(seconds since the last activity in that direction), DisableScaleIn and the target's
+SuspendedState are honoured. A target whose current capacity is outside its range is
+brought into it first (AWS does so right after RegisterScalableTarget).
 
 The change goes through UpdateTable's own code (ops/update_table.py), so DynamoDB's rules
 apply (decreases per day, maxima); each change, successful or not, is a scaling activity.
 
-The capacity counters are per process: with several server processes one of them (the
-holder of the job's lease) evaluates the targets and sees its share of the traffic, so
-scaling reacts to that share (documented limitation).
+Where consumption comes from. AWS's alarms watch the ConsumedRead/WriteCapacityUnits
+metrics, which count all the traffic. A lone process reads its own per-minute capacity
+counters (engine/throttle.py): all the traffic, current to the request. Processes
+sharing a store each count only their own, and only the holder of this job's lease
+evaluates, so there the worker reads those metrics from the CloudWatch store instead:
+every process's metrics worker adds its counters' increments to the same one-minute
+datapoints (engine/metrics.py), which so sum up every process's traffic. Either way the
+worker keeps the per-minute sums of the last WINDOW_MINUTES minutes as it last read them,
+and a period's consumption is how much they grew (a flush may still add to a minute a
+few minutes old). In a shared store a period therefore sees what the processes flushed
+during it: the measure trails the traffic by up to one flush interval
+(`--metrics-interval`), as CloudWatch's own datapoints do, and an evaluation interval
+shorter than the flush interval would find periods without a flush idle, so it should be
+no shorter (both default to AWS's 60 s period). After a pause longer than MAX_GAP (the
+lease was with another process), the next evaluation only takes a new baseline.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from dynastore.engine import metrics
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.throttle import CONSUMED_READ, CONSUMED_WRITE
@@ -40,11 +52,16 @@ from dynastore.server.service import RequestContext
 from dynastore.services.autoscaling import store
 from dynastore.services.autoscaling.handlers import parse_resource, policies_for
 from dynastore.services.autoscaling.store import Record, TargetKey
+from dynastore.services.cloudwatch import store as datapoints
 from dynastore.workers.base import PeriodicWorker
 
 SCALE_OUT_PERIODS = 2  # AlarmHigh: 2 datapoints of 2
 SCALE_IN_PERIODS = 15  # AlarmLow: 15 datapoints of 15
 SCALE_IN_MARGIN = 20.0  # AlarmLow's threshold: the target minus 20 points
+MAX_GAP = 120.0  # seconds between two evaluations beyond which the older one is no baseline
+# The minutes read: those a flush since the previous evaluation (at most MAX_GAP ago) may
+# have added to, plus one for another host's clock being a little off.
+WINDOW_MINUTES = metrics.COLLECTED_MINUTES + int(MAX_GAP // 60) + 1
 
 
 @dataclass(frozen=True)
@@ -58,9 +75,10 @@ class AutoscalingSettings:
 
 @dataclass(slots=True)
 class _Watch:
-    """A target's metric baseline and how many periods each alarm condition has held."""
+    """A target's consumption as last read (minute -> units) and when, and how many
+    periods each alarm condition has held."""
 
-    total: float
+    seen: dict[int, float]
     at: float
     high: int = 0
     low: int = 0
@@ -137,12 +155,24 @@ class AutoscalingWorker(PeriodicWorker):
         units = key.dimension.rsplit(":", 1)[1]  # ReadCapacityUnits or WriteCapacityUnits
         return _Resource(table, index, units, holder["ProvisionedThroughput"])
 
-    def _consumed(self, key: TargetKey, resource: _Resource) -> float:
+    def _consumed(self, key: TargetKey, resource: _Resource, now: float) -> dict[int, float]:
+        """Units consumed per minute (minute -> units) of the last WINDOW_MINUTES: this
+        process's counters, or in a shared store every process's flushed datapoints."""
         metric = CONSUMED_READ if resource.units == "ReadCapacityUnits" else CONSUMED_WRITE
-        minutes = self._engine.throttle.metrics(
-            key.account, key.region, resource.table.name, resource.index
-        )
-        return sum(values.get(metric, 0.0) for _, values in minutes)
+        engine, table, index = self._engine, resource.table.name, resource.index
+        first = int(now // 60) - WINDOW_MINUTES + 1
+        if not engine.settings.shared_store:
+            minutes = engine.throttle.metrics(key.account, key.region, table, index, first * 60)
+            return {start // 60: sums.get(metric, 0.0) for start, sums in minutes}
+        dims = metrics.table_dims(table, index)
+        end = (int(now // 60) + 2) * 60  # another host's clock may be a little ahead
+        found: dict[int, float] = {}
+        with engine.backend.read() as tx:
+            for start, _, stat in datapoints.read_buckets(
+                tx, key.account, key.region, metrics.NAMESPACE, metric, dims, first * 60, end
+            ):
+                found[start // 60] = found.get(start // 60, 0.0) + stat.total
+        return found
 
     def _evaluate(self, key: TargetKey, record: Record, policies: list[Record]) -> None:
         resource = self._resource(key)
@@ -158,14 +188,15 @@ class AutoscalingWorker(PeriodicWorker):
             self._scale(key, resource, high, f"maximum capacity was set to {high}", "")
             return
         now = self._engine.clock()
-        total = self._consumed(key, resource)
+        seen = self._consumed(key, resource, now)
         watch = self._watch.get(key)
-        if watch is None or total < watch.total or now <= watch.at:
-            # First sight (or the counters were reset): this period is the baseline.
-            self._watch[key] = _Watch(total, now)
+        if watch is None or not watch.at < now <= watch.at + MAX_GAP:
+            # First sight, or after a pause: this period is the baseline.
+            self._watch[key] = _Watch(seen, now)
             return
-        rate = (total - watch.total) / (now - watch.at)
-        watch.total, watch.at = total, now
+        used = sum(max(0.0, units - watch.seen.get(m, 0.0)) for m, units in seen.items())
+        rate = used / (now - watch.at)
+        watch.seen, watch.at = seen, now
         if not policies or current <= 0:
             watch.high = watch.low = 0
             return
