@@ -1,15 +1,19 @@
 """The storage contract (dynastore.storage.base): every backend must pass these tests.
 
 Tests take ``open_backend``, a factory that opens one more instance on the same store
-(a fresh store per test). Two instances stand for two server processes. To add a
-backend, add its name to BACKENDS and a branch in ``_opener``; a backend whose server is
-not available should ``pytest.skip``. SQLite-only tests are at the end of the file.
+(a fresh store per test, tests/unit/storage_stores.py), with the backend's options
+(``group_commit=True``, ...). Two instances stand for two server processes. To add a
+backend, add its name to KINDS and a branch in ``store``; a backend whose server is not
+available skips (the ``postgres_cluster`` fixture says why, or fails under
+DYNASTORE_REQUIRE_POSTGRES=1). SQLite-only tests are at the end of the file,
+PostgreSQL-only ones in test_postgres_backend.py.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,45 +21,32 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dynastore.storage.base import Backend
-from dynastore.storage.sqlite import SCHEMA_VERSION, SqliteBackend
+from dynastore.storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteBackend
+from tests.unit.storage_stores import KINDS, Store, fresh_store, run_threads
 
-BackendFactory = Callable[[], Backend]
+BackendFactory = Callable[..., Backend]
 
-BACKENDS = ["sqlite", "postgres"]
 SPACE = 7
 OTHER = 8
 
 
-def _opener(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> BackendFactory:
-    if kind == "sqlite":
-        return lambda: SqliteBackend(str(tmp_path / "store.db"))
-    if kind == "postgres":
-        from dynastore.storage.postgres import PostgresBackend
-
-        url = request.getfixturevalue("postgres_cluster").fresh_schema()  # skips if absent
-        return lambda: PostgresBackend(url)
-    raise AssertionError(f"unknown backend {kind}")
+@pytest.fixture(params=KINDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store[Any]]:
+    yield from fresh_store(request, tmp_path)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=KINDS)
 def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendFactory]:
-    opened: list[Backend] = []
-    open_one = _opener(request.param, request, tmp_path)
-
-    def factory() -> Backend:
-        backend = open_one()
-        opened.append(backend)
-        return backend
-
-    yield factory
-    for backend in opened:
-        backend.close()
+    """Also a fixture of other modules' tests: it depends on no fixture of this module."""
+    for store in fresh_store(request, tmp_path):
+        yield store.open
 
 
 @pytest.fixture
@@ -324,27 +315,23 @@ def test_transaction_unusable_after_exit(backend: Backend) -> None:
     assert backend.get(SPACE, b"b") is None
 
 
-def test_concurrent_writers_are_serialised(open_backend: BackendFactory) -> None:
-    """Read-modify-write from two instances (two threads) loses no update."""
-    backends = [open_backend(), open_backend()]
+@pytest.mark.parametrize("grouped", [False, True])
+def test_concurrent_writers_are_serialised(open_backend: BackendFactory, grouped: bool) -> None:
+    """Read-modify-write from two instances (two threads) loses no update; grouped, each
+    instance holds the write lock from its group's first write to its flush."""
+    backends = [open_backend(group_commit=grouped) for _ in range(2)]
     rounds = 200
-    errors: list[BaseException] = []
 
     def work(backend: Backend) -> None:
-        try:
-            for _ in range(rounds):
-                with backend.write() as tx:
-                    current = int(tx.get(SPACE, b"counter") or b"0")
-                    tx.put(SPACE, b"counter", str(current + 1).encode())
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        for i in range(rounds):
+            with backend.write() as tx:
+                current = int(tx.get(SPACE, b"counter") or b"0")
+                tx.put(SPACE, b"counter", str(current + 1).encode())
+            if i % 3 == 2:
+                backend.flush()
+        backend.flush()
 
-    threads = [threading.Thread(target=work, args=(b,)) for b in backends]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_threads(work, backends) == []
     assert backends[0].get(SPACE, b"counter") == str(2 * rounds).encode()
 
 
@@ -461,6 +448,56 @@ def test_sequence_never_reissued_after_rollback(backend: Backend) -> None:
         assert tx.next_sequence("log") > first
 
 
+# -- group commit (both backends' ``group_commit`` option) ---------------------------
+
+
+def test_grouped_writes_are_invisible_until_flush(open_backend: BackendFactory) -> None:
+    grouped, other = open_backend(group_commit=True), open_backend()
+    with grouped.write() as tx:
+        tx.put(SPACE, b"a", b"1")
+    with grouped.write() as tx:
+        tx.put(SPACE, b"b", b"2")
+    assert grouped.pending()
+    assert grouped.get(SPACE, b"a") == b"1"  # the group sees its own writes
+    with grouped.read() as rtx:
+        assert _keys(rtx.range(SPACE, b"", None)) == [b"a", b"b"]
+    assert other.get(SPACE, b"a") is None  # nobody else does before the commit
+    grouped.flush()
+    assert not grouped.pending()
+    assert other.get(SPACE, b"a") == b"1"
+    assert other.get(SPACE, b"b") == b"2"
+
+
+def test_a_failed_grouped_write_rolls_back_alone(open_backend: BackendFactory) -> None:
+    grouped, other = open_backend(group_commit=True), open_backend()
+    with grouped.write() as tx:
+        tx.put(SPACE, b"kept", b"1")
+        first = tx.next_sequence("s")
+    with pytest.raises(Boom), grouped.write() as tx:
+        tx.put(SPACE, b"lost", b"2")
+        assert tx.next_sequence("s") == first + 1
+        raise Boom
+    with pytest.raises(Boom), grouped.write() as tx:
+        raise Boom  # before any change
+    with grouped.write() as tx:
+        tx.put(SPACE, b"also-kept", b"3")
+        assert tx.next_sequence("s") == first + 1  # the rolled-back number is reused
+    grouped.flush()
+    assert other.get(SPACE, b"kept") == b"1"
+    assert other.get(SPACE, b"lost") is None
+    assert other.get(SPACE, b"also-kept") == b"3"
+    with other.write() as tx:
+        assert tx.next_sequence("s") == first + 2
+
+
+def test_close_commits_the_group(open_backend: BackendFactory) -> None:
+    grouped = open_backend(group_commit=True)
+    with grouped.write() as tx:
+        tx.put(SPACE, b"k", b"v")
+    grouped.close()  # nothing acknowledged is lost
+    assert open_backend().get(SPACE, b"k") == b"v"
+
+
 # -- durability and sharing ---------------------------------------------------------
 
 
@@ -490,6 +527,63 @@ def test_instances_see_each_others_commits(open_backend: BackendFactory) -> None
     assert first.get(SPACE, b"a") is None
 
 
+_KILL_SCRIPT = """
+import importlib, os, signal, sys
+module, name, location, grouped = sys.argv[1:]
+backend = getattr(importlib.import_module(module), name)(location, group_commit=grouped == "1")
+for i in range(100):
+    with backend.write() as tx:
+        tx.put(7, i.to_bytes(2, "big"), b"x" * 100)
+        tx.next_sequence("log")
+    backend.flush()
+    print(i, flush=True)  # acknowledged
+with backend.write() as tx:
+    tx.put(7, b"unacknowledged", b"x")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+@pytest.mark.parametrize("grouped", ["0", "1"])
+def test_acknowledged_writes_survive_kill(store: Store[Any], grouped: str) -> None:
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    cls = store.backend
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_SCRIPT, cls.__module__, cls.__name__, store.location, grouped],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert len(proc.stdout.split()) == 100
+    backend = store.open()
+    with backend.read() as rtx:
+        keys = _keys(rtx.range(SPACE, b"", None))
+    assert len(keys) == 100 + (grouped == "0")  # the open group died uncommitted
+    with backend.write() as tx:
+        assert tx.next_sequence("log") == 101
+
+
+# -- schema -------------------------------------------------------------------------
+
+
+def test_schema_is_created_once_and_newer_refused(store: Store[Any]) -> None:
+    assert store.open().schema_version() == store.schema_version
+    assert store.open().schema_version() == store.schema_version  # not re-applied
+    store.record_version(store.schema_version + 1)
+    with pytest.raises(RuntimeError, match="schema version"):
+        store.open()
+
+
+def test_concurrent_first_open(store: Store[Any]) -> None:
+    opened: list[Any] = []
+    assert run_threads(lambda _: opened.append(store.open()), range(6)) == []
+    assert [backend.schema_version() for backend in opened] == [store.schema_version] * 6
+
+
 # -- SQLite only --------------------------------------------------------------------
 
 
@@ -500,37 +594,17 @@ def test_sqlite_settings(tmp_path: Path) -> None:
     backend = SqliteBackend(path, synchronous="full")
     try:
         assert backend.synchronous == "FULL"
-        assert backend.schema_version() == SCHEMA_VERSION
         with backend.read() as rtx:
-            cur = rtx._cur
+            cur = rtx._conn
             assert cur is not None
             assert cur.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert cur.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     finally:
         backend.close()
-    reopened = SqliteBackend(path)  # migrations are not re-applied
-    assert reopened.schema_version() == SCHEMA_VERSION
-    reopened.close()
-
-
-def test_sqlite_refuses_newer_schema(tmp_path: Path) -> None:
-    path = str(tmp_path / "s.db")
-    backend = SqliteBackend(path)
-    with backend.write() as tx:
-        cur = tx._cur
-        assert cur is not None
-        cur.execute("INSERT INTO schema_migrations VALUES (?, 0)", (SCHEMA_VERSION + 1,))
-    backend.close()
-    with pytest.raises(RuntimeError, match="schema version"):
-        SqliteBackend(path)
 
 
 def test_sqlite_migrates_a_version_1_store(tmp_path: Path) -> None:
     """A store written by schema version 1 (a WITHOUT ROWID kv table) keeps its data."""
-    import sqlite3
-
-    from dynastore.storage.sqlite import MIGRATIONS
-
     path = str(tmp_path / "v1.db")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
@@ -551,68 +625,5 @@ def test_sqlite_migrates_a_version_1_store(tmp_path: Path) -> None:
             tx.put(3, b"k500", b"added")
         assert backend.get(3, b"k000") == b"new"
         assert backend.stats(3) == (201, sum(len(v) for s, _, v in rows if s == 3) + 3 - 2 + 5)
-    finally:
-        backend.close()
-
-
-def test_sqlite_concurrent_first_open(tmp_path: Path) -> None:
-    path = str(tmp_path / "fresh.db")
-    opened: list[SqliteBackend] = []
-    errors: list[BaseException] = []
-
-    def open_one() -> None:
-        try:
-            opened.append(SqliteBackend(path))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_one) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    try:
-        assert errors == []
-        assert all(b.schema_version() == SCHEMA_VERSION for b in opened)
-    finally:
-        for backend in opened:
-            backend.close()
-
-
-_KILL_SCRIPT = """
-import os, signal, sys
-from dynastore.storage.sqlite import SqliteBackend
-backend = SqliteBackend(sys.argv[1])
-for i in range(200):
-    with backend.write() as tx:
-        tx.put(7, i.to_bytes(2, "big"), b"x" * 100)
-        tx.next_sequence("log")
-    print(i, flush=True)  # acknowledged
-os.kill(os.getpid(), signal.SIGKILL)
-"""
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
-def test_sqlite_acknowledged_writes_survive_kill(tmp_path: Path) -> None:
-    path = str(tmp_path / "kill.db")
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run(
-        [sys.executable, "-c", _KILL_SCRIPT, path],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-    acknowledged = len(proc.stdout.split())
-    assert acknowledged == 200
-    backend = SqliteBackend(path)
-    try:
-        with backend.read() as rtx:
-            assert len(list(rtx.range(SPACE, b"", None))) == acknowledged
-        with backend.write() as tx:
-            assert tx.next_sequence("log") == acknowledged + 1
     finally:
         backend.close()

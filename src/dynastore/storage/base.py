@@ -29,6 +29,8 @@ from typing import Protocol
 class ReadTx(Protocol):
     """Reads inside one transaction (a snapshot, or a write transaction's view)."""
 
+    __slots__ = ()
+
     def get(self, space: int, key: bytes) -> bytes | None:
         """The value stored under ``key``, or None."""
         ...
@@ -58,6 +60,8 @@ class ReadTx(Protocol):
 
 class WriteTx(ReadTx, Protocol):
     """A read-write transaction; see the module docstring for its guarantees."""
+
+    __slots__ = ()
 
     def put(self, space: int, key: bytes, value: bytes) -> None:
         """Insert or replace."""

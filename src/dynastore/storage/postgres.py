@@ -73,14 +73,20 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Iterator, Sequence
-from types import TracebackType
+from collections.abc import Sequence
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import pq
 
 from dynastore.storage.pgpipe import RETRIES, ROLLBACK, Pipeline, Slot, Statement, i8, int8
+from dynastore.storage.sqltx import (
+    MAX_IDLE_CONNECTIONS,
+    SqlBackend,
+    SqlGroupReadTx,
+    SqlReadTx,
+    SqlWriteTx,
+)
 
 ISOLATION_LEVELS = {
     "read committed": "READ COMMITTED",
@@ -180,74 +186,11 @@ _RECORD_MIGRATION = Statement(
     (_INT8, _FLOAT8),
 )
 
-# Range batches grow from _FIRST_BATCH to _MAX_BATCH rows, as in sqlite.py.
-_FIRST_BATCH = 64
-_MAX_BATCH = 1024
-_MAX_IDLE_CONNECTIONS = 4
 
-
-class PostgresReadTx:
+class PostgresReadTx(SqlReadTx[Pipeline]):
     """A read snapshot (REPEATABLE READ READ ONLY) on a pooled connection."""
 
-    __slots__ = ("_active", "_backend", "_conn")
-
-    def __init__(self, backend: PostgresBackend) -> None:
-        self._backend = backend
-        self._conn: Pipeline | None = None
-        self._active = False
-
-    def __enter__(self) -> PostgresReadTx:
-        if self._active:
-            raise RuntimeError("transaction already entered")
-        backend = self._backend
-        for attempt in range(2):
-            conn = backend._acquire()
-            try:
-                conn.replay = []
-                conn.send(_BEGIN_READ)
-                conn.send(_PIN_SNAPSHOT)  # the snapshot is taken at entry, per the contract
-                conn.sync()
-                conn.replay = None
-                break
-            except BaseException:
-                backend._discard(conn)
-                if attempt or conn.usable:
-                    raise
-                # A pooled connection the server dropped (restart, idle timeout): retry.
-        self._conn = conn
-        self._active = True
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if not self._active:
-            return
-        self._active = False
-        conn = self._conn
-        assert conn is not None
-        self._conn = None
-        backend = self._backend
-        if isinstance(exc, psycopg.Error) or not conn.usable:
-            backend._discard(conn)
-            return
-        try:
-            conn.send(ROLLBACK)  # its result is collected with the connection's next use
-            conn.push()
-        except BaseException:
-            backend._discard(conn)
-            raise
-        backend._release(conn)
-
-    def _check(self) -> Pipeline:
-        if not self._active:
-            raise RuntimeError("transaction is not active")
-        conn = self._conn
-        assert conn is not None
-        return conn
+    __slots__ = ()
 
     def _fetch(self, stmt: Statement, params: Sequence[bytes]) -> pq.abc.PGresult:
         conn = self._check()
@@ -272,137 +215,49 @@ class PostgresReadTx:
         conn.replay = None  # results reach the caller: no transparent retry from here
         return [slot.value() for slot in slots]
 
-    def range(
-        self,
-        space: int,
-        start: bytes,
-        end: bytes | None,
-        *,
-        reverse: bool = False,
-        limit: int | None = None,
-    ) -> Iterator[tuple[bytes, bytes]]:
-        self._check()
-        if limit is not None and limit < 0:
-            raise ValueError("limit must be >= 0")
-        return self._range(space, start, end, reverse, limit)
-
-    def _range(
-        self, space: int, start: bytes, end: bytes | None, reverse: bool, limit: int | None
-    ) -> Iterator[tuple[bytes, bytes]]:
-        remaining = -1 if limit is None else limit
-        batch = _FIRST_BATCH if limit is None else min(limit, _MAX_BATCH)
-        space_param = i8(space)
-        while remaining != 0 and (end is None or start < end):
-            size = batch if remaining < 0 else min(batch, remaining)
-            if end is None:
-                stmt = _BACKWARD_OPEN if reverse else _FORWARD_OPEN
-                res = self._fetch(stmt, (space_param, start, i8(size)))
-            else:
-                stmt = _BACKWARD if reverse else _FORWARD
-                res = self._fetch(stmt, (space_param, start, end, i8(size)))
-            count = res.ntuples
-            # `or b""` only narrows the type: both columns are NOT NULL.
-            rows = [(res.get_value(i, 0) or b"", res.get_value(i, 1) or b"") for i in range(count)]
-            yield from rows
-            if count < size:
-                return
-            if remaining > 0:
-                remaining -= size
-            # Resume just past the last key: its smallest successor, or below it backwards.
-            last = rows[-1][0]
-            if reverse:
-                end = last
-            else:
-                start = last + b"\x00"
-            batch = min(batch * 2, _MAX_BATCH)
+    def _batch(
+        self, space: int, start: bytes, end: bytes | None, reverse: bool, size: int
+    ) -> list[tuple[bytes, bytes]]:
+        if end is None:
+            stmt = _BACKWARD_OPEN if reverse else _FORWARD_OPEN
+            res = self._fetch(stmt, (i8(space), start, i8(size)))
+        else:
+            stmt = _BACKWARD if reverse else _FORWARD
+            res = self._fetch(stmt, (i8(space), start, end, i8(size)))
+        # `or b""` only narrows the type: both columns are NOT NULL.
+        return [
+            (res.get_value(i, 0) or b"", res.get_value(i, 1) or b"") for i in range(res.ntuples)
+        ]
 
 
-class PostgresGroupReadTx(PostgresReadTx):
+class PostgresGroupReadTx(SqlGroupReadTx[Pipeline], PostgresReadTx):
     """Reads on the open commit group's connection: they see its pending writes."""
 
     __slots__ = ()
 
-    def __enter__(self) -> PostgresGroupReadTx:
-        if self._active:
-            raise RuntimeError("transaction already entered")
-        self._conn = self._backend._group
-        self._active = True
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._active = False
-        self._conn = None
-
-
-class PostgresWriteTx(PostgresReadTx):
+class PostgresWriteTx(SqlWriteTx[Pipeline], PostgresReadTx):
     """A write transaction: the global write lock, then reads and queued writes."""
 
     __slots__ = ("_savepoint", "_undo")
+    _backend: PostgresBackend
 
     def __init__(self, backend: PostgresBackend) -> None:
         super().__init__(backend)
         self._savepoint = False  # group mode: a savepoint guards this block's changes
         self._undo: list[tuple[str, int | None]] = []  # sequence cache entries to restore
 
-    def __enter__(self) -> PostgresWriteTx:
-        backend = self._backend
-        if self._active:
-            raise RuntimeError("transaction already entered")
-        if backend._writing:
-            # Another connection of ours holds the write lock: waiting would deadlock.
-            raise RuntimeError("write transactions do not nest")
-        self._conn = backend._open_group() if backend.group_commit else backend._begin_write()
-        self._active = True
-        backend._writing = True
-        return self
+    def _enter_group(self, conn: Pipeline) -> None:
+        pass  # the savepoint waits for the first change (`_change`)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if not self._active:
-            return
-        self._active = False
-        backend = self._backend
-        backend._writing = False
-        conn = self._conn
-        assert conn is not None
-        self._conn = None
-        if backend.group_commit:
-            if isinstance(exc, psycopg.Error) or not conn.usable:
-                backend._abort_group(exc)
-                return
-            try:
-                if self._savepoint:
-                    if exc_type is not None:
-                        conn.send(_ROLLBACK_TO)
-                        self._restore_sequences()
-                    conn.send(_RELEASE)
-            except BaseException as error:
-                backend._abort_group(error)
-                raise
-            return
-        if exc_type is None:
-            backend._commit(conn)
-            return
-        backend._end_session(None)
+    def _leave_group(self, conn: Pipeline, exc: BaseException | None) -> None:
         if isinstance(exc, psycopg.Error) or not conn.usable:
-            backend._discard(conn)
-            return
-        try:
-            conn.send(ROLLBACK)  # collected with the connection's next use
-            conn.push()
-        except BaseException:
-            backend._discard(conn)
-            raise
-        backend._release(conn)
+            self._backend._abort_group(exc)
+        elif self._savepoint:
+            if exc is not None:
+                conn.send(_ROLLBACK_TO)
+                self._restore_sequences()
+            conn.send(_RELEASE)
 
     def _change(self) -> Pipeline:
         conn = self._check()
@@ -430,13 +285,8 @@ class PostgresWriteTx(PostgresReadTx):
             stmt, params = _DELETE_RANGE, (i8(space), start, end)
         else:
             return 0
-        conn = self._change()
-        slot = Slot()
-        conn.send(stmt, params, slot)
-        conn.sync()
-        conn.replay = None
-        assert slot.res is not None
-        return slot.res.command_tuples or 0
+        self._change()
+        return self._fetch(stmt, params).command_tuples or 0
 
     def next_sequence(self, name: str) -> int:
         conn = self._change()
@@ -467,7 +317,7 @@ class PostgresWriteTx(PostgresReadTx):
                 known[name] = previous
 
 
-class PostgresBackend:
+class PostgresBackend(SqlBackend[Pipeline]):
     """The Backend protocol on a PostgreSQL-compatible database (see the module docstring).
 
     ``url``: a libpq connection URL (``postgresql://user@host:port/db?...``).
@@ -480,13 +330,10 @@ class PostgresBackend:
     ) -> None:
         if isolation not in _BEGIN_WRITE:
             raise ValueError(f"isolation must be one of {sorted(_BEGIN_WRITE)}")
+        super().__init__(group_commit=group_commit)
         self.url = url
         self.isolation = isolation
-        self.group_commit = group_commit
         self._begin = _BEGIN_WRITE[isolation]
-        self._idle: list[Pipeline] = []
-        self._writing = False
-        self._group: Pipeline | None = None
         self._group_error: BaseException | None = None
         # The open write session (one database transaction): its lock result, and the
         # counters it knows (None until its first next_sequence).
@@ -514,16 +361,6 @@ class PostgresBackend:
         """(number of keys, bytes of values) in one space, counted by the database."""
         res = self._autocommit(_STATS, (i8(space),))
         return int8(res.get_value(0, 0)), int8(res.get_value(0, 1))
-
-    def read(self) -> PostgresReadTx:
-        """A snapshot pinned at entry: ``with backend.read() as tx: ...``."""
-        if self._group is not None:
-            return PostgresGroupReadTx(self)
-        return PostgresReadTx(self)
-
-    def write(self) -> PostgresWriteTx:
-        """``with backend.write() as tx: ...`` — commits on normal exit."""
-        return PostgresWriteTx(self)
 
     def pending(self) -> bool:
         """True while a commit group holds writes that `flush` has not committed."""
@@ -557,6 +394,13 @@ class PostgresBackend:
         return int8(self._autocommit(_SCHEMA_VERSION, ()).get_value(0, 0))
 
     # -- internals ----------------------------------------------------------------------
+
+    _read_tx = PostgresReadTx
+    _group_read_tx = PostgresGroupReadTx
+    _write_tx = PostgresWriteTx
+
+    def _connect_one(self) -> Pipeline:
+        return Pipeline(self.url)
 
     def _autocommit(self, stmt: Statement, params: Sequence[bytes]) -> pq.abc.PGresult:
         """One statement in its own implicit transaction (or in the open group)."""
@@ -606,10 +450,22 @@ class PostgresBackend:
             raise
         return conn
 
-    def _open_group(self) -> Pipeline:
-        if self._group is None:
-            self._group = self._begin_write()
-        return self._group
+    def _begin_read(self) -> Pipeline:
+        for attempt in range(2):
+            conn = self._acquire()
+            try:
+                conn.replay = []
+                conn.send(_BEGIN_READ)
+                conn.send(_PIN_SNAPSHOT)  # the snapshot is taken at entry, per the contract
+                conn.sync()
+                conn.replay = None
+                break
+            except BaseException:
+                self._discard(conn)
+                if attempt or conn.usable:
+                    raise
+                # A pooled connection the server dropped (restart, idle timeout): retry.
+        return conn
 
     def _abort_group(self, error: BaseException | None) -> None:
         """A write of the group failed in the database: the whole group is lost."""
@@ -632,6 +488,22 @@ class PostgresBackend:
         slot = self._lock_slot
         self._end_session(None if slot is None else int8(slot.value()))
         self._release(conn)
+
+    def _rollback(self, conn: Pipeline, exc: BaseException | None) -> None:
+        if isinstance(exc, psycopg.Error) or not conn.usable:
+            self._discard(conn)
+            return
+        try:
+            conn.send(ROLLBACK)  # its result is collected with the connection's next use
+            conn.push()
+        except BaseException:
+            self._discard(conn)
+            raise
+        self._release(conn)
+
+    def _rollback_write(self, conn: Pipeline, exc: BaseException) -> None:
+        self._end_session(None)
+        self._rollback(conn, exc)
 
     def _session_sequences(self, conn: Pipeline) -> dict[str, int]:
         """The counters the open write session knows: current ones when nobody else
@@ -657,16 +529,8 @@ class PostgresBackend:
         self._lock_slot = None
         self._known = None
 
-    def _acquire(self) -> Pipeline:
-        return self._idle.pop() if self._idle else Pipeline(self.url)
-
-    def _new_idle(self) -> Pipeline:
-        conn = Pipeline(self.url)
-        self._idle.append(conn)
-        return conn
-
     def _release(self, conn: Pipeline) -> None:
-        if conn.usable and len(self._idle) < _MAX_IDLE_CONNECTIONS:
+        if conn.usable and len(self._idle) < MAX_IDLE_CONNECTIONS:
             conn.replay = None
             self._idle.append(conn)
         else:

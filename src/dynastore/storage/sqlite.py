@@ -57,8 +57,15 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
+from collections.abc import Callable, Sequence
+
+from dynastore.storage.sqltx import (
+    MAX_IDLE_CONNECTIONS,
+    SqlBackend,
+    SqlGroupReadTx,
+    SqlReadTx,
+    SqlWriteTx,
+)
 
 log = logging.getLogger("dynastore.storage")
 
@@ -105,63 +112,15 @@ _NEXT_SEQUENCE = (
 _STATS = "SELECT count(*), coalesce(sum(length(v)), 0) FROM kv WHERE space = ?"
 _PIN_SNAPSHOT = "PRAGMA schema_version"
 
-# Range batches grow from _FIRST_BATCH to _MAX_BATCH rows: small first for the common
-# "a few rows" query, large later so long scans pay few statement executions.
-_FIRST_BATCH = 64
-_MAX_BATCH = 1024
-_MAX_IDLE_CONNECTIONS = 4
 # With the background checkpointer a commit checkpoints only past this many WAL pages
 # (~40 MB), a backstop for when the checkpointer cannot keep up.
 _BACKSTOP_AUTOCHECKPOINT = 10_000
 
 
-class SqliteReadTx:
-    """A read snapshot on a pooled connection; also its own context manager."""
+class SqliteReadTx(SqlReadTx[sqlite3.Cursor]):
+    """A read snapshot on a pooled connection: BEGIN, then a read that pins it."""
 
-    __slots__ = ("_active", "_backend", "_cur")
-
-    def __init__(self, backend: SqliteBackend) -> None:
-        self._backend = backend
-        self._cur: sqlite3.Cursor | None = None  # the pooled connection's, while active
-        self._active = False
-
-    def _begin(self, statement: str) -> sqlite3.Cursor:
-        if self._active:
-            raise RuntimeError("transaction already entered")
-        cur = self._backend._acquire()
-        try:
-            cur.execute(statement)
-        except BaseException:
-            self._backend._release(cur)
-            raise
-        self._cur = cur
-        self._active = True
-        return cur
-
-    def __enter__(self) -> SqliteReadTx:
-        cur = self._begin("BEGIN")
-        try:
-            cur.execute(_PIN_SNAPSHOT)
-        except BaseException:
-            self._active = False
-            self._backend._release(cur)
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._active:
-            self._active = False
-            self._backend._release(self._cur)  # type: ignore[arg-type]  # set while active
-
-    def _check(self) -> sqlite3.Cursor:
-        if not self._active:
-            raise RuntimeError("transaction is not active")
-        return self._cur  # type: ignore[return-value]  # set while active
+    __slots__ = ()
 
     def get(self, space: int, key: bytes) -> bytes | None:
         row = self._check().execute(_GET, (space, key)).fetchone()
@@ -170,121 +129,35 @@ class SqliteReadTx:
     def get_many(self, pairs: Sequence[tuple[int, bytes]]) -> list[bytes | None]:
         return [self.get(space, key) for space, key in pairs]
 
-    def range(
-        self,
-        space: int,
-        start: bytes,
-        end: bytes | None,
-        *,
-        reverse: bool = False,
-        limit: int | None = None,
-    ) -> Iterator[tuple[bytes, bytes]]:
-        self._check()
-        if limit is not None and limit < 0:
-            raise ValueError("limit must be >= 0")
-        return self._range(space, start, end, reverse, limit)
-
-    def _range(
-        self, space: int, start: bytes, end: bytes | None, reverse: bool, limit: int | None
-    ) -> Iterator[tuple[bytes, bytes]]:
-        remaining = -1 if limit is None else limit
-        batch = _FIRST_BATCH if limit is None else min(limit, _MAX_BATCH)
-        while remaining != 0 and (end is None or start < end):
-            size = batch if remaining < 0 else min(batch, remaining)
-            cur = self._check()
-            if reverse:
-                if end is None:
-                    rows = cur.execute(_BACKWARD_OPEN, (space, start, size)).fetchall()
-                else:
-                    rows = cur.execute(_BACKWARD, (space, start, end, size)).fetchall()
-            elif end is None:
-                rows = cur.execute(_FORWARD_OPEN, (space, start, size)).fetchall()
-            else:
-                rows = cur.execute(_FORWARD, (space, start, end, size)).fetchall()
-            yield from rows
-            if len(rows) < size:
-                return
-            if remaining > 0:
-                remaining -= size
-            # Resume just past the last key: its smallest successor, or below it backwards.
-            if reverse:
-                end = rows[-1][0]
-            else:
-                start = rows[-1][0] + b"\x00"
-            batch = min(batch * 2, _MAX_BATCH)
+    def _batch(
+        self, space: int, start: bytes, end: bytes | None, reverse: bool, size: int
+    ) -> list[tuple[bytes, bytes]]:
+        cur = self._check()
+        if end is None:
+            statement = _BACKWARD_OPEN if reverse else _FORWARD_OPEN
+            return cur.execute(statement, (space, start, size)).fetchall()
+        statement = _BACKWARD if reverse else _FORWARD
+        return cur.execute(statement, (space, start, end, size)).fetchall()
 
 
-class SqliteGroupReadTx(SqliteReadTx):
+class SqliteGroupReadTx(SqlGroupReadTx[sqlite3.Cursor], SqliteReadTx):
     """Reads on the open commit group's connection: they see its pending writes."""
 
     __slots__ = ()
 
-    def __enter__(self) -> SqliteGroupReadTx:
-        if self._active:
-            raise RuntimeError("transaction already entered")
-        self._cur = self._backend._group
-        self._active = True
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._active = False
-
-
-class SqliteWriteTx(SqliteReadTx):
+class SqliteWriteTx(SqlWriteTx[sqlite3.Cursor], SqliteReadTx):
     """A write transaction: BEGIN IMMEDIATE on a pooled connection ... COMMIT."""
 
     __slots__ = ()
 
-    def __enter__(self) -> SqliteWriteTx:
-        backend = self._backend
-        if backend._writing:
-            # Another connection of ours holds the write lock: waiting would deadlock.
-            raise RuntimeError("write transactions do not nest")
-        if backend.group_commit:
-            if self._active:
-                raise RuntimeError("transaction already entered")
-            cur = backend._open_group()
-            cur.execute("SAVEPOINT grouped")
-            self._cur = cur
-            self._active = True
-        else:
-            self._begin("BEGIN IMMEDIATE")
-        backend._writing = True
-        return self
+    def _enter_group(self, conn: sqlite3.Cursor) -> None:
+        conn.execute("SAVEPOINT grouped")
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if not self._active:
-            return
-        self._active = False
-        cur: sqlite3.Cursor = self._cur  # type: ignore[assignment]  # set while active
-        backend = self._backend
-        if backend.group_commit:
-            backend._writing = False
-            try:
-                if exc_type is not None:
-                    cur.execute("ROLLBACK TO grouped")
-                cur.execute("RELEASE grouped")
-            except BaseException:
-                backend._abort_group()
-                raise
-            return
-        try:
-            if exc_type is None:
-                cur.execute("COMMIT")
-        finally:
-            backend._writing = False
-            # Rolls back on an exception in the block, or when COMMIT itself failed.
-            backend._release(cur)
+    def _leave_group(self, conn: sqlite3.Cursor, exc: BaseException | None) -> None:
+        if exc is not None:
+            conn.execute("ROLLBACK TO grouped")
+        conn.execute("RELEASE grouped")
 
     def put(self, space: int, key: bytes, value: bytes) -> None:
         self._check().execute(_PUT, (space, key, value))
@@ -340,7 +213,7 @@ class _Checkpointer:
         self._thread.join()
 
 
-class SqliteBackend:
+class SqliteBackend(SqlBackend[sqlite3.Cursor]):
     """The Backend protocol on one SQLite file (see the module docstring).
 
     ``synchronous``: "NORMAL" (default) or "FULL" (fsync per commit), see Durability.
@@ -360,16 +233,13 @@ class SqliteBackend:
         mode = synchronous.upper()
         if mode not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
+        super().__init__(group_commit=group_commit)
         self.path = path
         self.synchronous = mode
         self.busy_timeout = busy_timeout
         self._autocheckpoint = 1000 if checkpoint_interval is None else _BACKSTOP_AUTOCHECKPOINT
-        self._writing = False
-        self.group_commit = group_commit
-        self._group: sqlite3.Cursor | None = None
-        self._idle: list[sqlite3.Cursor] = []
         self._checkpointer: _Checkpointer | None = None
-        first = self._connect().cursor()
+        first = self._connect_one()
         try:
             self._set_wal(first)
             self._migrate(first)
@@ -399,16 +269,6 @@ class SqliteBackend:
         row = cur.execute(_STATS, (space,)).fetchone()
         return int(row[0]), int(row[1])
 
-    def read(self) -> SqliteReadTx:
-        """A snapshot pinned at entry: ``with backend.read() as tx: ...``."""
-        if self._group is not None:
-            return SqliteGroupReadTx(self)
-        return SqliteReadTx(self)
-
-    def write(self) -> SqliteWriteTx:
-        """``with backend.write() as tx: ...`` — commits on normal exit."""
-        return SqliteWriteTx(self)
-
     def pending(self) -> bool:
         """True while a commit group holds writes that `flush` has not committed."""
         return self._group is not None
@@ -422,29 +282,9 @@ class SqliteBackend:
         write is acknowledged before it is committed.
         """
         cur = self._group
-        if cur is None:
-            return
-        self._group = None
-        try:
-            cur.execute("COMMIT")
-        finally:
-            self._release(cur)
-
-    def _open_group(self) -> sqlite3.Cursor:
-        if self._group is None:
-            cur = self._acquire()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                self._release(cur)
-                raise
-            self._group = cur
-        return self._group
-
-    def _abort_group(self) -> None:
-        cur, self._group = self._group, None
         if cur is not None:
-            self._release(cur)
+            self._group = None
+            self._commit(cur)
 
     def close(self) -> None:
         if self._group is not None:
@@ -464,6 +304,45 @@ class SqliteBackend:
 
     # -- internals ----------------------------------------------------------------------
 
+    _read_tx = SqliteReadTx
+    _group_read_tx = SqliteGroupReadTx
+    _write_tx = SqliteWriteTx
+
+    def _connect_one(self) -> sqlite3.Cursor:
+        return self._connect().cursor()
+
+    def _begin_read(self) -> sqlite3.Cursor:
+        return self._begin("BEGIN", pin=True)
+
+    def _begin_write(self) -> sqlite3.Cursor:
+        return self._begin("BEGIN IMMEDIATE", pin=False)
+
+    def _begin(self, statement: str, *, pin: bool) -> sqlite3.Cursor:
+        cur = self._acquire()
+        try:
+            cur.execute(statement)
+            if pin:
+                cur.execute(_PIN_SNAPSHOT)
+        except BaseException:
+            self._release(cur)
+            raise
+        return cur
+
+    def _commit(self, cur: sqlite3.Cursor) -> None:
+        try:
+            cur.execute("COMMIT")
+        finally:
+            # Rolls back when COMMIT itself failed.
+            self._release(cur)
+
+    def _rollback(self, cur: sqlite3.Cursor, exc: BaseException | None) -> None:
+        self._release(cur)
+
+    def _abort_group(self, error: BaseException | None) -> None:
+        cur, self._group = self._group, None
+        if cur is not None:
+            self._release(cur)
+
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread=False: the owner may hand the backend to one dedicated
         # thread; it is still used by one thread at a time (see module docstring).
@@ -481,14 +360,6 @@ class SqliteBackend:
         conn.execute("PRAGMA cache_size = -32768")
         return conn
 
-    def _acquire(self) -> sqlite3.Cursor:
-        return self._idle.pop() if self._idle else self._connect().cursor()
-
-    def _new_idle(self) -> sqlite3.Cursor:
-        cur = self._connect().cursor()
-        self._idle.append(cur)
-        return cur
-
     def _release(self, cur: sqlite3.Cursor) -> None:
         """Return a connection to the pool, rolling back whatever transaction it holds."""
         conn = cur.connection
@@ -499,7 +370,7 @@ class SqliteBackend:
         except BaseException:
             conn.close()
             raise
-        if len(self._idle) < _MAX_IDLE_CONNECTIONS:
+        if len(self._idle) < MAX_IDLE_CONNECTIONS:
             self._idle.append(cur)
         else:
             conn.close()
