@@ -16,6 +16,20 @@ old item, and on a mismatch takes the stored definition (`current`), so an item 
 written through a stale definition (into a deleted or re-created table's spaces, or
 without a new index, stream or TTL). Tokens are random, not counted: a change rolled
 back can never be mistaken for another process's later one.
+
+Catalog changes never start from a stale definition either (a refreshed cache may still
+miss a change another process commits before this one's transaction). An operation
+changes a table through `Catalog.update` (or `latest`, then `save` or `remove`), which
+reads the version inside the write transaction with the stored definition (one round
+trip) and, when it is not the version the cached definition belongs to, applies the
+change -- DynamoDB's checks included -- to the stored definition instead. So two
+processes' concurrent changes of one table (a tag and TTL, say) both land, a second
+UpdateTable meets the first one's UPDATING status, and DeleteTable drops the index
+another process just added. `create` looks the name up in its transaction: of two
+processes creating one table, exactly one succeeds. Writers are serialised
+(storage/base.py), so nothing changes between that read and the commit. Checks that read
+other tables (account quotas) use the cache, before the transaction. On a store of one
+process the cache is the truth: a change reads nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +43,7 @@ from typing import Any
 import orjson
 
 from dynastore.engine import keys, spaces, ttl
-from dynastore.errors import ResourceNotFoundException, ValidationException
+from dynastore.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from dynastore.storage.base import Backend, ReadTx, WriteTx
 
 CATALOG_SPACE = spaces.CATALOG
@@ -107,6 +121,12 @@ class TableDef:
 
     def index(self, name: str) -> IndexDef | None:
         return next((i for i in self.indexes if i.name == name), None)
+
+    def copy(self) -> TableDef:
+        """A private copy to change (same generation), leaving the cached one untouched."""
+        copied = TableDef.from_json(self.to_json())
+        copied.generation = self.generation
+        return copied
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -278,32 +298,108 @@ class Catalog:
     def allocate_space(self, tx: WriteTx) -> int:
         return FIRST_TABLE_SPACE + tx.next_sequence("space")
 
+    def latest(self, tx: WriteTx, table: TableDef) -> TableDef | None:
+        """The definition to change inside `tx` (design note): a copy of `table` when it is
+        current (always on a store of one process: no read), else the stored one; an
+        ended transition applied, None when the table is gone."""
+        return self._settled(self._current(tx, table)[0])
+
+    def update(
+        self,
+        table: TableDef,
+        change: Callable[[WriteTx, TableDef], None],
+        missing: Exception | None = None,
+    ) -> TableDef:
+        """Apply `change(tx, definition)` (DynamoDB's checks against the definition, its
+        edits, and what goes with them in `tx`) to the table's current definition
+        (`latest`) and store it, in a write transaction of its own; returns it.
+
+        Raises `missing` (DescribeTable's ResourceNotFoundException by default) when the
+        table is gone. The cached definition is left as it was until the change is stored.
+        """
+        try:
+            with self._backend.write() as tx:
+                found, version = self._current(tx, table)
+                fresh = self._settled(found)
+                if fresh is None:
+                    raise missing or ResourceNotFoundException(
+                        f"Requested resource not found: Table: {table.name} not found"
+                    )
+                change(tx, fresh)
+                self._store(tx, fresh, version)
+                return fresh
+        except Exception:
+            self.forget(table)  # cached by a transaction that did not commit
+            raise
+
+    def create(self, tx: WriteTx, table: TableDef) -> None:
+        """Store a new table's definition; ResourceInUseException when another process
+        sharing the store created one of that name since this one looked."""
+        if self._generation is not None:
+            found = tx.get(CATALOG_SPACE, _catalog_key(table.account, table.region, table.name))
+            if found is not None:
+                raise ResourceInUseException(f"Table already exists: {table.name}")
+        self.save(tx, table)
+
     def save(self, tx: WriteTx, table: TableDef) -> None:
-        """Store a definition inside the caller's transaction."""
-        tx.put(
-            CATALOG_SPACE, _catalog_key(table.account, table.region, table.name), table.to_json()
-        )
-        self._bump(tx)
-        table.generation = self._generation
-        self._cache[(table.account, table.region, table.name)] = table
+        """Store a definition inside the caller's transaction: one `latest` gave, `read`
+        in `tx` or stored by `tx` (a cached one changed directly could overwrite another
+        process's change: design note)."""
+        self._store(tx, table, None)
 
     def remove(self, tx: WriteTx, table: TableDef) -> None:
-        tx.delete(CATALOG_SPACE, _catalog_key(table.account, table.region, table.name))
-        self._bump(tx)
-        self._cache[(table.account, table.region, table.name)] = None
+        """Delete a definition (`latest`'s or `read` in `tx`) inside the caller's transaction."""
+        self._remove(tx, table, None)
 
     def forget(self, table: TableDef) -> None:
         """Drop a cached entry (after a failed transaction)."""
         self._cache.pop((table.account, table.region, table.name), None)
 
-    def _bump(self, tx: WriteTx) -> None:
+    def _current(self, tx: WriteTx, table: TableDef) -> tuple[TableDef | None, bytes | None]:
+        """`table`'s definition as stored now (a copy of `table` when that is current), and
+        the catalog version as `tx` sees it (None when not read: one process, or `table`
+        was itself read in `tx`)."""
+        generation = table.generation
+        if generation is None:
+            return table.copy(), None
+        key = _catalog_key(table.account, table.region, table.name)
+        version, raw = tx.get_many([VERSION, (CATALOG_SPACE, key)])
+        if (version or b"") == generation.version:
+            return table.copy(), generation.version
+        return (TableDef.from_json(raw) if raw else None), version or b""
+
+    def _settled(self, table: TableDef | None) -> TableDef | None:
+        """`table` with its timed transition applied when it has ended (None: deleted)."""
+        if table is None or not table.status_until or table.status_until > self._clock():
+            return table
+        if table.status == "DELETING":
+            return None
+        _activate(table)
+        return table
+
+    def _store(self, tx: WriteTx, table: TableDef, version: bytes | None) -> None:
+        tx.put(
+            CATALOG_SPACE, _catalog_key(table.account, table.region, table.name), table.to_json()
+        )
+        self._bump(tx, version)
+        table.generation = self._generation
+        self._cache[(table.account, table.region, table.name)] = table
+
+    def _remove(self, tx: WriteTx, table: TableDef, version: bytes | None) -> None:
+        tx.delete(CATALOG_SPACE, _catalog_key(table.account, table.region, table.name))
+        self._bump(tx, version)
+        self._cache[(table.account, table.region, table.name)] = None
+
+    def _bump(self, tx: WriteTx, before: bytes | None) -> None:
         """A new catalog version. When the cache was current before this change, it stays
-        current after it (the caller updates the changed entry); otherwise it is dropped."""
+        current after it (the caller updates the changed entry); otherwise it is dropped.
+        `before`: the version as `tx` sees it, when already read."""
         version = os.urandom(8).hex().encode()
         if self._generation is None:  # one process: its cache is always current
             tx.put(CATALOG_SPACE, _VERSION_KEY, version)
             return
-        before = tx.get(*VERSION) or b""
+        if before is None:
+            before = tx.get(*VERSION) or b""
         tx.put(CATALOG_SPACE, _VERSION_KEY, version)
         if before != self._version:
             self._reset(version)
@@ -315,22 +411,30 @@ class Catalog:
         return self._clock() + self._delay if self._delay > 0 else 0.0
 
     def _advance(self, table: TableDef) -> TableDef | None:
-        """Finish a timed transition: CREATING/UPDATING -> ACTIVE, DELETING -> gone."""
+        """Finish a timed transition: CREATING/UPDATING -> ACTIVE, DELETING -> gone. On the
+        stored definition when another process changed it since it was cached."""
         with self._backend.write() as tx:
-            if table.status == "DELETING":
-                drop_data(tx, table)
-                self.remove(tx, table)
+            found, version = self._current(tx, table)
+            if found is None:
+                self.forget(table)
                 return None
-            table.description["TableStatus"] = "ACTIVE"
-            for gsi in table.description.get("GlobalSecondaryIndexes", []):
-                # A backfilling index becomes ACTIVE when its backfill ends, not before.
-                if gsi.get("IndexStatus") in ("CREATING", "UPDATING") and not gsi.get(
-                    "Backfilling"
-                ):
-                    gsi["IndexStatus"] = "ACTIVE"
-            table.status_until = 0.0
-            self.save(tx, table)
-            return table
+            settled = self._settled(found)
+            if settled is None:  # DELETING has ended
+                drop_data(tx, found)
+                self._remove(tx, found, version)
+                return None
+            self._store(tx, settled, version)
+            return settled
+
+
+def _activate(table: TableDef) -> None:
+    """CREATING/UPDATING -> ACTIVE, and so its indexes, but for a backfilling one (ACTIVE
+    when its backfill ends)."""
+    table.description["TableStatus"] = "ACTIVE"
+    for gsi in table.description.get("GlobalSecondaryIndexes", []):
+        if gsi.get("IndexStatus") in ("CREATING", "UPDATING") and not gsi.get("Backfilling"):
+            gsi["IndexStatus"] = "ACTIVE"
+    table.status_until = 0.0
 
 
 def current(tx: ReadTx, table: TableDef, version: bytes | None) -> TableDef:

@@ -121,8 +121,9 @@ def _key_names(table: TableDef) -> list[str]:
 def start_backup(
     tx: WriteTx, catalog: Catalog, table: TableDef, backup: backups.Backup
 ) -> Job | None:
-    """Take `backup` of `table` in CreateBackup's transaction: copied at once when the
-    table is small (the backup is then AVAILABLE and None is returned), else by a job."""
+    """Take `backup` of `table` (its current definition: `Catalog.latest` in `tx`) in
+    CreateBackup's transaction: copied at once when the table is small (the backup is then
+    AVAILABLE and None is returned), else by a job."""
     backups.save(tx, backup)  # first: it names the space's data key (engine/crypto.py)
     copied = backups.copy_all(tx, table.space, backup.space, backups.INLINE_ITEMS)
     if copied is not None:

@@ -51,7 +51,15 @@ def source_table(
     (or about to go), so it is "not found" for those (DynamoDB admits them for ~1 s).
     """
     account, region, name = table_ref(ctx, name_or_arn)
-    table = engine.catalog.get(account, region, name)
+    return _usable(engine.catalog.get(account, region, name), name, to_read)
+
+
+def latest_source(engine: Engine, tx: WriteTx, table: TableDef, *, to_read: bool) -> TableDef:
+    """`source_table`'s table as stored now, to change inside `tx` (Catalog.latest)."""
+    return _usable(engine.catalog.latest(tx, table), table.name, to_read)
+
+
+def _usable(table: TableDef | None, name: str, to_read: bool) -> TableDef:
     if table is None or table.status == "CREATING" or (to_read and table.status == "DELETING"):
         raise TableNotFoundException(f"Table not found: {name}")
     return table
@@ -80,6 +88,7 @@ def create_backup(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     now = engine.clock()
     try:
         with engine.backend.write() as tx:
+            table = latest_source(engine, tx, table, to_read=True)
             space = engine.catalog.allocate_space(tx)
             backup = backups.new_backup(
                 table, req["BackupName"], backups.USER, space, now, backups.CREATING

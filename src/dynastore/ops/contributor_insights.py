@@ -30,6 +30,7 @@ from dynastore.errors import ResourceNotFoundException, ValidationException
 from dynastore.ops.context import Request, Result
 from dynastore.ops.tables import existing_table
 from dynastore.server.protocol import RequestContext
+from dynastore.storage.base import WriteTx
 
 DEFAULT_PAGE = 100
 _NOT_VALID = "Table or Index is not in a valid state to update Key Access Insights: "
@@ -65,49 +66,52 @@ def _rule_ms(table: TableDef, now: float) -> int:
 def update_contributor_insights(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     table = existing_table(engine, ctx, req["TableName"])
     index = req.get("IndexName")
-    gsi = _gsi(table, index)
-    now = engine.clock()
-    current = setting(table.description, index)
     enable = req["ContributorInsightsAction"] == "ENABLE"
-    if enable:
-        if table.status in ("CREATING", "DELETING"):
-            raise ValidationException(
-                _NOT_VALID + "TableStatus must be ACTIVE to enable ContributorInsights."
-            )
-        if gsi is not None and gsi.get("IndexStatus", "ACTIVE") != "ACTIVE":
-            raise ValidationException(
-                _NOT_VALID + "IndexStatus must be ACTIVE to enable ContributorInsights."
-            )
-        mode = req.get("ContributorInsightsMode") or ACCESSED_AND_THROTTLED
-        if current is not None and current.enabled and current.mode == mode:
-            return _answer(table, index, current.status(now), mode)
-        rule_ms = current.rule_ms if current is not None and current.enabled else 0
-        changed = Setting(True, mode, rule_ms or _rule_ms(table, now), _until(engine, now), now)
-        status = "ENABLING"
-    else:
-        if current is None or not current.enabled:
-            status = current.status(now) if current is not None else "DISABLED"
-            return _answer(table, index, status, current.mode if current else None)
-        changed = Setting(False, current.mode, current.rule_ms, _until(engine, now), now)
-        status = "DISABLING"
+    mode = req.get("ContributorInsightsMode") or ACCESSED_AND_THROTTLED
+    now = engine.clock()
+    until = engine.catalog.transition_deadline() or now
+    if _changed(table, index, enable, mode, now, until) is None:
+        current = setting(table.description, index)  # a no-op echoes the settled status
+        status = current.status(now) if current is not None else "DISABLED"
+        return _answer(table, index, status, current.mode if current is not None else None)
+
+    def change(tx: WriteTx, table: TableDef) -> None:
+        changed = _changed(table, index, enable, mode, now, until)
+        if changed is not None:
+            table.description.setdefault(SETTINGS_FIELD, {})[index or ""] = changed.to_json()
+
+    table = engine.catalog.update(table, change)
+    if not enable:
         engine.insights.drop(table.account, table.region, table.name, index)
-    _save(engine, table, index, changed)
-    return _answer(table, index, status, changed.mode)
-
-
-def _until(engine: Engine, now: float) -> float:
-    return engine.catalog.transition_deadline() or now
-
-
-def _save(engine: Engine, table: TableDef, index: str | None, changed: Setting) -> None:
-    try:
-        table.description.setdefault(SETTINGS_FIELD, {})[index or ""] = changed.to_json()
-        with engine.backend.write() as tx:
-            engine.catalog.save(tx, table)
-    except Exception:
-        engine.catalog.forget(table)
-        raise
     engine.throttle.forget(table)
+    stored = setting(table.description, index)
+    return _answer(
+        table, index, "ENABLING" if enable else "DISABLING", stored.mode if stored else None
+    )
+
+
+def _changed(
+    table: TableDef, index: str | None, enable: bool, mode: str, now: float, until: float
+) -> Setting | None:
+    """The table's or index's new setting after DynamoDB's checks; None: nothing changes."""
+    gsi = _gsi(table, index)
+    current = setting(table.description, index)
+    if not enable:
+        if current is None or not current.enabled:
+            return None
+        return Setting(False, current.mode, current.rule_ms, until, now)
+    if table.status in ("CREATING", "DELETING"):
+        raise ValidationException(
+            _NOT_VALID + "TableStatus must be ACTIVE to enable ContributorInsights."
+        )
+    if gsi is not None and gsi.get("IndexStatus", "ACTIVE") != "ACTIVE":
+        raise ValidationException(
+            _NOT_VALID + "IndexStatus must be ACTIVE to enable ContributorInsights."
+        )
+    if current is not None and current.enabled and current.mode == mode:
+        return None
+    rule_ms = current.rule_ms if current is not None and current.enabled else 0
+    return Setting(True, mode, rule_ms or _rule_ms(table, now), until, now)
 
 
 def _answer(table: TableDef, index: str | None, status: str, mode: str | None) -> Result:

@@ -330,7 +330,7 @@ def create(
         if not deadline:
             table.description = _activated(desc)
         table.description["Tags"] = tags
-        engine.catalog.save(tx, table)
+        engine.catalog.create(tx, table)
         if on_create is not None:
             on_create(tx, table)
     return table, desc

@@ -22,6 +22,7 @@ from dynastore.engine.engine import Engine
 from dynastore.errors import (
     InvalidRestoreTimeException,
     PointInTimeRecoveryUnavailableException,
+    TableNotFoundException,
     ValidationException,
 )
 from dynastore.ops.backups import (
@@ -88,15 +89,15 @@ def update_continuous_backups(engine: Engine, ctx: RequestContext, req: Request)
         )
     table = source_table(engine, ctx, req["TableName"])
     now = engine.clock()
-    retired = False
-    try:
-        with engine.backend.write() as tx:
-            retired = _apply(engine, tx, table, enabled, days, now)
-            engine.catalog.save(tx, table)
-    except Exception:
-        engine.catalog.forget(table)
-        raise
-    if retired:
+    retired = [False]
+
+    def change(tx: WriteTx, table: TableDef) -> None:
+        retired[0] = _apply(engine, tx, table, enabled, days, now)
+
+    table = engine.catalog.update(
+        table, change, TableNotFoundException(f"Table not found: {table.name}")
+    )
+    if retired[0]:
         kick(engine)
     return _description(table, now)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from dynastore.engine import backups, item_collections, quotas
 from dynastore.engine.catalog import TableDef, drop_data
@@ -17,10 +17,7 @@ from dynastore.workers.backups import kick
 def existing_table(engine: Engine, ctx: RequestContext, name_or_arn: str) -> TableDef:
     """The named table whatever its status, or DescribeTable's ResourceNotFoundException."""
     account, region, name = table_ref(ctx, name_or_arn)
-    table = engine.catalog.get(account, region, name)
-    if table is None:
-        raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
-    return table
+    return engine.catalog.get(account, region, name) or _not_found(name)
 
 
 def describe_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
@@ -48,6 +45,48 @@ def list_tables(engine: Engine, ctx: RequestContext, req: Request) -> Result:
 
 def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     table = existing_table(engine, ctx, req["TableName"])
+    _check_deletable(table)
+    answer = table_description(engine, table)
+    answer["TableStatus"] = "DELETING"
+    answer.pop("Tags", None)
+    deadline = engine.catalog.transition_deadline()
+    if deadline:
+        quotas.check_table_operation(
+            engine.catalog, table.account, table.region, engine.settings.table_quotas
+        )
+    counts = (answer["ItemCount"], answer["TableSizeBytes"])
+    try:
+        with engine.backend.write() as tx:
+            # As stored now: another process may have changed it (engine/catalog.py).
+            table = _check_deletable(engine.catalog.latest(tx, table) or _not_found(table.name))
+            if item_collections.kept(table):  # a restore of kept data counts them anew
+                item_collections.drop(tx, table.space)
+            # PITR's system backup, or a running restore or backup, keeps the data.
+            backups.detach_on_delete(tx, engine.catalog, table, engine.clock(), counts)
+            if deadline:
+                table.description["TableStatus"] = "DELETING"
+                table.status_until = deadline
+                engine.catalog.save(tx, table)
+            else:
+                drop_data(tx, table)
+                engine.catalog.remove(tx, table)
+    except Exception:
+        engine.catalog.forget(table)
+        raise
+    kick(engine)  # retired spaces, if any, are dropped in the background
+    engine.throttle.forget(table)
+    engine.insights.drop(table.account, table.region, table.name, None)
+    for index in table.indexes:
+        engine.insights.drop(table.account, table.region, table.name, index.name)
+    return {"TableDescription": answer}
+
+
+def _not_found(name: str) -> NoReturn:
+    raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
+
+
+def _check_deletable(table: TableDef) -> TableDef:
+    """DeleteTable's checks of the table's state; returns the table."""
     if table.status == "CREATING":
         raise ResourceInUseException(
             f"Attempt to change a resource which is still in use: Table is being created: "
@@ -71,37 +110,7 @@ def delete_table(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             "Resource cannot be deleted as it is currently protected against deletion. "
             "Disable deletion protection first."
         )
-    answer = table_description(engine, table)
-    answer["TableStatus"] = "DELETING"
-    answer.pop("Tags", None)
-    deadline = engine.catalog.transition_deadline()
-    if deadline:
-        quotas.check_table_operation(
-            engine.catalog, table.account, table.region, engine.settings.table_quotas
-        )
-    counts = (answer["ItemCount"], answer["TableSizeBytes"])
-    try:
-        with engine.backend.write() as tx:
-            if item_collections.kept(table):  # a restore of kept data counts them anew
-                item_collections.drop(tx, table.space)
-            # PITR's system backup, or a running restore or backup, keeps the data.
-            backups.detach_on_delete(tx, engine.catalog, table, engine.clock(), counts)
-            if deadline:
-                table.description["TableStatus"] = "DELETING"
-                table.status_until = deadline
-                engine.catalog.save(tx, table)
-            else:
-                drop_data(tx, table)
-                engine.catalog.remove(tx, table)
-    except Exception:
-        engine.catalog.forget(table)  # detach_on_delete changed the cached definition
-        raise
-    kick(engine)  # retired spaces, if any, are dropped in the background
-    engine.throttle.forget(table)
-    engine.insights.drop(table.account, table.region, table.name, None)
-    for index in table.indexes:
-        engine.insights.drop(table.account, table.region, table.name, index.name)
-    return {"TableDescription": answer}
+    return table
 
 
 def describe_limits(engine: Engine, ctx: RequestContext, req: Request) -> Result:

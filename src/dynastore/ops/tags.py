@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from dynastore.engine.catalog import TableDef
@@ -23,6 +24,7 @@ from dynastore.errors import (
 )
 from dynastore.ops.context import Request, Result
 from dynastore.server.protocol import RequestContext
+from dynastore.storage.base import WriteTx
 
 TAGS_FIELD = "Tags"
 STREAM_TAGS_FIELD = "StreamTags"
@@ -37,6 +39,7 @@ _NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 TOO_MANY = "Number of Tags exceed the current limit for the provided ResourceArn"
 
 Tag = dict[str, str]
+Edit = Callable[[list[Tag]], list[Tag]]  # a resource's tags -> its new tags
 
 
 # --- validation --------------------------------------------------------------------------
@@ -152,11 +155,17 @@ def _lookup(
     account, name, stream = parsed
     # Only the caller's own tables: another account's ARN names nothing this caller sees.
     table = engine.catalog.get(account, ctx.region, name) if account == ctx.account else None
-    if table is None or (stream is not None and table.description.get("LatestStreamArn") != stream):
-        raise ResourceNotFoundException(
-            f"Requested resource not found: ResourceArn: {arn} not found"
-        )
+    if table is None or not _has(table, stream):
+        raise _not_found(arn)
     return table, stream
+
+
+def _has(table: TableDef, stream: str | None) -> bool:
+    return stream is None or table.description.get("LatestStreamArn") == stream
+
+
+def _not_found(arn: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Requested resource not found: ResourceArn: {arn} not found")
 
 
 def _current(table: TableDef, stream: str | None) -> list[Tag]:
@@ -167,25 +176,28 @@ def _current(table: TableDef, stream: str | None) -> list[Tag]:
     return tags
 
 
-def _store(engine: Engine, table: TableDef, stream: str | None, tags: list[Tag]) -> None:
-    if tags == _current(table, stream):
+def _store(engine: Engine, arn: str, table: TableDef, stream: str | None, edit: Edit) -> None:
+    """Apply `edit` to the resource's tags, in the table's current definition."""
+    if edit(_current(table, stream)) == _current(table, stream):
         return  # a no-op write changes nothing (and is allowed while DELETING)
-    if table.status == "DELETING":
-        raise ResourceInUseException(
-            "Attempt to change a resource which is still in use: Table is being deleted: "
-            f"{table.name}"
-        )
-    desc = table.description
-    try:
+
+    def change(tx: WriteTx, table: TableDef) -> None:
+        if not _has(table, stream):
+            raise _not_found(arn)
+        tags = edit(_current(table, stream))
+        if tags == _current(table, stream):
+            return  # no change after all (another process made it)
+        if table.status == "DELETING":
+            raise ResourceInUseException(
+                "Attempt to change a resource which is still in use: Table is being deleted: "
+                f"{table.name}"
+            )
         if stream is not None:
-            desc.setdefault(STREAM_TAGS_FIELD, {})[stream] = tags
+            table.description.setdefault(STREAM_TAGS_FIELD, {})[stream] = tags
         else:
-            desc[TAGS_FIELD] = tags
-        with engine.backend.write() as tx:
-            engine.catalog.save(tx, table)
-    except Exception:
-        engine.catalog.forget(table)
-        raise
+            table.description[TAGS_FIELD] = tags
+
+    engine.catalog.update(table, change, _not_found(arn))
 
 
 # --- operations ----------------------------------------------------------------------------
@@ -198,9 +210,13 @@ def tag_resource(engine: Engine, ctx: RequestContext, req: Request) -> Result:
         raise ValidationException("Atleast one Tag needs to be provided as Input.")
     added = check_tags(req["Tags"])
     table, stream = _lookup(engine, ctx, arn, parsed)
-    merged = merge(_current(table, stream), added)
-    check_limits(merged)
-    _store(engine, table, stream, merged)
+
+    def edit(tags: list[Tag]) -> list[Tag]:
+        merged = merge(tags, added)
+        check_limits(merged)
+        return merged
+
+    _store(engine, arn, table, stream, edit)
     return {}
 
 
@@ -214,8 +230,7 @@ def untag_resource(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     if len(keys) > MAX_TAGS:
         raise ValidationException(TOO_MANY)
     table, stream = _lookup(engine, ctx, arn, parsed)
-    kept = [t for t in _current(table, stream) if t["Key"] not in removed]
-    _store(engine, table, stream, kept)
+    _store(engine, arn, table, stream, lambda tags: [t for t in tags if t["Key"] not in removed])
     return {}
 
 

@@ -20,6 +20,7 @@ from dynastore.errors import ResourceInUseException, ValidationException
 from dynastore.ops.context import OperationFn, Request, Result
 from dynastore.ops.tables import existing_table
 from dynastore.server.protocol import RequestContext
+from dynastore.storage.base import WriteTx
 
 MODIFIED_TOO_OFTEN = "Time to live has been modified multiple times within a fixed interval"
 
@@ -63,13 +64,44 @@ def update_time_to_live(
     enabled = bool(spec["Enabled"])
     attribute = str(spec["AttributeName"])
     table = existing_table(engine, ctx, req["TableName"])
+    now = engine.clock()
+    deadline = engine.catalog.transition_deadline()
+
+    def change(tx: WriteTx, table: TableDef) -> None:
+        _check_change(table, enabled, attribute, now, options)
+        if enabled:
+            # A fresh index: entries left from an earlier enable went stale while TTL was
+            # off, so that space is retired rather than reused.
+            if table.ttl_space:
+                ttl.retire(tx, table.ttl_space)
+            table.ttl_space = engine.catalog.allocate_space(tx)
+            table.ttl_attribute = attribute
+            ttl.start_backfill(tx, table.ttl_space)
+        else:
+            table.ttl_attribute = None
+        table.features["ttl"] = {
+            "status": ("ENABLING" if enabled else "DISABLING")
+            if deadline
+            else ("ENABLED" if enabled else "DISABLED"),
+            "attribute": attribute,
+            "changed": now,
+            "until": deadline,
+        }
+
+    engine.catalog.update(table, change)
+    return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
+
+
+def _check_change(
+    table: TableDef, enabled: bool, attribute: str, now: float, options: TtlOptions
+) -> None:
+    """DynamoDB's checks of a TTL change against the table's current definition."""
     if table.status in ("CREATING", "DELETING"):
         doing = "created" if table.status == "CREATING" else "deleted"
         raise ResourceInUseException(
             "Attempt to change a resource which is still in use: "
             f"Table is being {doing}: {table.name}"
         )
-    now = engine.clock()
     current, current_attribute = status(table, now)
     active = current in ("ENABLING", "ENABLED")
     if active and current_attribute != attribute:
@@ -85,32 +117,6 @@ def update_time_to_live(
     changed = state.get("changed")
     if changed is not None and now - float(changed) < options.change_window:
         raise ValidationException(MODIFIED_TOO_OFTEN)
-    deadline = engine.catalog.transition_deadline()
-    try:
-        with engine.backend.write() as tx:
-            if enabled:
-                # A fresh index: entries left from an earlier enable went stale while
-                # TTL was off, so that space is retired rather than reused.
-                if table.ttl_space:
-                    ttl.retire(tx, table.ttl_space)
-                table.ttl_space = engine.catalog.allocate_space(tx)
-                table.ttl_attribute = attribute
-                ttl.start_backfill(tx, table.ttl_space)
-            else:
-                table.ttl_attribute = None
-            table.features["ttl"] = {
-                "status": ("ENABLING" if enabled else "DISABLING")
-                if deadline
-                else ("ENABLED" if enabled else "DISABLED"),
-                "attribute": attribute,
-                "changed": now,
-                "until": deadline,
-            }
-            engine.catalog.save(tx, table)
-    except Exception:
-        engine.catalog.forget(table)
-        raise
-    return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
 
 
 def operations(options: TtlOptions) -> dict[str, OperationFn]:

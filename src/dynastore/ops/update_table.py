@@ -173,73 +173,58 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     if later:
         raise ValidationException(f"{later[0]} is not supported by this server yet")
     table = existing_table(engine, ctx, req["TableName"])
-    if table.status != "ACTIVE":
-        raise ResourceInUseException(
-            f"Attempt to change a resource which is still in use: Table is being "
-            f"{'created' if table.status == 'CREATING' else table.status.lower()}: {table.name}"
-        )
+    _check_active(table)
     if req.get(_REPLICAS):
         return replica_updates(engine, ctx, table, req)
-    spec = req.get("StreamSpecification")
-    if spec and not spec.get("StreamEnabled") and replication.is_global(table):
-        raise ValidationException(
-            INVALID + "Disabling Stream is not allowed for a Global Table replica."
-        )
+    _check_stream(table, req)
     check_table_class(req.get("TableClass"))
     encryption = sse.update_plan(engine, table, req.get("SSESpecification"))
     now = engine.clock()
-    old_mode = _billing_mode(table)
-    gsi = GsiChanges()
-    reserved = quotas.provisioned_units(table.description)
-    try:
-        changed = _apply_billing(table, req, now)
-        desc = table.description
-        if "DeletionProtectionEnabled" in req:
-            desc["DeletionProtectionEnabled"] = bool(req["DeletionProtectionEnabled"])
-        if req.get("TableClass"):
-            old_class = desc.get("TableClassSummary", {}).get("TableClass", "STANDARD")
-            if req["TableClass"] != old_class:
-                desc["TableClassSummary"] = {
-                    "TableClass": req["TableClass"],
-                    "LastUpdateDateTime": now,
-                }
-                changed = True
-        if "OnDemandThroughput" in req:
-            _set_on_demand(table, req["OnDemandThroughput"])
-        if _GSI_UPDATES in req:
-            gsi = plan_gsi_updates(table, req, now, old_mode)
-        if req.get("StreamSpecification"):
-            changed = True
-        account, region, limits = table.account, table.region, engine.settings.table_quotas
-        requested = quotas.provisioned_units(desc)
-        quotas.check_account_capacity(
-            engine.catalog, account, region, table.name, requested, reserved
-        )
-        deadline = engine.catalog.transition_deadline() if changed else 0.0
-        if deadline:
-            quotas.check_table_operation(engine.catalog, account, region, limits)
-            desc["TableStatus"] = "UPDATING"
-            table.status_until = deadline
-        with engine.backend.write() as tx:
-            gsi.apply(tx, table, engine.catalog)
-            if encryption is not None:
-                sse.apply(engine, tx, table, encryption)
-            if req.get("StreamSpecification"):
-                streams.apply_update(tx, engine.catalog, table, req["StreamSpecification"], now)
-            engine.catalog.save(tx, table)
-    except Exception:
-        engine.catalog.forget(table)
-        raise
+    # The checks that read other tables, against the change as the cached definition
+    # takes it; the change itself is made on the stored definition (engine/catalog.py).
+    planned = table.copy()
+    update = _Update(engine, req, now, encryption, engine.catalog.transition_deadline())
+    update.edit(planned)
+    account, region, limits = table.account, table.region, engine.settings.table_quotas
+    quotas.check_account_capacity(
+        engine.catalog,
+        account,
+        region,
+        table.name,
+        quotas.provisioned_units(planned.description),
+        quotas.provisioned_units(table.description),
+    )
+    if update.changed and update.deadline:
+        quotas.check_table_operation(engine.catalog, account, region, limits)
+    table = engine.catalog.update(table, update)
     engine.throttle.forget(table)  # capacity, billing or indexes may have changed
     answer = table_description(engine, table)
     answer.pop("Tags", None)
-    if changed or gsi.created or gsi.deleted:
+    gsi = update.gsi
+    if update.changed or gsi.created or gsi.deleted:
         answer["TableStatus"] = "UPDATING"
     gsi.shape_answer(answer)
     # The first chunk now (a small table's index is ready at once), the rest later.
     if gsi.jobs and not indexes.run_chunk(engine.backend, engine.catalog, gsi.jobs[0]):
         kick(engine)
     return {"TableDescription": answer}
+
+
+def _check_active(table: TableDef) -> None:
+    if table.status != "ACTIVE":
+        doing = {"CREATING": "created", "UPDATING": "updated", "DELETING": "deleted"}
+        raise ResourceInUseException(
+            "Attempt to change a resource which is still in use: Table is being "
+            f"{doing.get(table.status, table.status.lower())}: {table.name}"
+        )
+
+
+def _check_stream(table: TableDef, req: Request) -> None:
+    spec = req.get("StreamSpecification")
+    if spec and not spec.get("StreamEnabled") and replication.is_global(table):
+        raise ValidationException(
+            INVALID + "Disabling Stream is not allowed for a Global Table replica."
+        )
 
 
 # --- GlobalSecondaryIndexUpdates ---------------------------------------------------------
@@ -322,6 +307,58 @@ class GsiChanges:
             entries.insert(min(position, len(entries)), gone)
         if entries:
             answer["GlobalSecondaryIndexes"] = entries
+
+
+@dataclass
+class _Update:
+    """UpdateTable's change of a table definition (a `Catalog.update` change): `edit`
+    checks the request against the definition and edits it, then the storage work goes
+    in the transaction. `changed` (the table goes UPDATING) and `gsi` tell the answer."""
+
+    engine: Engine
+    req: Request
+    now: float
+    encryption: sse.SsePlan | None
+    deadline: float
+    changed: bool = False
+    gsi: GsiChanges = field(default_factory=GsiChanges)
+
+    def edit(self, table: TableDef) -> None:
+        req = self.req
+        _check_active(table)
+        _check_stream(table, req)
+        old_mode = _billing_mode(table)
+        self.changed = _apply_billing(table, req, self.now)
+        desc = table.description
+        if "DeletionProtectionEnabled" in req:
+            desc["DeletionProtectionEnabled"] = bool(req["DeletionProtectionEnabled"])
+        if req.get("TableClass"):
+            old_class = desc.get("TableClassSummary", {}).get("TableClass", "STANDARD")
+            if req["TableClass"] != old_class:
+                desc["TableClassSummary"] = {
+                    "TableClass": req["TableClass"],
+                    "LastUpdateDateTime": self.now,
+                }
+                self.changed = True
+        if "OnDemandThroughput" in req:
+            _set_on_demand(table, req["OnDemandThroughput"])
+        self.gsi = GsiChanges()
+        if _GSI_UPDATES in req:
+            self.gsi = plan_gsi_updates(table, req, self.now, old_mode)
+        if req.get("StreamSpecification"):
+            self.changed = True
+
+    def __call__(self, tx: WriteTx, table: TableDef) -> None:
+        self.edit(table)
+        if self.changed and self.deadline:
+            table.description["TableStatus"] = "UPDATING"
+            table.status_until = self.deadline
+        catalog = self.engine.catalog
+        self.gsi.apply(tx, table, catalog)
+        if self.encryption is not None:
+            sse.apply(self.engine, tx, table, self.encryption)
+        if self.req.get("StreamSpecification"):
+            streams.apply_update(tx, catalog, table, self.req["StreamSpecification"], self.now)
 
 
 def plan_gsi_updates(table: TableDef, req: Request, now: float, old_mode: str) -> GsiChanges:

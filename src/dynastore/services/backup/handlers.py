@@ -17,6 +17,7 @@ from typing import Any
 
 from dynastore.engine import backups, restore
 from dynastore.engine.backups import Backup
+from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
 from dynastore.errors import (
     AlreadyExistsException,
@@ -26,16 +27,13 @@ from dynastore.errors import (
     ResourceNotFoundException,
 )
 from dynastore.ops import backups as backup_ops
-from dynastore.server.service import RequestContext
+from dynastore.server.service import Request, RequestContext, Result
 from dynastore.services import paging
 from dynastore.services.backup import store
 from dynastore.services.backup.store import Record
 from dynastore.services.tagging import Tagging
 from dynastore.storage.base import ReadTx
 from dynastore.workers.backups import kick
-
-Request = dict[str, Any]
-Result = dict[str, Any]
 
 MAX_RESULTS = 1000
 DEFAULT_SCHEDULE = "cron(0 5 ? * * *)"
@@ -423,6 +421,7 @@ class BackupApi:
         now = self._engine.clock()
         try:
             with self._backend.write() as tx:
+                table = _active(self._engine.catalog.latest(tx, table), resource)
                 space = self._engine.catalog.allocate_space(tx)
                 backup = backups.new_backup(
                     table, f"AwsBackup-{job_id[:8]}", "AWS_BACKUP", space, now, backups.CREATING
@@ -457,7 +456,7 @@ class BackupApi:
             kick(self._engine)
         return {k: job[k] for k in ("BackupJobId", "RecoveryPointArn", "CreationDate")}
 
-    def _table(self, ctx: RequestContext, arn: str) -> Any:
+    def _table(self, ctx: RequestContext, arn: str) -> TableDef:
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
             raise InvalidParameterValueException(
@@ -468,10 +467,7 @@ class BackupApi:
                 f"Resource {arn} is not in this account and region"
             )
         name = parts[5][len("table/") :]
-        table = self._engine.catalog.get(ctx.account, ctx.region, name)
-        if table is None or table.status != "ACTIVE":
-            raise ResourceNotFoundException(f"Cannot find resource with ARN {arn}")
-        return table
+        return _active(self._engine.catalog.get(ctx.account, ctx.region, name), arn)
 
     def _job(self, ctx: RequestContext, job_id: str) -> Record:
         for job in self._jobs(ctx):
@@ -564,6 +560,13 @@ class BackupApi:
                 raise InvalidRequestException(error.message) from None
             raise
         return {}
+
+
+def _active(table: TableDef | None, arn: str) -> TableDef:
+    """The table a backup job backs up; only an ACTIVE one is."""
+    if table is None or table.status != "ACTIVE":
+        raise ResourceNotFoundException(f"Cannot find resource with ARN {arn}")
+    return table
 
 
 def _advance(job: Record, backup: Backup, now: float) -> None:
