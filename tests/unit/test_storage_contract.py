@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from dynastore.storage.base import Backend
 from dynastore.storage.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteBackend
-from tests.unit.storage_stores import KINDS, Store, fresh_store, run_threads
+from tests.unit.storage_stores import KINDS, Store, fresh_store, run_threads, sqlite_store
 
 BackendFactory = Callable[..., Backend]
 
@@ -490,6 +490,44 @@ def test_a_failed_grouped_write_rolls_back_alone(open_backend: BackendFactory) -
         assert tx.next_sequence("s") == first + 2
 
 
+def _check_group_lost(
+    grouped: Backend, other: Backend, error: type[BaseException], match: str | None = None
+) -> None:
+    """After grouped writes of ``a`` and ``b`` were lost with their transaction: the flush
+    raises (none of their requests is acknowledged), neither is visible, and the next
+    write opens a fresh group."""
+    assert grouped.pending()
+    with pytest.raises(error, match=match):
+        grouped.flush()
+    assert not grouped.pending()
+    for backend in (grouped, other):
+        assert backend.get(SPACE, b"a") is None
+        assert backend.get(SPACE, b"b") is None
+    with grouped.write() as tx:
+        tx.put(SPACE, b"c", b"3")
+    grouped.flush()
+    assert other.get(SPACE, b"c") == b"3"
+
+
+@pytest.mark.parametrize("step", ["_enter_group", "_leave_group"])
+def test_a_failure_to_join_or_leave_the_group_fails_the_flush(
+    open_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """E.g. a savepoint that cannot be released: the group's earlier writes are lost."""
+    grouped, other = open_backend(group_commit=True), open_backend()
+    with grouped.write() as tx:
+        tx.put(SPACE, b"a", b"1")
+
+    def fail(*args: object) -> None:
+        raise Boom
+
+    with monkeypatch.context() as patch:
+        patch.setattr(type(grouped.write()), step, fail)
+        with pytest.raises(Boom), grouped.write() as tx:
+            tx.put(SPACE, b"b", b"2")
+    _check_group_lost(grouped, other, Boom)
+
+
 def test_close_commits_the_group(open_backend: BackendFactory) -> None:
     grouped = open_backend(group_commit=True)
     with grouped.write() as tx:
@@ -627,3 +665,50 @@ def test_sqlite_migrates_a_version_1_store(tmp_path: Path) -> None:
         assert backend.stats(3) == (201, sum(len(v) for s, _, v in rows if s == 3) + 3 - 2 + 5)
     finally:
         backend.close()
+
+
+@pytest.fixture
+def sqlite_pair(tmp_path: Path) -> Iterator[tuple[SqliteBackend, SqliteBackend]]:
+    """A grouped SQLite backend and another instance on the same file."""
+    store = sqlite_store(tmp_path)
+    yield store.open(group_commit=True), store.open()
+    store.close()
+
+
+@pytest.mark.parametrize("swallowed", [False, True])
+def test_sqlite_group_rolled_back_by_sqlite_fails_the_flush(
+    sqlite_pair: tuple[SqliteBackend, SqliteBackend], swallowed: bool
+) -> None:
+    """An interrupted write makes SQLite roll the whole transaction back (as disk-full
+    and I/O errors may), even when the block goes on as if nothing had happened."""
+    grouped, other = sqlite_pair
+    with grouped.write() as tx:
+        tx.put(SPACE, b"a", b"1")
+    message = "rolled back the open commit group" if swallowed else "interrupted"
+    with pytest.raises(sqlite3.OperationalError, match=message), grouped.write() as tx:
+        conn = tx._check().connection
+        conn.set_progress_handler(lambda: 1, 1)  # interrupts the next statement
+        try:
+            tx.put(SPACE, b"b", b"2")
+        except sqlite3.OperationalError:
+            if not swallowed:
+                raise
+        finally:
+            conn.set_progress_handler(None, 1)
+        assert not conn.in_transaction
+    _check_group_lost(grouped, other, sqlite3.OperationalError, message)
+
+
+def test_sqlite_group_rolled_back_between_writes_fails_the_flush(
+    sqlite_pair: tuple[SqliteBackend, SqliteBackend],
+) -> None:
+    """The transaction lost outside a write (e.g. by a read): the next write notices."""
+    grouped, other = sqlite_pair
+    with grouped.write() as tx:
+        tx.put(SPACE, b"a", b"1")
+    with grouped.read() as rtx:
+        rtx._check().execute("ROLLBACK")  # as SQLite does after some errors
+    message = "rolled back the open commit group"
+    with pytest.raises(sqlite3.OperationalError, match=message), grouped.write() as tx:
+        tx.put(SPACE, b"b", b"2")
+    _check_group_lost(grouped, other, sqlite3.OperationalError, message)

@@ -334,7 +334,6 @@ class PostgresBackend(SqlBackend[Pipeline]):
         self.url = url
         self.isolation = isolation
         self._begin = _BEGIN_WRITE[isolation]
-        self._group_error: BaseException | None = None
         # The open write session (one database transaction): its lock result, and the
         # counters it knows (None until its first next_sequence).
         self._lock_slot: Slot | None = None
@@ -361,24 +360,6 @@ class PostgresBackend(SqlBackend[Pipeline]):
         """(number of keys, bytes of values) in one space, counted by the database."""
         res = self._autocommit(_STATS, (i8(space),))
         return int8(res.get_value(0, 0)), int8(res.get_value(0, 1))
-
-    def pending(self) -> bool:
-        """True while a commit group holds writes that `flush` has not committed."""
-        return self._group is not None or self._group_error is not None
-
-    def flush(self) -> None:
-        """Commit the open commit group; raise if a write of this turn's group failed.
-
-        In group-commit mode every write transaction is a savepoint of one database
-        transaction, which the server commits once per event-loop turn before answering
-        any request of that turn.
-        """
-        error, self._group_error = self._group_error, None
-        conn, self._group = self._group, None
-        if conn is not None:
-            self._commit(conn)
-        if error is not None:
-            raise error
 
     def close(self) -> None:
         try:

@@ -49,6 +49,12 @@ lost, but the database stays consistent (WAL checkpoints do fsync).
 ``synchronous="FULL"`` adds an fsync of the WAL to every commit: acknowledged writes
 survive power loss too, at the cost of one fsync per write transaction.
 ``"EXTRA"`` behaves as FULL in WAL mode; ``"OFF"`` never fsyncs (benchmarks only).
+
+With ``group_commit``, each write transaction is a savepoint of one open transaction
+that `flush` commits. SQLite keeps no error for a group it lost (a savepoint that could
+not be rolled back or released; the whole transaction rolled back by SQLite itself after
+a disk-full, I/O, out-of-memory or interrupt error), so the backend records it: the next
+`flush` raises and none of the group's writes is acknowledged.
 """
 
 from __future__ import annotations
@@ -152,9 +158,16 @@ class SqliteWriteTx(SqlWriteTx[sqlite3.Cursor], SqliteReadTx):
     __slots__ = ()
 
     def _enter_group(self, conn: sqlite3.Cursor) -> None:
+        if not conn.connection.in_transaction:
+            # SQLite rolled the group back after a failed read: its writes are lost.
+            raise _group_rolled_back()
         conn.execute("SAVEPOINT grouped")
 
     def _leave_group(self, conn: sqlite3.Cursor, exc: BaseException | None) -> None:
+        if not conn.connection.in_transaction:
+            # SQLite rolls the whole transaction back after some errors (disk full, I/O
+            # error, out of memory, interrupt): the group's earlier writes are lost too.
+            raise exc or _group_rolled_back()
         if exc is not None:
             conn.execute("ROLLBACK TO grouped")
         conn.execute("RELEASE grouped")
@@ -178,6 +191,10 @@ class SqliteWriteTx(SqlWriteTx[sqlite3.Cursor], SqliteReadTx):
     def next_sequence(self, name: str) -> int:
         # fetchall: run the statement to completion so nothing is pending at COMMIT.
         return int(self._check().execute(_NEXT_SEQUENCE, (name,)).fetchall()[0][0])
+
+
+def _group_rolled_back() -> sqlite3.OperationalError:
+    return sqlite3.OperationalError("SQLite rolled back the open commit group")
 
 
 class _Checkpointer:
@@ -269,32 +286,17 @@ class SqliteBackend(SqlBackend[sqlite3.Cursor]):
         row = cur.execute(_STATS, (space,)).fetchone()
         return int(row[0]), int(row[1])
 
-    def pending(self) -> bool:
-        """True while a commit group holds writes that `flush` has not committed."""
-        return self._group is not None
-
-    def flush(self) -> None:
-        """Commit the open commit group (group_commit mode); a no-op without one.
-
-        In group-commit mode every write transaction becomes a savepoint of one open
-        SQLite transaction, and the server calls `flush` once per event-loop turn before
-        it answers any request of that turn: N concurrent writes pay one commit, and no
-        write is acknowledged before it is committed.
-        """
-        cur = self._group
-        if cur is not None:
-            self._group = None
-            self._commit(cur)
-
     def close(self) -> None:
-        if self._group is not None:
-            self.flush()
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
-        for cur in self._idle:
-            cur.connection.close()
-        self._idle.clear()
+        try:
+            if self.pending():
+                self.flush()
+        finally:
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
+                self._checkpointer = None
+            for cur in self._idle:
+                cur.connection.close()
+            self._idle.clear()
 
     def schema_version(self) -> int:
         """The schema version recorded in the file."""
@@ -337,11 +339,6 @@ class SqliteBackend(SqlBackend[sqlite3.Cursor]):
 
     def _rollback(self, cur: sqlite3.Cursor, exc: BaseException | None) -> None:
         self._release(cur)
-
-    def _abort_group(self, error: BaseException | None) -> None:
-        cur, self._group = self._group, None
-        if cur is not None:
-            self._release(cur)
 
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread=False: the owner may hand the backend to one dedicated

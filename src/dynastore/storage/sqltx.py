@@ -11,6 +11,9 @@ Their transactions take the same steps, written here once:
 - a write transaction refuses to nest (another connection of ours holding the write
   lock would deadlock it), takes the write lock at entry, or joins the group, and at
   exit commits, or rolls back when the block raised;
+- when joining or leaving the group fails, the whole group is lost (``_abort_group``):
+  the next ``flush`` raises, so none of its writes is acknowledged, and the next write
+  opens a fresh group;
 - ranges are read in batches of at most MAX_BATCH rows, each one statement resuming
   just past the last key, so no statement stays open between two calls.
 
@@ -141,7 +144,11 @@ class SqlWriteTx(SqlReadTx[C], WriteTx):
             raise RuntimeError("write transactions do not nest")
         if backend.group_commit:
             conn = backend._open_group()
-            self._enter_group(conn)
+            try:
+                self._enter_group(conn)
+            except BaseException as error:
+                backend._abort_group(error)
+                raise
         else:
             conn = backend._begin_write()
         backend._writing = True
@@ -182,6 +189,7 @@ class SqlBackend(Backend, Generic[C]):
         self._idle: list[C] = []
         self._writing = False
         self._group: C | None = None
+        self._group_error: BaseException | None = None  # why the last group was lost
 
     def read(self) -> SqlReadTx[C]:
         """A snapshot pinned at entry: ``with backend.read() as tx: ...``."""
@@ -192,6 +200,25 @@ class SqlBackend(Backend, Generic[C]):
     def write(self) -> SqlWriteTx[C]:
         """``with backend.write() as tx: ...`` — commits on normal exit."""
         return self._write_tx(self)
+
+    def pending(self) -> bool:
+        """True while a commit group holds writes that `flush` has not committed."""
+        return self._group is not None or self._group_error is not None
+
+    def flush(self) -> None:
+        """Commit the open commit group; raise if a group of this turn was lost.
+
+        In group-commit mode every write transaction is a savepoint of one database
+        transaction, which the server commits once per event-loop turn before answering
+        any request of that turn: N concurrent writes pay one commit, and no write is
+        acknowledged before it is committed.
+        """
+        error, self._group_error = self._group_error, None
+        conn, self._group = self._group, None
+        if conn is not None:
+            self._commit(conn)
+        if error is not None:
+            raise error
 
     @abstractmethod
     def schema_version(self) -> int:
@@ -234,6 +261,11 @@ class SqlBackend(Backend, Generic[C]):
         """Roll a write transaction back (outside a group)."""
         self._rollback(conn, exc)
 
-    @abstractmethod
     def _abort_group(self, error: BaseException | None) -> None:
-        """Ending a transaction of the group failed: the whole group is lost."""
+        """Joining or leaving the group failed: the whole group is lost, and the next
+        `flush` raises ``error`` (the first one, if several groups are lost)."""
+        conn, self._group = self._group, None
+        if self._group_error is None:
+            self._group_error = error or RuntimeError("commit group aborted")
+        if conn is not None:
+            self._rollback(conn, error)
