@@ -16,16 +16,11 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
-from botocore.config import Config
 from botocore.loaders import Loader
 
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client
+from tests.api.helpers import Client, aws_client
 
 PROTOCOLS = ("smithy-rpc-v2-cbor", "json", "query")
-
-
-def client_config(**options: Any) -> Config:
-    return Config(retries={"max_attempts": 0}, **options)
 
 
 def pinned_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -48,29 +43,14 @@ def protocol_client(endpoint: str, models: dict[str, Path], protocol: str) -> Cl
     """A CloudWatch client speaking `protocol` (its model from `pinned_models`)."""
     session = botocore.session.get_session()
     session.get_component("data_loader").search_paths.insert(0, str(models[protocol]))
-    client = boto3.Session(botocore_session=session).client(
-        "cloudwatch",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=client_config(),
-    )
+    client = aws_client(endpoint, "cloudwatch", session=boto3.Session(botocore_session=session))
     assert client.meta.service_model.protocol == protocol
     return client
 
 
 def default_client(endpoint: str, service: str = "cloudwatch", **options: Any) -> Client:
     """A client as boto3 builds it by default (`options` go to its Config)."""
-    make: Any = boto3.client  # one call for several services (boto3's stubs overload by name)
-    return make(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=client_config(**options),
-    )
+    return aws_client(endpoint, service, **options)
 
 
 def metric_alarm(name: str, **extra: Any) -> dict[str, Any]:

@@ -15,13 +15,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.api.cloudwatch_clients import (
@@ -31,14 +29,12 @@ from tests.api.cloudwatch_clients import (
     protocol_client,
 )
 from tests.api.helpers import (
-    ACCESS_KEY,
-    REGION,
-    SECRET_KEY,
     Client,
     TableFactory,
+    aws_client,
+    create_table,
     seed,
     unique_name,
-    wait_active,
 )
 from tests.postgres_cluster import postgres_cluster
 
@@ -114,16 +110,31 @@ def _wait_for_server(proc: subprocess.Popen[bytes], port: int, stderr_path: Path
 
 
 @contextlib.contextmanager
-def own_server(work: Path, *flags: str) -> Iterator[str]:
-    """A server of a test module's own, with extra `flags`; yields its URL."""
+def own_server(
+    work: Path,
+    *flags: str,
+    auth: str | None = "accept",
+    env: Mapping[str, str | None] | None = None,
+) -> Iterator[str]:
+    """A server of a test module's own on data directory `work`, with extra `flags`;
+    yields its URL. `auth` is its --auth mode (None: the server's default, verify when
+    the flags name a credentials file); `env` changes its environment (None unsets)."""
     port = _free_port()
     stderr_path = work / "server.stderr"
     command = [
         sys.executable, "-m", "dynastore", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(work), "--auth", "accept", "--log-level", "warning", *flags,
+        "--data-dir", str(work), "--log-level", "warning", *flags,
     ]  # fmt: skip
+    if auth is not None:
+        command += ["--auth", auth]
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=environment)
     try:
         _wait_for_server(proc, port, stderr_path)
         yield f"http://127.0.0.1:{port}"
@@ -132,20 +143,7 @@ def own_server(work: Path, *flags: str) -> Iterator[str]:
 
 
 def _client(endpoint: str, *, validate: bool) -> Client:
-    config = Config(
-        region_name=REGION,
-        retries={"max_attempts": 0},
-        parameter_validation=validate,
-        connect_timeout=10,
-        read_timeout=60,
-    )
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=config,
-    )
+    return aws_client(endpoint, parameter_validation=validate, connect_timeout=10, read_timeout=60)
 
 
 @pytest.fixture(scope="session")
@@ -177,9 +175,9 @@ def _drop_table(client: Client, name: str) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture
-def cleanup(dynamodb: Client) -> Iterator[Callable[[str], str]]:
-    """Register a table name to be deleted after the test; returns the name."""
+@contextlib.contextmanager
+def dropped_after(client: Client) -> Iterator[Callable[[str], str]]:
+    """Register table names of `client` to delete on leaving; registering returns the name."""
     names: list[str] = []
 
     def register(name: str) -> str:
@@ -188,7 +186,14 @@ def cleanup(dynamodb: Client) -> Iterator[Callable[[str], str]]:
 
     yield register
     for name in names:
-        _drop_table(dynamodb, name)
+        _drop_table(client, name)
+
+
+@pytest.fixture
+def cleanup(dynamodb: Client) -> Iterator[Callable[[str], str]]:
+    """Register a table name to be deleted after the test; returns the name."""
+    with dropped_after(dynamodb) as register:
+        yield register
 
 
 @pytest.fixture
@@ -201,23 +206,7 @@ def table(dynamodb: Client, cleanup: Callable[[str], str]) -> TableFactory:
 
     def make(range_key: bool = False, **create: Any) -> str:
         name = cleanup(create.pop("TableName", unique_name()))
-        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
-        schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-        if range_key:
-            attrs.append({"AttributeName": "sk", "AttributeType": "S"})
-            schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        params: dict[str, Any] = {
-            "TableName": name,
-            "AttributeDefinitions": attrs,
-            "KeySchema": schema,
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        params.update(create)
-        if "ProvisionedThroughput" in create and "BillingMode" not in create:
-            del params["BillingMode"]
-        dynamodb.create_table(**params)
-        wait_active(dynamodb, name)
-        return name
+        return create_table(dynamodb, name, range_key, **create)
 
     return make
 

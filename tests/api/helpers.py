@@ -1,4 +1,5 @@
-"""Shared helpers for the black-box API tests: error assertions, item shortcuts, raw HTTP.
+"""Shared helpers for the black-box API tests: error assertions, boto3 clients, table
+and item shortcuts, raw HTTP, an HTTP endpoint for SNS deliveries.
 
 The tests talk to a live server exactly as users do (boto3, the AWS CLI, raw HTTP), so
 nothing here imports dynastore.
@@ -10,15 +11,21 @@ import contextlib
 import http.client
 import json
 import re
+import threading
+import time
 import urllib.parse
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Protocol
 
+import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -44,6 +51,7 @@ class TableFactory(Protocol):
 REQUEST_FAILED = "The conditional request failed"
 RESOURCE_NOT_FOUND = "Requested resource not found"
 KEY_SCHEMA_MISMATCH = "The provided key element does not match the schema"
+START_INVALID = "The provided starting key is invalid"
 INVALID = "One or more parameter values were invalid: "
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NAME_PATTERN = "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
@@ -102,6 +110,12 @@ def constraint(value: str | None, member: str, text: str) -> str:
     return f"Value {shown} at '{member}' failed to satisfy constraint: {text}"
 
 
+# The clauses of a write's enum parameters given as "INVALID" (`errors` joins them).
+RETURN_VALUES_INVALID = constraint("INVALID", "returnValues", RETURN_VALUES_ENUM)
+CAPACITY_INVALID = constraint("INVALID", "returnConsumedCapacity", CAPACITY_ENUM)
+METRICS_INVALID = constraint("INVALID", "returnItemCollectionMetrics", METRICS_ENUM)
+
+
 def errors(*clauses: str) -> str:
     """DynamoDB's "N validation errors detected: a; b" aggregation."""
     noun = "error" if len(clauses) == 1 else "errors"
@@ -140,6 +154,71 @@ def raises(
 def validation(message: str) -> contextlib.AbstractContextManager[Any]:
     """Shorthand for the most common expectation: a ValidationException with this text."""
     return raises("ValidationException", message)
+
+
+def fails(
+    call: Callable[[], Any], code: str, message: str | None = None, status: int = 400
+) -> None:
+    """Make one call and check the error it raises, as `raises` does."""
+    with raises(code, message, status):
+        call()
+
+
+def error_of(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    """(code, message) of a caught ClientError; the message is "" when there is none."""
+    error = info.value.response["Error"]
+    return error["Code"], error.get("Message", "")
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll `check` every 0.1 s until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.1)
+
+
+# --- clients ---------------------------------------------------------------------------
+
+
+def _connection(
+    endpoint: str, region: str, access_key: str, secret_key: str, config: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "endpoint_url": endpoint,
+        "region_name": region,
+        "aws_access_key_id": access_key,
+        "aws_secret_access_key": secret_key,
+        "config": Config(**{"retries": {"max_attempts": 0}, **config}),
+    }
+
+
+def aws_client(
+    endpoint: str,
+    service: str = "dynamodb",
+    *,
+    region: str = REGION,
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    session: boto3.Session | None = None,
+    **config: Any,
+) -> Client:
+    """A boto3 client of `service` at `endpoint` that never retries, made by `session`
+    (boto3's default one when None); `config` goes to its botocore Config (e.g.
+    parameter_validation=False)."""
+    # one call for every service (boto3's stubs overload by name)
+    make: Any = boto3.client if session is None else session.client
+    return make(service, **_connection(endpoint, region, access_key, secret_key, config))
+
+
+def aws_resource(endpoint: str, service: str = "dynamodb", **config: Any) -> Any:
+    """The boto3 resource API of `service`, configured as `aws_client` is."""
+    make: Any = boto3.resource
+    return make(service, **_connection(endpoint, REGION, ACCESS_KEY, SECRET_KEY, config))
 
 
 def key(pk: str, sk: str | None = None) -> Item:
@@ -187,6 +266,61 @@ def wait_gone(client: Client, table: str) -> None:
     client.get_waiter("table_not_exists").wait(
         TableName=table, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
     )
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+def attr(name: str, kind: str = "S") -> dict[str, str]:
+    """One AttributeDefinitions entry."""
+    return {"AttributeName": name, "AttributeType": kind}
+
+
+def schema(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
+    """A KeySchema: a hash key and an optional range key."""
+    out = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key is not None:
+        out.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return out
+
+
+def index_spec(
+    name: str, hash_key: str, range_key: str | None = None, **projection: Any
+) -> dict[str, Any]:
+    """A GlobalSecondaryIndexes or LocalSecondaryIndexes entry; `projection` is its
+    Projection (ALL when not given)."""
+    return {
+        "IndexName": name,
+        "KeySchema": schema(hash_key, range_key),
+        "Projection": projection or {"ProjectionType": "ALL"},
+    }
+
+
+def create_table(
+    client: Client, name: str | None = None, range_key: bool = False, **create: Any
+) -> str:
+    """Create an ACTIVE table (pk S [+ sk S], on-demand unless ProvisionedThroughput is
+    given); keyword arguments go to CreateTable and override these defaults."""
+    name = name or unique_name()
+    params: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": [attr("pk"), attr("sk")] if range_key else [attr("pk")],
+        "KeySchema": schema("pk", "sk" if range_key else None),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    params.update(create)
+    if "ProvisionedThroughput" in create and "BillingMode" not in create:
+        del params["BillingMode"]
+    client.create_table(**params)
+    wait_active(client, name)
+    return name
+
+
+def put_all(client: Client, table: str, items: list[Item]) -> None:
+    """Put items with BatchWriteItem, 25 at a time."""
+    for start in range(0, len(items), 25):
+        chunk = items[start : start + 25]
+        client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": i}} for i in chunk]})
 
 
 # --- raw HTTP -------------------------------------------------------------------------
@@ -252,6 +386,41 @@ def raw_call(endpoint: str, operation: str, params: dict[str, Any]) -> RawRespon
     return raw_request(endpoint, json.dumps(params), target=operation)
 
 
+class HttpEndpoint:
+    """An HTTP server on a free 127.0.0.1 port, serving in a daemon thread: each POST is
+    handed to `answer(headers, body)` (header names lower-cased), which returns the status."""
+
+    def __init__(self, path: str) -> None:
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                self.send_response(endpoint.answer(headers, body))
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}{path}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, headers: dict[str, str], body: bytes) -> int:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def confirm_subscription(message: dict[str, Any]) -> None:
+    """Visit the SubscribeURL of an SNS SubscriptionConfirmation, as a subscriber does."""
+    with urllib.request.urlopen(message["SubscribeURL"], timeout=10) as answer:
+        answer.read()
+
+
 def update(
     client: Client,
     table: str,
@@ -290,24 +459,30 @@ def failure_item(err: ClientError) -> Item | None:
 
 
 def scan_all(client: Client, name: str) -> dict[tuple[str, str], Item]:
-    """Every item of a (pk, sk) table by key, read page by page with strong consistency."""
+    """Every item of a table by (pk, sk), or (pk, "") where it has no sk, read page by page
+    with strong consistency."""
     found: dict[tuple[str, str], Item] = {}
     kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
     while True:
         page = client.scan(**kwargs)
         for got in page["Items"]:
-            found[(got["pk"]["S"], got["sk"]["S"])] = got
+            found[(got["pk"]["S"], got["sk"]["S"] if "sk" in got else "")] = got
         if "LastEvaluatedKey" not in page:
             return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def index_items(client: Client, name: str, index: str, attribute: str, value: str) -> list[Item]:
+    """The items of index `index` whose hash key `attribute` is the string `value`."""
+    found: list[Item] = client.query(
+        TableName=name,
+        IndexName=index,
+        KeyConditionExpression=f"{attribute} = :v",
+        ExpressionAttributeValues={":v": {"S": value}},
+    )["Items"]
+    return found
+
+
 def gsi_item_keys(client: Client, name: str, gk: str) -> list[tuple[str, str]]:
     """(pk, sk) of the items under `gk` in the "by-gk" index, in index order."""
-    found = client.query(
-        TableName=name,
-        IndexName="by-gk",
-        KeyConditionExpression="gk = :g",
-        ExpressionAttributeValues={":g": {"S": gk}},
-    )["Items"]
-    return [(i["pk"]["S"], i["sk"]["S"]) for i in found]
+    return [(i["pk"]["S"], i["sk"]["S"]) for i in index_items(client, name, "by-gk", "gk", gk)]

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import datetime
 import json
-import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -23,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.cloudwatch_clients import default_client
 from tests.api.conftest import own_server
-from tests.api.helpers import Client, unique_name, wait_active
+from tests.api.helpers import Client, HttpEndpoint, confirm_subscription, unique_name, wait_active
 
 FAST = (
     "--metrics-interval", "0.2", "--alarm-interval", "0.2", "--burst-seconds", "1",
@@ -37,31 +34,19 @@ def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-class Subscriber:
+class Subscriber(HttpEndpoint):
     """An HTTP endpoint that records SNS messages and confirms subscriptions."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[dict[str, str], dict[str, Any]]] = []
-        received = self.messages
+        super().__init__("/notify")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                message = json.loads(body)
-                received.append(({k.lower(): v for k, v in self.headers.items()}, message))
-                if message.get("Type") == "SubscriptionConfirmation":
-                    with urllib.request.urlopen(message["SubscribeURL"], timeout=10) as answer:
-                        answer.read()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/notify"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, headers: dict[str, str], body: bytes) -> int:
+        message = json.loads(body)
+        self.messages.append((headers, message))
+        if message.get("Type") == "SubscriptionConfirmation":
+            confirm_subscription(message)
+        return 200
 
     def wait_for(
         self, wanted: Callable[[dict[str, Any]], bool], timeout: float = 20.0
@@ -73,10 +58,6 @@ class Subscriber:
                     return message
             time.sleep(0.05)
         raise AssertionError(f"no matching message; got {self.messages}")
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

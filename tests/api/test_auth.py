@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import _free_port, _stop, _wait_for_server
+from tests.api.conftest import own_server
+from tests.api.helpers import aws_client
 
 KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}]
 ATTRIBUTES = [{"AttributeName": "pk", "AttributeType": "S"}]
@@ -33,34 +29,15 @@ account_id = 222222222222
 @pytest.fixture(scope="module")
 def verify_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second server that checks signatures against a credentials file."""
-    work = tmp_path_factory.mktemp("auth")
-    credentials = work / "credentials"
+    credentials = tmp_path_factory.mktemp("credentials") / "credentials"
     credentials.write_text(CREDENTIALS)
-    port = _free_port()
-    stderr_path = work / "server.stderr"
-    command = [
-        sys.executable, "-m", "dynastore", "serve", "--port", str(port),
-        "--data-dir", str(work / "data"), "--credentials-file", str(credentials),
-        "--log-level", "warning",
-    ]  # fmt: skip
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_for_server(proc, port, Path(stderr_path))
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
+    work = tmp_path_factory.mktemp("auth")
+    with own_server(work, "--credentials-file", str(credentials), auth=None) as url:
+        yield url
 
 
 def client(endpoint: str, key: str, secret: str, region: str = "us-east-1") -> object:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return aws_client(endpoint, region=region, access_key=key, secret_key=secret)
 
 
 def error_of(call: object, **kwargs: object) -> tuple[str, str, int]:

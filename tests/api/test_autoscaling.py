@@ -12,21 +12,21 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.api.conftest import own_server
 from tests.api.helpers import (
-    ACCESS_KEY,
     REGION,
-    SECRET_KEY,
     Client,
     TableFactory,
-    assert_error,
+    attr,
+    aws_client,
+    create_table,
+    index_spec,
+    raises,
     unique_name,
-    wait_active,
+    wait_for,
 )
 
 ACCOUNT = "000000000000"
@@ -36,21 +36,32 @@ INDEX_READ = "dynamodb:index:ReadCapacityUnits"
 PROVISIONED = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
 
 
-def _client(endpoint: str, service: str) -> Client:
-    make: Any = boto3.client
-    return make(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
-
-
 @pytest.fixture(scope="module")
 def scaling(endpoint: str) -> Client:
-    return _client(endpoint, "application-autoscaling")
+    return aws_client(endpoint, "application-autoscaling")
+
+
+def _put_policy(
+    scaling: Client, name: str, tracking: dict[str, Any], policy: str = "p"
+) -> dict[str, Any]:
+    """PutScalingPolicy: target tracking `policy` of table `name`'s read capacity."""
+    answer: dict[str, Any] = scaling.put_scaling_policy(
+        PolicyName=policy,
+        ServiceNamespace="dynamodb",
+        ResourceId=f"table/{name}",
+        ScalableDimension=READ,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration=tracking,
+    )
+    return answer
+
+
+def _policies(scaling: Client, name: str) -> list[dict[str, Any]]:
+    """The scaling policies of table `name`."""
+    found: list[dict[str, Any]] = scaling.describe_scaling_policies(
+        ServiceNamespace="dynamodb", ResourceId=f"table/{name}"
+    )["ScalingPolicies"]
+    return found
 
 
 def _provisioned(table: TableFactory, **extra: Any) -> str:
@@ -125,22 +136,15 @@ def test_register_again_updates_the_target(scaling: Client, table: TableFactory)
 
 def test_register_errors(scaling: Client, table: TableFactory) -> None:
     name = _provisioned(table)
-    with pytest.raises(ClientError) as info:
+    with raises("ValidationException", "DynamoDB table does not exist: table/no-such-table-here"):
         _register(scaling, "no-such-table-here")
-    assert_error(
-        info.value, "ValidationException", "DynamoDB table does not exist: table/no-such-table-here"
-    )
-    with pytest.raises(ClientError) as info:
+    with raises("ValidationException"):
         _register(scaling, name, MinCapacity=10, MaxCapacity=5)
-    assert_error(info.value, "ValidationException")
-    with pytest.raises(ClientError) as info:
+    with raises(
+        "ValidationException", "Unsupported service namespace, resource type or scalable dimension"
+    ):
         _register(scaling, name, dimension=INDEX_READ)
-    assert_error(
-        info.value,
-        "ValidationException",
-        "Unsupported service namespace, resource type or scalable dimension",
-    )
-    with pytest.raises(ClientError) as info:
+    with raises("ValidationException", f"DynamoDB index does not exist: table/{name}/index/nope"):
         scaling.register_scalable_target(
             ServiceNamespace="dynamodb",
             ResourceId=f"table/{name}/index/nope",
@@ -148,9 +152,6 @@ def test_register_errors(scaling: Client, table: TableFactory) -> None:
             MinCapacity=1,
             MaxCapacity=2,
         )
-    assert_error(
-        info.value, "ValidationException", f"DynamoDB index does not exist: table/{name}/index/nope"
-    )
 
 
 def test_deregister(scaling: Client, table: TableFactory) -> None:
@@ -165,16 +166,14 @@ def test_deregister(scaling: Client, table: TableFactory) -> None:
         )["ScalableTargets"]
         == []
     )
-    with pytest.raises(ClientError) as info:
-        scaling.deregister_scalable_target(
-            ServiceNamespace="dynamodb", ResourceId=f"table/{name}", ScalableDimension=READ
-        )
-    assert_error(
-        info.value,
+    with raises(
         "ObjectNotFoundException",
         f"No scalable target found for service namespace: dynamodb, resource ID: "
         f"table/{name}, scalable dimension: {READ}",
-    )
+    ):
+        scaling.deregister_scalable_target(
+            ServiceNamespace="dynamodb", ResourceId=f"table/{name}", ScalableDimension=READ
+        )
 
 
 def test_describe_targets_pages(scaling: Client, table: TableFactory) -> None:
@@ -204,18 +203,8 @@ def test_index_target(scaling: Client, table: TableFactory) -> None:
     name = table(
         BillingMode="PROVISIONED",
         ProvisionedThroughput=PROVISIONED,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-g",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-                "ProvisionedThroughput": PROVISIONED,
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("g")],
+        GlobalSecondaryIndexes=[{**index_spec("by-g", "g"), "ProvisionedThroughput": PROVISIONED}],
     )
     resource = f"table/{name}/index/by-g"
     scaling.register_scalable_target(
@@ -237,22 +226,12 @@ def test_index_target(scaling: Client, table: TableFactory) -> None:
 def test_put_and_describe_policy(scaling: Client, table: TableFactory) -> None:
     name = _provisioned(table)
     _register(scaling, name)
-    put = scaling.put_scaling_policy(
-        PolicyName="read-tracking",
-        ServiceNamespace="dynamodb",
-        ResourceId=f"table/{name}",
-        ScalableDimension=READ,
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration=_tracking(
-            "DynamoDBReadCapacityUtilization", ScaleInCooldown=60, ScaleOutCooldown=30
-        ),
-    )
+    tracking = _tracking("DynamoDBReadCapacityUtilization", ScaleInCooldown=60, ScaleOutCooldown=30)
+    put = _put_policy(scaling, name, tracking, "read-tracking")
     assert put["PolicyARN"].startswith(f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:scalingPolicy:")
     assert put["PolicyARN"].endswith(f":resource/dynamodb/table/{name}:policyName/read-tracking")
     assert len(put["Alarms"]) == 4
-    policies = scaling.describe_scaling_policies(
-        ServiceNamespace="dynamodb", ResourceId=f"table/{name}"
-    )["ScalingPolicies"]
+    policies = _policies(scaling, name)
     assert len(policies) == 1
     policy = policies[0]
     assert policy["PolicyName"] == "read-tracking"
@@ -266,13 +245,8 @@ def test_put_and_describe_policy(scaling: Client, table: TableFactory) -> None:
         "ScaleOutCooldown": 30,
     }
     # Putting it again updates it in place: same ARN.
-    again = scaling.put_scaling_policy(
-        PolicyName="read-tracking",
-        ServiceNamespace="dynamodb",
-        ResourceId=f"table/{name}",
-        ScalableDimension=READ,
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration=_tracking("DynamoDBReadCapacityUtilization", 50),
+    again = _put_policy(
+        scaling, name, _tracking("DynamoDBReadCapacityUtilization", 50), "read-tracking"
     )
     assert again["PolicyARN"] == put["PolicyARN"]
     scaling.delete_scaling_policy(
@@ -281,79 +255,39 @@ def test_put_and_describe_policy(scaling: Client, table: TableFactory) -> None:
         ResourceId=f"table/{name}",
         ScalableDimension=READ,
     )
-    assert (
-        scaling.describe_scaling_policies(ServiceNamespace="dynamodb", ResourceId=f"table/{name}")[
-            "ScalingPolicies"
-        ]
-        == []
-    )
+    assert _policies(scaling, name) == []
 
 
 def test_policy_errors(scaling: Client, table: TableFactory) -> None:
     name = _provisioned(table)
-    base = {
-        "PolicyName": "p",
-        "ServiceNamespace": "dynamodb",
-        "ResourceId": f"table/{name}",
-        "ScalableDimension": READ,
-        "PolicyType": "TargetTrackingScaling",
-    }
-    with pytest.raises(ClientError) as info:
-        scaling.put_scaling_policy(
-            **base,
-            TargetTrackingScalingPolicyConfiguration=_tracking("DynamoDBReadCapacityUtilization"),
-        )
-    assert_error(
-        info.value,
+    with raises(
         "ObjectNotFoundException",
         f"No scalable target registered for service namespace: dynamodb, resource ID: "
         f"table/{name}, scalable dimension: {READ}",
-    )
+    ):
+        _put_policy(scaling, name, _tracking("DynamoDBReadCapacityUtilization"))
     _register(scaling, name)
-    with pytest.raises(ClientError) as info:
-        scaling.put_scaling_policy(
-            **base,
-            TargetTrackingScalingPolicyConfiguration=_tracking("DynamoDBWriteCapacityUtilization"),
-        )
-    assert_error(info.value, "ValidationException")
-    with pytest.raises(ClientError) as info:
-        scaling.put_scaling_policy(
-            **base,
-            TargetTrackingScalingPolicyConfiguration=_tracking(
-                "DynamoDBReadCapacityUtilization", 95
-            ),
-        )
-    assert_error(info.value, "ValidationException")
-    with pytest.raises(ClientError) as info:
+    with raises("ValidationException"):
+        _put_policy(scaling, name, _tracking("DynamoDBWriteCapacityUtilization"))
+    with raises("ValidationException"):
+        _put_policy(scaling, name, _tracking("DynamoDBReadCapacityUtilization", 95))
+    with raises("ObjectNotFoundException"):
         scaling.delete_scaling_policy(
             PolicyName="nope",
             ServiceNamespace="dynamodb",
             ResourceId=f"table/{name}",
             ScalableDimension=READ,
         )
-    assert_error(info.value, "ObjectNotFoundException")
 
 
 def test_deregister_drops_policies(scaling: Client, table: TableFactory) -> None:
     name = _provisioned(table)
     _register(scaling, name)
-    scaling.put_scaling_policy(
-        PolicyName="p",
-        ServiceNamespace="dynamodb",
-        ResourceId=f"table/{name}",
-        ScalableDimension=READ,
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration=_tracking("DynamoDBReadCapacityUtilization"),
-    )
+    _put_policy(scaling, name, _tracking("DynamoDBReadCapacityUtilization"))
     scaling.deregister_scalable_target(
         ServiceNamespace="dynamodb", ResourceId=f"table/{name}", ScalableDimension=READ
     )
-    assert (
-        scaling.describe_scaling_policies(ServiceNamespace="dynamodb", ResourceId=f"table/{name}")[
-            "ScalingPolicies"
-        ]
-        == []
-    )
+    assert _policies(scaling, name) == []
 
 
 def test_tags(scaling: Client, table: TableFactory) -> None:
@@ -363,13 +297,12 @@ def test_tags(scaling: Client, table: TableFactory) -> None:
     scaling.untag_resource(ResourceARN=arn, TagKeys=["a"])
     assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"b": "2"}
     missing = arn[:-4] + "ffff" if not arn.endswith("ffff") else arn[:-4] + "eeee"
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         scaling.list_tags_for_resource(ResourceARN=missing)
-    assert_error(info.value, "ResourceNotFoundException")
 
 
 def test_other_namespaces_are_refused(scaling: Client) -> None:
-    with pytest.raises(ClientError) as info:
+    with raises("ValidationException"):
         scaling.register_scalable_target(
             ServiceNamespace="ecs",
             ResourceId="service/cluster/svc",
@@ -377,7 +310,6 @@ def test_other_namespaces_are_refused(scaling: Client) -> None:
             MinCapacity=1,
             MaxCapacity=2,
         )
-    assert_error(info.value, "ValidationException")
     assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
 
 
@@ -397,30 +329,8 @@ def _capacity(ddb: Client, name: str) -> dict[str, int]:
     return {k: throughput[k] for k in ("ReadCapacityUnits", "WriteCapacityUnits")}
 
 
-def _wait_for(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
-def test_worker_scales_out_and_in(fast_endpoint: str) -> None:
-    ddb = _client(fast_endpoint, "dynamodb")
-    scaling = _client(fast_endpoint, "application-autoscaling")
-    name = unique_name("scale")
-    ddb.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 2},
-    )
-    wait_active(ddb, name)
-    # Registering with a minimum above the current capacity raises it to the minimum.
-    _register(scaling, name, WRITE, MinCapacity=3, MaxCapacity=40)
-    _wait_for(lambda: _capacity(ddb, name)["WriteCapacityUnits"] == 3)
+def _track_writes(scaling: Client, name: str) -> None:
+    """Policy "writes": table `name`'s write capacity tracking 50 % utilization."""
     scaling.put_scaling_policy(
         PolicyName="writes",
         ServiceNamespace="dynamodb",
@@ -429,8 +339,11 @@ def test_worker_scales_out_and_in(fast_endpoint: str) -> None:
         PolicyType="TargetTrackingScaling",
         TargetTrackingScalingPolicyConfiguration=_tracking("DynamoDBWriteCapacityUtilization", 50),
     )
-    # Write about 10 units a second for a while: utilization far above 50 % of 3.
-    deadline = time.monotonic() + 3.0
+
+
+def write_for(ddb: Client, name: str, seconds: float) -> None:
+    """Put a small item every 0.1 s for `seconds` (about 10 write units a second)."""
+    deadline = time.monotonic() + seconds
     n = 0
     while time.monotonic() < deadline:
         try:
@@ -439,7 +352,22 @@ def test_worker_scales_out_and_in(fast_endpoint: str) -> None:
             assert err.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
         n += 1
         time.sleep(0.1)
-    scaled = _wait_for(lambda: _capacity(ddb, name)["WriteCapacityUnits"] > 3)
+
+
+def test_worker_scales_out_and_in(fast_endpoint: str) -> None:
+    ddb = aws_client(fast_endpoint)
+    scaling = aws_client(fast_endpoint, "application-autoscaling")
+    name = create_table(
+        ddb,
+        unique_name("scale"),
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 2},
+    )
+    # Registering with a minimum above the current capacity raises it to the minimum.
+    _register(scaling, name, WRITE, MinCapacity=3, MaxCapacity=40)
+    wait_for(lambda: _capacity(ddb, name)["WriteCapacityUnits"] == 3)
+    _track_writes(scaling, name)
+    write_for(ddb, name, 3.0)  # utilization far above 50 % of 3
+    scaled = wait_for(lambda: _capacity(ddb, name)["WriteCapacityUnits"] > 3)
     assert scaled
     out = _capacity(ddb, name)["WriteCapacityUnits"]
     assert 3 < out <= 40
@@ -451,5 +379,5 @@ def test_worker_scales_out_and_in(fast_endpoint: str) -> None:
     assert "triggered policy writes" in activities[0]["Cause"]
     assert activities[-1]["Cause"] == "minimum capacity was set to 3"
     # No traffic: after 15 quiet periods it scales back in to the minimum.
-    _wait_for(lambda: _capacity(ddb, name)["WriteCapacityUnits"] == 3, timeout=30.0)
+    wait_for(lambda: _capacity(ddb, name)["WriteCapacityUnits"] == 3, timeout=30.0)
     ddb.delete_table(TableName=name)

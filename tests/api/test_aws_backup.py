@@ -6,20 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from tests.api.helpers import (
-    ACCESS_KEY,
-    REGION,
-    SECRET_KEY,
-    Client,
-    TableFactory,
-    assert_error,
-    unique_name,
-)
+from tests.api.helpers import REGION, Client, TableFactory, aws_client, raises, unique_name
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"
@@ -27,15 +16,7 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"
 
 @pytest.fixture(scope="module")
 def backup(endpoint: str) -> Client:
-    make: Any = boto3.client
-    return make(
-        "backup",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return aws_client(endpoint, "backup")
 
 
 def _vault(backup: Client, **extra: Any) -> str:
@@ -70,13 +51,11 @@ def test_vault_lifecycle(backup: Client) -> None:
     assert backup.list_tags(ResourceArn=arn)["Tags"] == {"env": "test"}
     names = [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]
     assert name in names
-    with pytest.raises(ClientError) as info:
+    with raises("AlreadyExistsException"):
         backup.create_backup_vault(BackupVaultName=name)
-    assert_error(info.value, "AlreadyExistsException")
     backup.delete_backup_vault(BackupVaultName=name)
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         backup.describe_backup_vault(BackupVaultName=name)
-    assert_error(info.value, "ResourceNotFoundException")
 
 
 def test_vault_with_a_key(backup: Client) -> None:
@@ -92,9 +71,8 @@ def test_tags(backup: Client) -> None:
     backup.tag_resource(ResourceArn=arn, Tags={"a": "1", "b": "2"})
     backup.untag_resource(ResourceArn=arn, TagKeyList=["a"])
     assert backup.list_tags(ResourceArn=arn)["Tags"] == {"b": "2"}
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         backup.list_tags(ResourceArn=arn + "-missing")
-    assert_error(info.value, "ResourceNotFoundException")
     backup.delete_backup_vault(BackupVaultName=name)
 
 
@@ -147,28 +125,19 @@ def test_plan_lifecycle(backup: Client) -> None:
     assert "DeletionDate" in deleted
     assert plan_id not in {p["BackupPlanId"] for p in backup.list_backup_plans()["BackupPlansList"]}
     assert backup.get_backup_plan(BackupPlanId=plan_id)["DeletionDate"]
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         backup.delete_backup_plan(BackupPlanId=plan_id)
-    assert_error(info.value, "ResourceNotFoundException")
     backup.delete_backup_vault(BackupVaultName=vault)
 
 
 def test_plan_errors(backup: Client) -> None:
     vault = _vault(backup)
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException", "Failed reading Backup plan with provided version"):
         backup.get_backup_plan(BackupPlanId="00000000-0000-0000-0000-000000000000")
-    assert_error(
-        info.value, "ResourceNotFoundException", "Failed reading Backup plan with provided version"
-    )
     document = _plan_document(vault)
     plan_id = backup.create_backup_plan(BackupPlan=document)["BackupPlanId"]
-    with pytest.raises(ClientError) as info:
+    with raises("AlreadyExistsException", "Backup plan with the same plan document already exists"):
         backup.create_backup_plan(BackupPlan=document)
-    assert_error(
-        info.value,
-        "AlreadyExistsException",
-        "Backup plan with the same plan document already exists",
-    )
     backup.delete_backup_plan(BackupPlanId=plan_id)
     backup.delete_backup_vault(BackupVaultName=vault)
 
@@ -192,17 +161,14 @@ def test_selection_lifecycle(backup: Client, table: TableFactory) -> None:
     assert got["BackupSelection"]["SelectionName"] == "tables"
     listed = backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"]
     assert [s["SelectionId"] for s in listed] == [selection_id]
-    with pytest.raises(ClientError) as info:
-        backup.delete_backup_plan(BackupPlanId=plan_id)
-    assert_error(
-        info.value,
+    with raises(
         "InvalidRequestException",
         "Related backup plan selections must be deleted prior to backup plan deletion",
-    )
+    ):
+        backup.delete_backup_plan(BackupPlanId=plan_id)
     backup.delete_backup_selection(BackupPlanId=plan_id, SelectionId=selection_id)
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=selection_id)
-    assert_error(info.value, "ResourceNotFoundException")
     backup.delete_backup_plan(BackupPlanId=plan_id)
     backup.delete_backup_vault(BackupVaultName=vault)
 
@@ -244,45 +210,37 @@ def test_backup_job_makes_a_dynamodb_backup(
     )
     jobs = backup.list_backup_jobs(ByBackupVaultName=vault)["BackupJobs"]
     assert [j["BackupJobId"] for j in jobs] == [job_id]
-    with pytest.raises(ClientError) as info:
+    with raises(
+        "InvalidRequestException", "Backup vault cannot be deleted (contains 1 recovery points)"
+    ):
         backup.delete_backup_vault(BackupVaultName=vault)
-    assert_error(
-        info.value,
-        "InvalidRequestException",
-        "Backup vault cannot be deleted (contains 1 recovery points)",
-    )
     backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)
-    with pytest.raises(ClientError) as info:
+    with raises("BackupNotFoundException"):
         dynamodb.describe_backup(BackupArn=point)
-    assert_error(info.value, "BackupNotFoundException")
     assert backup.describe_backup_job(BackupJobId=job_id)["State"] == "COMPLETED"
     backup.delete_backup_vault(BackupVaultName=vault)
 
 
 def test_backup_job_errors(backup: Client) -> None:
     vault = _vault(backup)
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         backup.start_backup_job(
             BackupVaultName=vault,
             ResourceArn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/no-such-table-x",
             IamRoleArn=ROLE,
         )
-    assert_error(info.value, "ResourceNotFoundException")
-    with pytest.raises(ClientError) as info:
+    with raises("InvalidParameterValueException"):
         backup.start_backup_job(
             BackupVaultName=vault,
             ResourceArn="arn:aws:s3:::bucket",
             IamRoleArn=ROLE,
         )
-    assert_error(info.value, "InvalidParameterValueException")
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         backup.start_backup_job(
             BackupVaultName="no-such-vault",
             ResourceArn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/x",
             IamRoleArn=ROLE,
         )
-    assert_error(info.value, "ResourceNotFoundException")
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         backup.describe_backup_job(BackupJobId="NOPE")
-    assert_error(info.value, "ResourceNotFoundException")
     backup.delete_backup_vault(BackupVaultName=vault)

@@ -11,50 +11,30 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import (
+    INVALID,
     Client,
     Item,
     TableFactory,
+    attr,
     gsi_item_keys,
+    index_items,
+    index_spec,
     raises,
     raw_call,
     scan_all,
     unique_name,
+    validation,
     wait_active,
 )
-
-INVALID = "One or more parameter values were invalid: "
 
 
 def gsi_table(table: TableFactory, **extra: Any) -> str:
     """pk S + sk S, a GSI on (gk, sk) projecting ALL and an LSI on (pk, lk) KEYS_ONLY."""
     return table(
         range_key=True,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "gk", "AttributeType": "S"},
-            {"AttributeName": "lk", "AttributeType": "N"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-gk",
-                "KeySchema": [
-                    {"AttributeName": "gk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": "by-lk",
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "lk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("gk"), attr("lk", "N")],
+        GlobalSecondaryIndexes=[index_spec("by-gk", "gk", "sk")],
+        LocalSecondaryIndexes=[index_spec("by-lk", "pk", "lk", ProjectionType="KEYS_ONLY")],
         **extra,
     )
 
@@ -212,8 +192,7 @@ def test_list_backups_filters_and_pages(
     assert dynamodb.list_backups(TableName=name, BackupType="AWS_BACKUP")["BackupSummaries"] == []
     assert len(dynamodb.list_backups(TableName=name, BackupType="ALL")["BackupSummaries"]) == 5
     assert dynamodb.list_backups(TableName=unique_name())["BackupSummaries"] == []
-    with raises(
-        "ValidationException",
+    with validation(
         INVALID + "Time range lower bound must be less than or equal to upper bound",
     ):
         dynamodb.list_backups(
@@ -287,20 +266,8 @@ def test_backup_of_a_table_being_written_is_consistent(
     described = wait_available(dynamodb, arn)
     assert described["SourceTableDetails"]["ItemCount"] == total
     restored = restore(dynamodb, cleanup, arn)
-    got = {pk: v["n"]["N"] for (pk, _), v in _scan_hash(dynamodb, restored).items()}
+    got = {pk: v["n"]["N"] for (pk, _), v in scan_all(dynamodb, restored).items()}
     assert got == {f"k{i:05d}": str(i) for i in range(total)}
-
-
-def _scan_hash(client: Client, name: str) -> dict[tuple[str, str], Item]:
-    found: dict[tuple[str, str], Item] = {}
-    kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for got in page["Items"]:
-            found[(got["pk"]["S"], "")] = got
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def test_backup_outlives_its_table(
@@ -316,7 +283,7 @@ def test_backup_outlives_its_table(
         arn
     ]
     restored = restore(dynamodb, cleanup, arn)
-    assert _scan_hash(dynamodb, restored) == {("a", ""): {"pk": {"S": "a"}, "n": {"N": "1"}}}
+    assert scan_all(dynamodb, restored) == {("a", ""): {"pk": {"S": "a"}, "n": {"N": "1"}}}
     # The name can be restored to as well, now that the table is gone.
     again = cleanup(name)
     dynamodb.restore_table_from_backup(TargetTableName=again, BackupArn=arn)
@@ -364,12 +331,7 @@ def test_restore_overrides(
             }
         ],
     )
-    got = dynamodb.query(
-        TableName=renamed,
-        IndexName="renamed",
-        KeyConditionExpression="gk = :g",
-        ExpressionAttributeValues={":g": {"S": "g"}},
-    )["Items"]
+    got = index_items(dynamodb, renamed, "renamed", "gk", "g")
     assert [i["pk"]["S"] for i in got] == ["p"]
 
 
@@ -392,10 +354,9 @@ def test_restore_and_backup_errors(
     absent = unique_name()
     with raises("TableNotFoundException", f"Table not found: {absent}"):
         dynamodb.create_backup(TableName=absent, BackupName="nope")
-    with raises(
-        "ValidationException",
+    with validation(
         "Invalid Request: Index other does not match a secondary index that existed in the "
-        "source table and cannot be created during the restore operation",
+        "source table and cannot be created during the restore operation"
     ):
         dynamodb.restore_table_from_backup(
             TargetTableName=unique_name(),
@@ -408,27 +369,22 @@ def test_restore_and_backup_errors(
                 }
             ],
         )
-    with raises(
-        "ValidationException",
-        "Invalid Request: Cannot override ProvisionedThroughput unless BillingMode is PROVISIONED",
+    with validation(
+        "Invalid Request: Cannot override ProvisionedThroughput unless BillingMode is PROVISIONED"
     ):
         dynamodb.restore_table_from_backup(
             TargetTableName=unique_name(),
             BackupArn=arn,
             ProvisionedThroughputOverride={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
         )
-    with raises(
-        "ValidationException",
+    with validation(
         "Invalid Request: Must override ProvisionedThroughput if BillingMode is overridden to "
-        "PROVISIONED",
+        "PROVISIONED"
     ):
         dynamodb.restore_table_from_backup(
             TargetTableName=unique_name(), BackupArn=arn, BillingModeOverride="PROVISIONED"
         )
-    with raises(
-        "ValidationException",
-        "Invalid Request: Must specify provisioned throughput for index by-gk",
-    ):
+    with validation("Invalid Request: Must specify provisioned throughput for index by-gk"):
         dynamodb.restore_table_from_backup(
             TargetTableName=unique_name(),
             BackupArn=arn,

@@ -12,6 +12,9 @@ from tests.api.helpers import (
     Client,
     Item,
     TableFactory,
+    attr,
+    index_items,
+    index_spec,
     key,
     raises,
     read,
@@ -37,38 +40,16 @@ def delete(item_key: Item) -> dict[str, Any]:
 
 def with_gsi(table: TableFactory) -> str:
     return table(
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byG",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("g")],
+        GlobalSecondaryIndexes=[index_spec("byG", "g")],
     )
 
 
 def with_lsi(table: TableFactory) -> str:
     return table(
         range_key=True,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "l", "AttributeType": "S"},
-        ],
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": "byL",
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "l", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("l")],
+        LocalSecondaryIndexes=[index_spec("byL", "pk", "l", ProjectionType="KEYS_ONLY")],
     )
 
 
@@ -174,12 +155,7 @@ def test_writes_maintain_global_indexes(dynamodb: Client, table: TableFactory) -
     dynamodb.batch_write_item(
         RequestItems={name: [put({**key("new"), "g": {"S": "g1"}}), delete(key("old"))]}
     )
-    found = dynamodb.query(
-        TableName=name,
-        IndexName="byG",
-        KeyConditionExpression="g = :g",
-        ExpressionAttributeValues={":g": {"S": "g1"}},
-    )["Items"]
+    found = index_items(dynamodb, name, "byG", "g", "g1")
     assert [item["pk"]["S"] for item in found] == ["new"]
 
 

@@ -9,26 +9,23 @@ limit tests use the session server.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, cast
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.api.conftest import ENDPOINT_ENV, own_server
 from tests.api.helpers import (
-    ACCESS_KEY,
     INVALID,
     REGION,
-    SECRET_KEY,
     Client,
     TableFactory,
+    attr,
+    aws_client,
+    create_table,
+    index_spec,
     raises,
     unique_name,
     wait_active,
@@ -52,65 +49,24 @@ THROTTLED = "ProvisionedThroughputExceededException"
 # --- a server with a one-second burst window --------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     """A client of a server whose tables keep one second of unused capacity."""
-    if os.environ.get("DYNASTORE_TEST_ENDPOINT"):
+    if os.environ.get(ENDPOINT_ENV):
         pytest.skip("needs a server started with --burst-seconds")
-    port = _free_port()
-    data: Path = tmp_path_factory.mktemp("burst")
-    command = [
-        sys.executable, "-m", "dynastore", "serve", "--port", str(port),
-        "--data-dir", str(data), "--auth", "accept", "--log-level", "warning",
-        "--burst-seconds", "1",
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the --burst-seconds server did not start")
-                time.sleep(0.1)
-        yield boto3.client(
-            "dynamodb",
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name=REGION,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            config=Config(retries={"max_attempts": 0}),
-        )
-    finally:
-        proc.terminate()  # this PID only
-        proc.wait(timeout=10)
+    with own_server(tmp_path_factory.mktemp("burst"), "--burst-seconds", "1") as url:
+        yield aws_client(url)
 
 
 @pytest.fixture
 def fast_table(fast: Client) -> Callable[..., str]:
     def make(rcu: int = 5, wcu: int = 5, **extra: Any) -> str:
-        name = unique_name()
-        fast.create_table(
-            TableName=name,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                *extra.pop("attributes", []),
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        return create_table(
+            fast,
+            AttributeDefinitions=[attr("pk"), *extra.pop("attributes", [])],
             ProvisionedThroughput={"ReadCapacityUnits": rcu, "WriteCapacityUnits": wcu},
             **extra,
         )
-        wait_active(fast, name)
-        return name
 
     return make
 
@@ -220,12 +176,10 @@ def test_batch_get_returns_throttled_keys_unprocessed(
 def test_gsi_throttles_writes_to_its_table(fast: Client, fast_table: Callable[..., str]) -> None:
     table = fast_table(
         wcu=100,
-        attributes=[{"AttributeName": "g", "AttributeType": "S"}],
+        attributes=[attr("g")],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": "by-g",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
+                **index_spec("by-g", "g"),
                 "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 2},
             }
         ],
@@ -255,15 +209,7 @@ def test_raising_capacity_takes_effect(fast: Client, fast_table: Callable[..., s
 
 
 def test_on_demand_maximum_throttles(fast: Client) -> None:
-    name = unique_name()
-    fast.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-        OnDemandThroughput={"MaxWriteRequestUnits": 3},
-    )
-    wait_active(fast, name)
+    name = create_table(fast, OnDemandThroughput={"MaxWriteRequestUnits": 3})
     with pytest.raises(ClientError) as caught:
         for n in range(30):
             _put(fast, name, n)
@@ -280,14 +226,7 @@ def test_on_demand_maximum_throttles(fast: Client) -> None:
 
 
 def test_on_demand_tables_are_not_throttled(fast: Client) -> None:
-    name = unique_name()
-    fast.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    wait_active(fast, name)
+    name = create_table(fast)
     for n in range(100):
         _put(fast, name, n)
 

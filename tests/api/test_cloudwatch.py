@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.cloudwatch_clients import default_client, file_topic, metric_alarm
-from tests.api.helpers import REGION, Client, unique_name
+from tests.api.helpers import REGION, Client, fails, unique_name
 
 UTC = datetime.UTC
 
@@ -31,18 +31,6 @@ def _now() -> datetime.datetime:
 @pytest.fixture(scope="module")
 def unchecked(endpoint: str) -> Client:
     return default_client(endpoint, parameter_validation=False)
-
-
-def _error(
-    call: Callable[[], Any], code: str, message: str | None = None, status: int = 400
-) -> None:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    assert error["Code"] == code, error
-    if message is not None:
-        assert error["Message"] == message
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
 def _window(minutes: int = 10) -> dict[str, datetime.datetime]:
@@ -405,14 +393,14 @@ def test_set_alarm_state_notifies_the_alarm_actions(
 
 
 def test_put_metric_data_errors(cloudwatch: Client) -> None:
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_data(
             Namespace="AWS/Custom", MetricData=[{"MetricName": "m", "Value": 1}]
         ),
         "InvalidParameterValue",
         "The value AWS/Custom for parameter Namespace is invalid.",
     )  # fmt: skip
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_data(
             Namespace="N", MetricData=[{"MetricName": "m", "Value": 1, "Values": [1]}]
         ),
@@ -421,7 +409,7 @@ def test_put_metric_data_errors(cloudwatch: Client) -> None:
         "exclusive and you have specified both.",
     )
     old = _now() - datetime.timedelta(days=15)
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_data(
             Namespace="N", MetricData=[{"MetricName": "m", "Value": 1, "Timestamp": old}]
         ),
@@ -444,23 +432,23 @@ def test_get_metric_statistics_errors(cloudwatch: Client) -> None:
         base.update(params)
         return cloudwatch.get_metric_statistics(**base)
 
-    _error(
+    fails(
         lambda: stats(StartTime=now, EndTime=now),
         "InvalidParameterValue",
         "The parameter StartTime must not equal parameter EndTime.",
     )
-    _error(
+    fails(
         lambda: stats(StartTime=now, EndTime=now - datetime.timedelta(minutes=5)),
         "InvalidParameterValue",
         "The parameter StartTime must be less than the parameter EndTime.",
     )
-    _error(
+    fails(
         lambda: stats(StartTime=now - datetime.timedelta(days=2)),
         "InvalidParameterCombination",
         "You have requested up to 2881 datapoints, which exceeds the limit of 1440. You may "
         "reduce the datapoints requested by increasing Period, or decreasing the time range.",
     )
-    _error(
+    fails(
         lambda: cloudwatch.get_metric_statistics(
             Namespace="N", MetricName="m", StartTime=now - datetime.timedelta(hours=1),
             EndTime=now, Period=60,
@@ -468,7 +456,7 @@ def test_get_metric_statistics_errors(cloudwatch: Client) -> None:
         "InvalidParameterCombination",
         "Must specify either Statistics or ExtendedStatistics",
     )  # fmt: skip
-    _error(lambda: stats(Period=61), "InvalidParameterValue")
+    fails(lambda: stats(Period=61), "InvalidParameterValue")
 
 
 def test_get_metric_data_errors(cloudwatch: Client) -> None:
@@ -481,24 +469,24 @@ def test_get_metric_data_errors(cloudwatch: Client) -> None:
             "Stat": "Sum",
         },
     }
-    _error(
+    fails(
         lambda: cloudwatch.get_metric_data(MetricDataQueries=[query], StartTime=now, EndTime=now),
         "ValidationError",
         "The parameter StartTime must not equal parameter EndTime.\n",
     )
     window = _window()
-    _error(
+    fails(
         lambda: cloudwatch.get_metric_data(
             MetricDataQueries=[query, {"Id": "e1", "Expression": "m1 +"}], **window
         ),
         "ValidationError",
     )
-    _error(
+    fails(
         lambda: cloudwatch.get_metric_data(MetricDataQueries=[{"Id": "m1"}], **window),
         "ValidationError",
         "The parameter MetricDataQueries.member.1.MetricStat is required.\n",
     )
-    _error(
+    fails(
         lambda: cloudwatch.get_metric_data(MetricDataQueries=[query, query], **window),
         "ValidationError",
     )
@@ -506,17 +494,17 @@ def test_get_metric_data_errors(cloudwatch: Client) -> None:
 
 def test_put_metric_alarm_errors(cloudwatch: Client, unchecked: Client) -> None:
     name = unique_name()
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, Period=45)),
         "ValidationError",
         "Period must be 10, 20, 30 or a multiple of 60",
     )
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, DatapointsToAlarm=3)),
         "ValidationError",
         "DatapointsToAlarm must be less than or equal to EvaluationPeriods",
     )
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_alarm(
             **metric_alarm(name, Period=3000, EvaluationPeriods=30)
         ),
@@ -524,17 +512,17 @@ def test_put_metric_alarm_errors(cloudwatch: Client, unchecked: Client) -> None:
         "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be "
         "<= 86400)",
     )
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, TreatMissingData="sometimes")),
         "ValidationError",
         "The value sometimes is not supported for TreatMissingData parameter. Supported values "
         "are [breaching, notBreaching, ignore, missing].",
     )
-    _error(
+    fails(
         lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, ExtendedStatistic="p99")),
         "InvalidParameterCombination",
     )
-    _error(
+    fails(
         lambda: unchecked.put_metric_alarm(**metric_alarm(name, EvaluationPeriods=0)),
         "ValidationError",
         "1 validation error detected: Value '0' at 'evaluationPeriods' failed to satisfy "
@@ -545,7 +533,7 @@ def test_put_metric_alarm_errors(cloudwatch: Client, unchecked: Client) -> None:
 
 def test_alarm_errors(cloudwatch: Client, alarms: Callable[[str], str]) -> None:
     missing = unique_name()
-    _error(
+    fails(
         lambda: cloudwatch.set_alarm_state(AlarmName=missing, StateValue="OK", StateReason="x"),
         "ResourceNotFound",
         f"Alarm {missing} not found",
@@ -553,19 +541,19 @@ def test_alarm_errors(cloudwatch: Client, alarms: Callable[[str], str]) -> None:
     )
     name = alarms(unique_name())
     cloudwatch.put_metric_alarm(**metric_alarm(name))
-    _error(
+    fails(
         lambda: cloudwatch.set_alarm_state(
             AlarmName=name, StateValue="OK", StateReason="x", StateReasonData="{not json"
         ),
         "InvalidFormat",
     )
     arn = f"arn:aws:cloudwatch:{REGION}:000000000000:alarm:{missing}"
-    _error(
+    fails(
         lambda: cloudwatch.tag_resource(ResourceARN=arn, Tags=[{"Key": "a", "Value": "b"}]),
         "ResourceNotFoundException",
         status=404,
     )
-    _error(
+    fails(
         lambda: cloudwatch.list_tags_for_resource(ResourceARN="nonsense"), "InvalidParameterValue"
     )
-    _error(lambda: cloudwatch.describe_alarms(NextToken="bogus"), "InvalidNextToken")
+    fails(lambda: cloudwatch.describe_alarms(NextToken="bogus"), "InvalidNextToken")

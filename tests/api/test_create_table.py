@@ -231,33 +231,29 @@ def test_name_with_invalid_characters(dynamodb: Client, name: str) -> None:
         dynamodb.create_table(**params(name))
 
 
-def test_invalid_key_type(unchecked: Client) -> None:
+@pytest.mark.parametrize(
+    ("member", "allowed", "override"),
+    [
+        (
+            "keySchema.1.member.keyType",
+            "[HASH, RANGE]",
+            {"KeySchema": [{"AttributeName": "pk", "KeyType": "INVALID"}]},
+        ),
+        (
+            "attributeDefinitions.1.member.attributeType",
+            "[B, N, S]",
+            {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "INVALID"}]},
+        ),
+    ],
+    ids=["key-type", "attribute-type"],
+)
+def test_invalid_enum_value(
+    unchecked: Client, member: str, allowed: str, override: dict[str, Any]
+) -> None:
     name = unique_name()
-    message = one_error(
-        "INVALID",
-        "keySchema.1.member.keyType",
-        "Member must satisfy enum value set: [HASH, RANGE]",
-    )
+    message = one_error("INVALID", member, f"Member must satisfy enum value set: {allowed}")
     with validation(message):
-        unchecked.create_table(
-            **params(name, KeySchema=[{"AttributeName": "pk", "KeyType": "INVALID"}])
-        )
-    assert_not_created(unchecked, name)
-
-
-def test_invalid_attribute_type(unchecked: Client) -> None:
-    name = unique_name()
-    message = one_error(
-        "INVALID",
-        "attributeDefinitions.1.member.attributeType",
-        "Member must satisfy enum value set: [B, N, S]",
-    )
-    with validation(message):
-        unchecked.create_table(
-            **params(
-                name, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "INVALID"}]
-            )
-        )
+        unchecked.create_table(**params(name, **override))
     assert_not_created(unchecked, name)
 
 

@@ -7,18 +7,17 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import (
-    CAPACITY_ENUM,
+    CAPACITY_INVALID,
     KEY_SCHEMA_MISMATCH,
     ONLY_ALL_OLD,
     REQUEST_FAILED,
     RESOURCE_NOT_FOUND,
-    RETURN_VALUES_ENUM,
+    RETURN_VALUES_INVALID,
     VALUES_WITHOUT_CONDITION,
     WRITE_CAPACITY_MODES,
     Client,
     Item,
     TableFactory,
-    constraint,
     empty_key,
     errors,
     failure_item,
@@ -88,27 +87,26 @@ def test_condition_passes(dynamodb: Client, seeded: str) -> None:
     assert read(dynamodb, seeded, key("a")) is None
 
 
-def test_condition_fails(dynamodb: Client, seeded: str) -> None:
+@pytest.mark.parametrize(
+    ("condition", "returned"),
+    [
+        ({"ConditionExpression": "v <> :one", "ExpressionAttributeValues": {":one": n("1")}}, None),
+        (
+            {
+                "ConditionExpression": "attribute_not_exists(v)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+            ITEM,
+        ),
+    ],
+    ids=["no-item", "returns-old-item"],
+)
+def test_condition_fails(
+    dynamodb: Client, seeded: str, condition: dict[str, Any], returned: Item | None
+) -> None:
     with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
-        dynamodb.delete_item(
-            TableName=seeded,
-            Key=key("a"),
-            ConditionExpression="v <> :one",
-            ExpressionAttributeValues={":one": n("1")},
-        )
-    assert "Item" not in info.value.response
-    assert_untouched(dynamodb, seeded)
-
-
-def test_condition_failure_returns_old_item(dynamodb: Client, seeded: str) -> None:
-    with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
-        dynamodb.delete_item(
-            TableName=seeded,
-            Key=key("a"),
-            ConditionExpression="attribute_not_exists(v)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    assert failure_item(info.value) == ITEM
+        dynamodb.delete_item(TableName=seeded, Key=key("a"), **condition)
+    assert failure_item(info.value) == returned
     assert_untouched(dynamodb, seeded)
 
 
@@ -190,11 +188,7 @@ def test_empty_string_key(dynamodb: Client, seeded: str) -> None:
 
 
 def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
-    message = errors(
-        constraint("INVALID", "returnValues", RETURN_VALUES_ENUM),
-        constraint("INVALID", "returnConsumedCapacity", CAPACITY_ENUM),
-    )
-    with validation(message):
+    with validation(errors(RETURN_VALUES_INVALID, CAPACITY_INVALID)):
         unchecked.delete_item(
             TableName=seeded, Key=key("a"), ReturnValues="INVALID", ReturnConsumedCapacity="INVALID"
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from tests.api.helpers import (
     NAME_PATTERN,
     RESOURCE_NOT_FOUND,
@@ -39,12 +41,17 @@ def test_answer_is_deleting(dynamodb: Client, table: TableFactory) -> None:
     ]
 
 
-def test_table_not_exists_waiter(dynamodb: Client, table: TableFactory) -> None:
+@pytest.mark.parametrize("operation", ["describe_table", "delete_table"])
+def test_table_not_found_after_the_waiter(
+    dynamodb: Client, table: TableFactory, operation: str
+) -> None:
+    """Once the table_not_exists waiter returns, DescribeTable and a second DeleteTable
+    find no table."""
     name = table()
     dynamodb.delete_table(TableName=name)
     wait_gone(dynamodb, name)
     with raises("ResourceNotFoundException", table_not_found(name)):
-        dynamodb.describe_table(TableName=name)
+        getattr(dynamodb, operation)(TableName=name)
 
 
 def test_item_operations_fail_after_delete(dynamodb: Client, table: TableFactory) -> None:
@@ -75,14 +82,6 @@ def test_recreated_table_is_empty_and_new(
 
 def test_unknown_table(dynamodb: Client) -> None:
     name = unique_name("missing")
-    with raises("ResourceNotFoundException", table_not_found(name)):
-        dynamodb.delete_table(TableName=name)
-
-
-def test_second_delete_after_gone(dynamodb: Client, table: TableFactory) -> None:
-    name = table()
-    dynamodb.delete_table(TableName=name)
-    wait_gone(dynamodb, name)
     with raises("ResourceNotFoundException", table_not_found(name)):
         dynamodb.delete_table(TableName=name)
 

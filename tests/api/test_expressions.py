@@ -61,6 +61,11 @@ VALUES: Item = {
 }
 
 
+def error_cases(argnames: tuple[str, str, str], cases: list[Any]) -> pytest.MarkDecorator:
+    """Parametrize over (expression, placeholders, detail) cases, named after the expression."""
+    return pytest.mark.parametrize(argnames, cases, ids=[c[0] or "empty" for c in cases])
+
+
 def holds(client: Client, table: str, condition: str, names: dict[str, str] | None = None) -> bool:
     """Evaluate a condition against ITEM by re-putting ITEM under it (a no-op either way)."""
     used = {k: v for k, v in VALUES.items() if k in _placeholders(condition)}
@@ -232,11 +237,7 @@ CONDITION_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("condition", "values", "detail"),
-    CONDITION_ERRORS,
-    ids=[c or "empty" for c, _, _ in CONDITION_ERRORS],
-)
+@error_cases(("condition", "values", "detail"), CONDITION_ERRORS)
 def test_condition_errors(
     dynamodb: Client, seeded: str, condition: str, values: Item, detail: str
 ) -> None:
@@ -263,35 +264,31 @@ def test_invalid_attribute_type_name(dynamodb: Client, seeded: str) -> None:
     assert read(dynamodb, seeded, key("a")) == ITEM
 
 
-def test_distinct_operands_after_name_substitution(dynamodb: Client, seeded: str) -> None:
-    condition_error(
-        dynamodb,
-        seeded,
-        "contains(#a, #a)",
-        "Invalid ConditionExpression: The first operand must be distinct from the remaining "
-        "operands for this operator or function; operator: contains, first operand: [data]",
-        ExpressionAttributeNames={"#a": "data"},
-    )
-
-
-def test_unused_name(dynamodb: Client, seeded: str) -> None:
-    condition_error(
-        dynamodb,
-        seeded,
-        "attribute_exists(num)",
-        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}",
-        ExpressionAttributeNames={"#unused": "x"},
-    )
-
-
-def test_unused_value(dynamodb: Client, seeded: str) -> None:
-    condition_error(
-        dynamodb,
-        seeded,
-        "num = :five",
-        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}",
-        ExpressionAttributeValues={":five": n("5"), ":unused": n("1")},
-    )
+@pytest.mark.parametrize(
+    ("condition", "message", "extra"),
+    [
+        (
+            "contains(#a, #a)",
+            "Invalid ConditionExpression: " + DISTINCT + "contains, first operand: [data]",
+            {"ExpressionAttributeNames": {"#a": "data"}},
+        ),
+        (
+            "attribute_exists(num)",
+            "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}",
+            {"ExpressionAttributeNames": {"#unused": "x"}},
+        ),
+        (
+            "num = :five",
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}",
+            {"ExpressionAttributeValues": {":five": n("5"), ":unused": n("1")}},
+        ),
+    ],
+    ids=["distinct-operands-after-name-substitution", "unused-name", "unused-value"],
+)
+def test_placeholder_errors(
+    dynamodb: Client, seeded: str, condition: str, message: str, extra: dict[str, Any]
+) -> None:
+    condition_error(dynamodb, seeded, condition, message, **extra)
 
 
 @pytest.mark.parametrize(
@@ -362,11 +359,7 @@ UPDATE_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("expression", "values", "detail"),
-    UPDATE_ERRORS,
-    ids=[e or "empty" for e, _, _ in UPDATE_ERRORS],
-)
+@error_cases(("expression", "values", "detail"), UPDATE_ERRORS)
 def test_update_expression_errors(
     dynamodb: Client, seeded: str, expression: str, values: Item, detail: str
 ) -> None:
@@ -409,11 +402,7 @@ PROJECTION_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("projection", "names", "detail"),
-    PROJECTION_ERRORS,
-    ids=[p or "empty" for p, _, _ in PROJECTION_ERRORS],
-)
+@error_cases(("projection", "names", "detail"), PROJECTION_ERRORS)
 def test_projection_errors(
     dynamodb: Client, seeded: str, projection: str, names: dict[str, str] | None, detail: str
 ) -> None:

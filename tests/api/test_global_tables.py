@@ -5,60 +5,33 @@ replication worker (last writer wins). Two boto3 clients, us-east-1 and us-west-
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from tests.api.helpers import (
-    ACCESS_KEY,
     REGION,
-    SECRET_KEY,
     Client,
     TableFactory,
-    assert_error,
+    attr,
+    aws_client,
+    index_items,
+    index_spec,
+    raises,
+    validation,
     wait_active,
+    wait_for,
 )
 
 OTHER = "us-west-2"
 THIRD = "eu-west-1"
-TIMEOUT = 20.0
-
-
-def _client(endpoint: str, region: str, service: str = "dynamodb") -> Client:
-    make: Any = boto3.client
-    return make(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
 
 
 @pytest.fixture(scope="module")
 def west(endpoint: str) -> Client:
-    return _client(endpoint, OTHER)
-
-
-@pytest.fixture(scope="module")
-def ireland(endpoint: str) -> Client:
-    return _client(endpoint, THIRD)
-
-
-def _wait(check: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
+    """The DynamoDB client of the OTHER region."""
+    return aws_client(endpoint, region=OTHER)
 
 
 def _replica_status(client: Client, name: str, region: str) -> str | None:
@@ -68,14 +41,19 @@ def _replica_status(client: Client, name: str, region: str) -> str | None:
     return None
 
 
+def update_replica(client: Client, name: str, action: str, region: str) -> None:
+    """UpdateTable with one ReplicaUpdates entry: `action` (Create or Delete) of `region`."""
+    client.update_table(TableName=name, ReplicaUpdates=[{action: {"RegionName": region}}])
+
+
 def add_replica(client: Client, name: str, region: str) -> None:
-    client.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": region}}])
-    _wait(lambda: _replica_status(client, name, region) == "ACTIVE")
+    update_replica(client, name, "Create", region)
+    wait_for(lambda: _replica_status(client, name, region) == "ACTIVE")
 
 
 def remove_replica(client: Client, name: str, region: str) -> None:
-    client.update_table(TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": region}}])
-    _wait(lambda: _replica_status(client, name, region) is None)
+    update_replica(client, name, "Delete", region)
+    wait_for(lambda: _replica_status(client, name, region) is None)
 
 
 @pytest.fixture
@@ -127,7 +105,7 @@ def test_writes_replicate_both_ways(dynamodb: Client, west: Client, global_table
         TableName=global_table,
         Item={"pk": {"S": "p1"}, "sk": {"S": "a"}, "from": {"S": "east"}},
     )
-    assert _wait(lambda: _get(west, global_table, "p1")) == {
+    assert wait_for(lambda: _get(west, global_table, "p1")) == {
         "pk": {"S": "p1"},
         "sk": {"S": "a"},
         "from": {"S": "east"},
@@ -138,9 +116,9 @@ def test_writes_replicate_both_ways(dynamodb: Client, west: Client, global_table
         UpdateExpression="SET n = :n",
         ExpressionAttributeValues={":n": {"N": "7"}},
     )
-    _wait(lambda: (_get(dynamodb, global_table, "p1") or {}).get("n") == {"N": "7"})
+    wait_for(lambda: (_get(dynamodb, global_table, "p1") or {}).get("n") == {"N": "7"})
     dynamodb.delete_item(TableName=global_table, Key={"pk": {"S": "p1"}, "sk": {"S": "a"}})
-    _wait(lambda: _get(west, global_table, "p1") is None)
+    wait_for(lambda: _get(west, global_table, "p1") is None)
 
 
 def test_batches_and_transactions_replicate(
@@ -170,8 +148,8 @@ def test_batches_and_transactions_replicate(
             )["Count"]
         )
 
-    _wait(lambda: count(west, "b") == 10)
-    _wait(lambda: count(dynamodb, "t") == 2)
+    wait_for(lambda: count(west, "b") == 10)
+    wait_for(lambda: count(dynamodb, "t") == 2)
 
 
 def test_replicated_writes_are_not_sent_back(
@@ -179,11 +157,11 @@ def test_replicated_writes_are_not_sent_back(
 ) -> None:
     """A write replicated to us-west-2 shows once in each region's stream."""
     dynamodb.put_item(TableName=global_table, Item={"pk": {"S": "echo"}, "sk": {"S": "a"}})
-    _wait(lambda: _get(west, global_table, "echo"))
+    wait_for(lambda: _get(west, global_table, "echo"))
     time.sleep(1.5)  # several replication steps: an echo would have come back by now
 
     def events(region: str, client: Client) -> list[str]:
-        streams = _client(endpoint, region, "dynamodbstreams")
+        streams = aws_client(endpoint, "dynamodbstreams", region=region)
         arn = client.describe_table(TableName=global_table)["Table"]["LatestStreamArn"]
         out: list[str] = []
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
@@ -213,12 +191,14 @@ def test_last_writer_wins(dynamodb: Client, west: Client, global_table: str) -> 
         second.put_item(
             TableName=global_table, Item={"pk": {"S": pk}, "sk": {"S": "a"}, "w": {"S": winner}}
         )
-        _wait(
-            lambda pk=pk, winner=winner: (
-                (_get(dynamodb, global_table, pk) or {}).get("w") == {"S": winner}
-                and (_get(west, global_table, pk) or {}).get("w") == {"S": winner}
+
+        def settled(pk: str = pk, winner: str = winner) -> bool:
+            return all(
+                (_get(client, global_table, pk) or {}).get("w") == {"S": winner}
+                for client in (dynamodb, west)
             )
-        )
+
+        wait_for(settled)
     time.sleep(1.0)  # and it stays so
     for round_ in range(6):
         winner = cases[round_ % 2][2]
@@ -247,39 +227,21 @@ def test_existing_items_are_copied_to_a_new_replica(
 
 def test_indexes_are_replicated(dynamodb: Client, west: Client, table: TableFactory) -> None:
     name = table(
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "email", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-email",
-                "KeySchema": [{"AttributeName": "email", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("email")],
+        GlobalSecondaryIndexes=[index_spec("by-email", "email")],
     )
     add_replica(dynamodb, name, OTHER)
     there = west.describe_table(TableName=name)["Table"]
     assert [g["IndexName"] for g in there["GlobalSecondaryIndexes"]] == ["by-email"]
     dynamodb.put_item(TableName=name, Item={"pk": {"S": "u1"}, "email": {"S": "a@b.c"}})
 
-    def found() -> list[Any]:
-        items: list[Any] = west.query(
-            TableName=name,
-            IndexName="by-email",
-            KeyConditionExpression="email = :e",
-            ExpressionAttributeValues={":e": {"S": "a@b.c"}},
-        )["Items"]
-        return items
-
-    assert _wait(found)[0]["pk"] == {"S": "u1"}
+    found = wait_for(lambda: index_items(west, name, "by-email", "email", "a@b.c"))
+    assert found[0]["pk"] == {"S": "u1"}
     remove_replica(dynamodb, name, OTHER)
 
 
-def test_three_regions(
-    dynamodb: Client, west: Client, ireland: Client, table: TableFactory
-) -> None:
+def test_three_regions(dynamodb: Client, west: Client, table: TableFactory, endpoint: str) -> None:
+    ireland = aws_client(endpoint, region=THIRD)
     name = table(range_key=True)
     add_replica(dynamodb, name, OTHER)
     add_replica(dynamodb, name, THIRD)
@@ -287,7 +249,7 @@ def test_three_regions(
         r["RegionName"] for r in west.describe_table(TableName=name)["Table"]["Replicas"]
     ) == [THIRD, REGION]
     ireland.put_item(TableName=name, Item={"pk": {"S": "eu"}, "sk": {"S": "a"}})
-    _wait(lambda: _get(dynamodb, name, "eu") and _get(west, name, "eu"))
+    wait_for(lambda: _get(dynamodb, name, "eu") and _get(west, name, "eu"))
     remove_replica(dynamodb, name, THIRD)
     remove_replica(dynamodb, name, OTHER)
 
@@ -299,9 +261,8 @@ def test_removing_the_last_replica(dynamodb: Client, west: Client, table: TableF
     name = table()
     add_replica(dynamodb, name, OTHER)
     remove_replica(dynamodb, name, OTHER)
-    with pytest.raises(ClientError) as info:
+    with raises("ResourceNotFoundException"):
         west.describe_table(TableName=name)
-    assert_error(info.value, "ResourceNotFoundException")
     desc = dynamodb.describe_table(TableName=name)["Table"]
     assert "Replicas" not in desc
     assert "GlobalTableVersion" not in desc
@@ -317,60 +278,37 @@ def test_deleting_a_replica_table_leaves_the_group(
     name = table()
     add_replica(dynamodb, name, OTHER)
     west.delete_table(TableName=name)
-    _wait(lambda: "Replicas" not in dynamodb.describe_table(TableName=name)["Table"])
+    wait_for(lambda: "Replicas" not in dynamodb.describe_table(TableName=name)["Table"])
 
 
 # --- errors --------------------------------------------------------------------------------
 
 
 def test_replica_errors(dynamodb: Client, global_table: str, table: TableFactory) -> None:
-    with pytest.raises(ClientError) as info:
-        dynamodb.update_table(
-            TableName=global_table, ReplicaUpdates=[{"Create": {"RegionName": REGION}}]
-        )
-    assert_error(
-        info.value,
-        "ValidationException",
+    with validation(
         "Cannot add or delete the local region through ReplicaUpdates. Use CreateTable, "
-        "DeleteTable, or UpdateTable as required.",
-    )
-    with pytest.raises(ClientError) as info:
-        dynamodb.update_table(
-            TableName=global_table, ReplicaUpdates=[{"Create": {"RegionName": OTHER}}]
-        )
-    assert_error(info.value, "ValidationException")
+        "DeleteTable, or UpdateTable as required."
+    ):
+        update_replica(dynamodb, global_table, "Create", REGION)
+    with raises("ValidationException") as info:
+        update_replica(dynamodb, global_table, "Create", OTHER)
     assert "already exist" in info.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as info:
-        dynamodb.update_table(
-            TableName=global_table, ReplicaUpdates=[{"Delete": {"RegionName": THIRD}}]
-        )
-    assert_error(
-        info.value,
-        "ValidationException",
+    with validation(
         "Replica specified in the Replica Update or Replica Delete action of the request was "
-        "not found.",
-    )
-    with pytest.raises(ClientError) as info:
-        dynamodb.update_table(TableName=global_table, StreamSpecification={"StreamEnabled": False})
-    assert_error(
-        info.value,
-        "ValidationException",
+        "not found."
+    ):
+        update_replica(dynamodb, global_table, "Delete", THIRD)
+    with validation(
         "One or more parameter values were invalid: Disabling Stream is not allowed for a "
-        "Global Table replica.",
-    )
+        "Global Table replica."
+    ):
+        dynamodb.update_table(TableName=global_table, StreamSpecification={"StreamEnabled": False})
     provisioned = table(
         BillingMode="PROVISIONED",
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
     )
-    with pytest.raises(ClientError) as info:
-        dynamodb.update_table(
-            TableName=provisioned, ReplicaUpdates=[{"Create": {"RegionName": OTHER}}]
-        )
-    assert_error(
-        info.value,
-        "ValidationException",
-        "Table write capacity should either be Pay-Per-Request or AutoScaled.",
-    )
+    with validation("Table write capacity should either be Pay-Per-Request or AutoScaled."):
+        update_replica(dynamodb, provisioned, "Create", OTHER)
 
 
 def test_provisioned_table_with_write_autoscaling(
@@ -380,7 +318,7 @@ def test_provisioned_table_with_write_autoscaling(
         BillingMode="PROVISIONED",
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
     )
-    scaling = _client(endpoint, REGION, "application-autoscaling")
+    scaling = aws_client(endpoint, "application-autoscaling")
     scaling.register_scalable_target(
         ServiceNamespace="dynamodb",
         ResourceId=f"table/{name}",

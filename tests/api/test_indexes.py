@@ -10,46 +10,21 @@ import pytest
 
 from tests.api.helpers import (
     INVALID,
+    KEY_SCHEMA_MISMATCH,
+    START_INVALID,
     Client,
     Item,
     TableFactory,
+    attr,
+    index_spec,
+    n,
+    put_all,
     raises,
+    s,
+    schema,
     unique_name,
     validation,
 )
-
-
-def s(value: str) -> Item:
-    return {"S": value}
-
-
-def n(value: str) -> Item:
-    return {"N": value}
-
-
-def attr(name: str, kind: str = "S") -> dict[str, str]:
-    return {"AttributeName": name, "AttributeType": kind}
-
-
-def schema(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
-    out = [{"AttributeName": hash_key, "KeyType": "HASH"}]
-    if range_key is not None:
-        out.append({"AttributeName": range_key, "KeyType": "RANGE"})
-    return out
-
-
-def gsi(name: str, hash_key: str, range_key: str | None = None, **projection: Any) -> Any:
-    return {
-        "IndexName": name,
-        "KeySchema": schema(hash_key, range_key),
-        "Projection": projection or {"ProjectionType": "ALL"},
-    }
-
-
-def put_all(client: Client, table: str, items: list[Item]) -> None:
-    for start in range(0, len(items), 25):
-        chunk = items[start : start + 25]
-        client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": i}} for i in chunk]})
 
 
 def index_query(client: Client, table: str, index: str, condition: str, **kwargs: Any) -> Any:
@@ -94,9 +69,9 @@ def orders(dynamodb: Client, table: TableFactory) -> str:
         ],
         KeySchema=schema("customer", "order"),
         GlobalSecondaryIndexes=[
-            gsi("by-status", "status", "placed"),
-            gsi("by-amount", "amount", ProjectionType="KEYS_ONLY"),
-            gsi("by-region", "region", ProjectionType="INCLUDE", NonKeyAttributes=["note"]),
+            index_spec("by-status", "status", "placed"),
+            index_spec("by-amount", "amount", ProjectionType="KEYS_ONLY"),
+            index_spec("by-region", "region", ProjectionType="INCLUDE", NonKeyAttributes=["note"]),
         ],
         LocalSecondaryIndexes=[
             {
@@ -302,13 +277,11 @@ def test_index_read_errors(dynamodb: Client, orders: str) -> None:
 
 def test_index_start_key_errors(dynamodb: Client, orders: str) -> None:
     values = {":s": s("open")}
-    with validation("The provided starting key is invalid"):
+    with validation(START_INVALID):
         index_query(dynamodb, orders, "by-status", "#s = :s", ExpressionAttributeNames=NAMES,
                     ExpressionAttributeValues=values,
                     ExclusiveStartKey={"customer": s("a"), "order": s("o1")})  # fmt: skip
-    with validation(
-        "The provided starting key is invalid: The provided key element does not match the schema"
-    ):
+    with validation(f"{START_INVALID}: {KEY_SCHEMA_MISMATCH}"):
         index_query(dynamodb, orders, "by-status", "#s = :s", ExpressionAttributeNames=NAMES,
                     ExpressionAttributeValues=values,
                     ExclusiveStartKey={"customer": s("a"), "order": n("1"), "status": s("open"),
@@ -359,7 +332,7 @@ def test_create_gsi_backfills_existing_items(dynamodb: Client, table: TableFacto
     put_all(dynamodb, name, [{"pk": s(f"k{i}"), "color": s("red" if i % 2 else "blue")}
                              for i in range(40)])  # fmt: skip
     put_all(dynamodb, name, [{"pk": s("plain")}, {"pk": s("typed"), "color": n("1")}])
-    answer = create_gsi(dynamodb, name, gsi("by-color", "color"), attr("color"))
+    answer = create_gsi(dynamodb, name, index_spec("by-color", "color"), attr("color"))
     described = answer["TableDescription"]
     assert described["TableStatus"] == "UPDATING"
     [entry] = described["GlobalSecondaryIndexes"]
@@ -383,7 +356,7 @@ def test_large_backfill_runs_in_the_background(dynamodb: Client, table: TableFac
     name = table()
     count = 12_000
     put_all(dynamodb, name, [{"pk": s(f"k{i:05d}"), "g": s(f"g{i % 10}")} for i in range(count)])
-    create_gsi(dynamodb, name, gsi("by-g", "g"), attr("g"))
+    create_gsi(dynamodb, name, index_spec("by-g", "g"), attr("g"))
     entry = describe_index(dynamodb, name, "by-g")
     assert entry is not None
     assert (entry["IndexStatus"], entry["Backfilling"]) == ("CREATING", True)
@@ -393,7 +366,7 @@ def test_large_backfill_runs_in_the_background(dynamodb: Client, table: TableFac
         index_query(dynamodb, name, "by-g", "g = :g", ExpressionAttributeValues={":g": s("g0")})
     with raises("LimitExceededException", "Subscriber limit exceeded: Only 1 online index can be "
                 "created or deleted simultaneously per table"):  # fmt: skip
-        create_gsi(dynamodb, name, gsi("by-h", "h"), attr("h"))
+        create_gsi(dynamodb, name, index_spec("by-h", "h"), attr("h"))
     wait_index_active(dynamodb, name, "by-g")
     answer = index_query(dynamodb, name, "by-g", "g = :g", Select="COUNT",
                          ExpressionAttributeValues={":g": s("g0")})  # fmt: skip
@@ -422,7 +395,7 @@ def test_delete_then_create_same_name(dynamodb: Client, orders: str) -> None:
     dynamodb.update_table(
         TableName=orders, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-amount"}}]
     )
-    create_gsi(dynamodb, orders, gsi("by-amount", "order"), attr("order"))
+    create_gsi(dynamodb, orders, index_spec("by-amount", "order"), attr("order"))
     wait_index_active(dynamodb, orders, "by-amount")
     answer = index_query(dynamodb, orders, "by-amount", "#o = :o",
                          ExpressionAttributeNames={"#o": "order"},
@@ -437,7 +410,7 @@ def test_update_gsi_throughput(dynamodb: Client, table: TableFactory) -> None:
         AttributeDefinitions=[attr("pk"), attr("g")],
         GlobalSecondaryIndexes=[
             {
-                **gsi("by-g", "g"),
+                **index_spec("by-g", "g"),
                 "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
             }
         ],
@@ -467,19 +440,19 @@ def test_update_gsi_throughput(dynamodb: Client, table: TableFactory) -> None:
     with validation(
         INVALID + "Both ReadCapacityUnits and WriteCapacityUnits must be specified for index: by-h"
     ):
-        create_gsi(dynamodb, name, gsi("by-h", "h"), attr("h"))
+        create_gsi(dynamodb, name, index_spec("by-h", "h"), attr("h"))
     with validation(INVALID + "You cannot create or delete index while updating table IOPS"):
         create_gsi(
             dynamodb,
             name,
-            {**gsi("by-h", "h"), "ProvisionedThroughput": update["ProvisionedThroughput"]},
+            {**index_spec("by-h", "h"), "ProvisionedThroughput": update["ProvisionedThroughput"]},
             attr("h"),
             ProvisionedThroughput={"ReadCapacityUnits": 9, "WriteCapacityUnits": 9},
         )
     created = create_gsi(
         dynamodb,
         name,
-        {**gsi("by-h", "h"), "ProvisionedThroughput": {"ReadCapacityUnits": 4,
+        {**index_spec("by-h", "h"), "ProvisionedThroughput": {"ReadCapacityUnits": 4,
                                                        "WriteCapacityUnits": 4}},
         attr("h"),
     )  # fmt: skip
@@ -507,11 +480,11 @@ def test_update_gsi_throughput(dynamodb: Client, table: TableFactory) -> None:
             "simultaneously. Index: by-amount",
         ),
         (
-            [{"Create": gsi("by-status", "status")}],
+            [{"Create": index_spec("by-status", "status")}],
             "Attempting to create an index which already exists",
         ),
         (
-            [{"Create": gsi("by-placed", "status")}],
+            [{"Create": index_spec("by-placed", "status")}],
             "Attempting to create an index which already exists",
         ),
         (
@@ -555,7 +528,7 @@ def test_gsi_update_errors(
 
 
 def test_gsi_create_errors(unchecked: Client, orders: str) -> None:
-    index = gsi("by-new", "fresh")
+    index = index_spec("by-new", "fresh")
     with validation(INVALID + "AttributeDefinitions is not specified for index: by-new"):
         unchecked.update_table(TableName=orders, GlobalSecondaryIndexUpdates=[{"Create": index}])
     with validation(
@@ -570,7 +543,7 @@ def test_gsi_create_errors(unchecked: Client, orders: str) -> None:
         create_gsi(unchecked, orders, {**index, "ProvisionedThroughput": {
             "ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}, attr("fresh"))  # fmt: skip
     with validation(INVALID + "ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified"):
-        create_gsi(unchecked, orders, gsi("by-new", "fresh", ProjectionType="KEYS_ONLY",
+        create_gsi(unchecked, orders, index_spec("by-new", "fresh", ProjectionType="KEYS_ONLY",
                                           NonKeyAttributes=["x"]), attr("fresh"))  # fmt: skip
     with raises("LimitExceededException", "Subscriber limit exceeded: Only 1 online index can be "
                 "created or deleted simultaneously per table"):  # fmt: skip
@@ -611,14 +584,14 @@ def test_twenty_first_gsi(dynamodb: Client, table: TableFactory) -> None:
     names = [f"a{i:02d}" for i in range(20)]
     name = table(
         AttributeDefinitions=[attr("pk"), *[attr(a) for a in names]],
-        GlobalSecondaryIndexes=[gsi(f"i-{a}", a, ProjectionType="KEYS_ONLY") for a in names],
+        GlobalSecondaryIndexes=[index_spec(f"i-{a}", a, ProjectionType="KEYS_ONLY") for a in names],
     )
     with raises(
         "LimitExceededException",
         "Subscriber limit exceeded: Number of global secondary indexes exceeds per-table limit "
         "of 20",
     ):
-        create_gsi(dynamodb, name, gsi("i-more", "more"), attr("more"))
+        create_gsi(dynamodb, name, index_spec("i-more", "more"), attr("more"))
 
 
 # --- CreateTable's index limits --------------------------------------------------------------
@@ -641,7 +614,7 @@ def test_create_table_index_limits(unchecked: Client) -> None:
             **create_params(
                 AttributeDefinitions=definitions,
                 GlobalSecondaryIndexes=[
-                    gsi(f"i-{a}", a, ProjectionType="KEYS_ONLY") for a in names
+                    index_spec(f"i-{a}", a, ProjectionType="KEYS_ONLY") for a in names
                 ],
             )
         )
@@ -668,7 +641,8 @@ def test_create_table_index_limits(unchecked: Client) -> None:
             **create_params(
                 AttributeDefinitions=[attr("pk"), attr("sk"), *[attr(a) for a in keyed]],
                 GlobalSecondaryIndexes=[
-                    gsi(f"i-{a}", a, ProjectionType="INCLUDE", NonKeyAttributes=many) for a in keyed
+                    index_spec(f"i-{a}", a, ProjectionType="INCLUDE", NonKeyAttributes=many)
+                    for a in keyed
                 ],
             )
         )

@@ -12,17 +12,25 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from tests.api.conftest import _client, _drop_table, _free_port, _stop, _wait_for_server
-from tests.api.helpers import Client, Item, TableFactory, raises, read, unique_name, wait_active
+from tests.api.conftest import ENDPOINT_ENV, _client, _drop_table, dropped_after, own_server
+from tests.api.helpers import (
+    Client,
+    Item,
+    TableFactory,
+    attr,
+    create_table,
+    index_spec,
+    raises,
+    read,
+    unique_name,
+    wait_active,
+)
 
 LIMIT = 4096
 LIMIT_ERROR = "ItemCollectionSizeLimitExceededException"
@@ -35,74 +43,38 @@ LSI_ATTRS = ("l", "k")  # by-l projects ALL, by-k KEYS_ONLY
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     """A client of a server whose item collections hold at most LIMIT bytes."""
-    if os.environ.get("DYNASTORE_TEST_ENDPOINT"):
+    if os.environ.get(ENDPOINT_ENV):
         pytest.skip("needs a server started with --item-collection-limit")
-    port = _free_port()
     work = tmp_path_factory.mktemp("collections")
-    stderr_path = work / "server.stderr"
-    command = [
-        sys.executable, "-m", "dynastore", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(work / "data"), "--auth", "accept", "--log-level", "warning",
-        "--item-collection-limit", str(LIMIT),
-    ]  # fmt: skip
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_for_server(proc, port, stderr_path)
-        yield _client(f"http://127.0.0.1:{port}", validate=True)
-    finally:
-        _stop(proc)
+    with own_server(work, "--item-collection-limit", str(LIMIT)) as url:
+        yield _client(url, validate=True)
 
 
 def _create(client: Client, lsi: bool = True) -> str:
     """pk/sk (S) with LSIs by-l (ALL) and by-k (KEYS_ONLY), or a GSI on l instead."""
-    name = unique_name()
-    defined = [attribute(a) for a in ("pk", "sk", "l", "k")]
-    params: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": defined if lsi else defined[:3],
-        "KeySchema": schema("pk", "sk"),
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    if lsi:
-        params["LocalSecondaryIndexes"] = [
-            {"IndexName": "by-l", "KeySchema": schema("pk", "l"),
-             "Projection": {"ProjectionType": "ALL"}},
-            {"IndexName": "by-k", "KeySchema": schema("pk", "k"),
-             "Projection": {"ProjectionType": "KEYS_ONLY"}},
-        ]  # fmt: skip
-    else:
-        params["GlobalSecondaryIndexes"] = [
-            {"IndexName": "by-l", "KeySchema": schema("l"), "Projection": {"ProjectionType": "ALL"}}
-        ]
-    client.create_table(**params)
-    wait_active(client, name)
-    return name
+    if not lsi:
+        return create_table(
+            client,
+            range_key=True,
+            AttributeDefinitions=[attr(a) for a in ("pk", "sk", "l")],
+            GlobalSecondaryIndexes=[index_spec("by-l", "l")],
+        )
+    return create_table(
+        client,
+        range_key=True,
+        AttributeDefinitions=[attr(a) for a in ("pk", "sk", "l", "k")],
+        LocalSecondaryIndexes=[
+            index_spec("by-l", "pk", "l"),
+            index_spec("by-k", "pk", "k", ProjectionType="KEYS_ONLY"),
+        ],
+    )
 
 
 @pytest.fixture
 def small_table(small: Client) -> Iterator[Callable[..., str]]:
     """Create tables on the small-limit server; they are deleted after the test."""
-    names: list[str] = []
-
-    def make(lsi: bool = True) -> str:
-        names.append(_create(small, lsi))
-        return names[-1]
-
-    yield make
-    for name in names:
-        _drop_table(small, name)
-
-
-def attribute(name: str) -> dict[str, str]:
-    return {"AttributeName": name, "AttributeType": "S"}
-
-
-def schema(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
-    out = [{"AttributeName": hash_key, "KeyType": "HASH"}]
-    if range_key is not None:
-        out.append({"AttributeName": range_key, "KeyType": "RANGE"})
-    return out
+    with dropped_after(small) as register:
+        yield lambda lsi=True: register(_create(small, lsi))
 
 
 def item(pk: str, sk: str, **attrs: str) -> Item:
@@ -154,12 +126,9 @@ def key_of(entry: Item) -> Item:
 def lsi_table(table: TableFactory) -> str:
     return table(
         range_key=True,
-        AttributeDefinitions=[attribute(a) for a in ("pk", "sk", "l")],
-        LocalSecondaryIndexes=[
-            {"IndexName": "by-l", "KeySchema": schema("pk", "l"),
-             "Projection": {"ProjectionType": "KEYS_ONLY"}}
-        ],
-    )  # fmt: skip
+        AttributeDefinitions=[attr(a) for a in ("pk", "sk", "l")],
+        LocalSecondaryIndexes=[index_spec("by-l", "pk", "l", ProjectionType="KEYS_ONLY")],
+    )
 
 
 def test_single_item_writes_report_their_collection(dynamodb: Client, table: TableFactory) -> None:

@@ -6,26 +6,17 @@ import json
 import uuid
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, raw_request
+from tests.api.helpers import REGION, Client, aws_client, error_of, raw_request
 
 ACCOUNT = "000000000000"
 
 
 @pytest.fixture(scope="module")
 def kms(endpoint: str) -> Client:
-    return boto3.client(
-        "kms",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return aws_client(endpoint, "kms")
 
 
 @pytest.fixture
@@ -35,11 +26,6 @@ def key(kms: Client) -> Iterator[str]:
     state = kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
     if state != "PendingDeletion":
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
-
-
-def error_of(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    error = info.value.response["Error"]
-    return error["Code"], error.get("Message", "")
 
 
 def arn(key_id: str) -> str:
@@ -334,14 +320,7 @@ def test_re_encrypt_and_random(kms: Client, key: str) -> None:
 
 
 def test_plaintext_limit(endpoint: str) -> None:
-    client = boto3.client(
-        "kms",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
-    )
+    client = aws_client(endpoint, "kms", parameter_validation=False)
     with pytest.raises(ClientError) as info:
         client.encrypt(KeyId="alias/aws/dynamodb", Plaintext=b"x" * 4097)
     code, message = error_of(info)

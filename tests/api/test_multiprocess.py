@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,30 +102,39 @@ def _race(endpoints: list[str], table: str) -> dict[str, int]:
     """Each client works through its own server process; returns the outcome counts."""
     counts = {"refused": 0, "transferred": 0, "retries": 0}
     lock = threading.Lock()
-    errors: list[BaseException] = []
 
     def work(index: int) -> None:
         client = _client("dynamodb", endpoints[index])
+        for _ in range(ROUNDS):
+            _optimistic_increment(client, table, counts, lock)
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": "hits"}},
+                UpdateExpression="ADD n :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+            _transfer(client, table, index, counts, lock)
+
+    _in_parallel(work)
+    return counts
+
+
+def _in_parallel(work: Callable[[int], None]) -> None:
+    """`work(index)` for each process index, in threads of their own; fails on any error."""
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
         try:
-            for _ in range(ROUNDS):
-                _optimistic_increment(client, table, counts, lock)
-                client.update_item(
-                    TableName=table,
-                    Key={"pk": {"S": "hits"}},
-                    UpdateExpression="ADD n :one",
-                    ExpressionAttributeValues={":one": {"N": "1"}},
-                )
-                _transfer(client, table, index, counts, lock)
+            work(index)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(PROCESSES)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(PROCESSES)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
-    return counts
 
 
 def _optimistic_increment(
@@ -295,6 +304,56 @@ def test_processes_share_one_catalog(endpoints: list[str]) -> None:
     assert name not in first.list_tables()["TableNames"]
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         second.put_item(TableName=name, Item={"pk": {"S": "y"}})
+
+
+def test_concurrent_catalog_changes_through_three_processes_all_land(
+    endpoints: list[str],
+) -> None:
+    """Tags from every process at once, with TTL, point-in-time recovery and throughput
+    changed in between, each through another process: no change is lost."""
+    name = unique_name()
+    clients = [_client("dynamodb", url) for url in endpoints]
+    arn = clients[0].create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]["TableArn"]
+    for client in clients:
+        client.describe_table(TableName=name)  # cached by every process
+    tags = 8
+    changes: list[Callable[[Client], object]] = [
+        lambda c: c.update_table(
+            TableName=name,
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 3},
+        ),
+        lambda c: c.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+        ),
+        lambda c: c.update_continuous_backups(
+            TableName=name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        ),
+    ]
+
+    def work(index: int) -> None:
+        for n in range(tags):
+            if n == tags // 2:
+                changes[index](clients[index])
+            tag = {"Key": f"p{index}-{n}", "Value": "v"}
+            clients[index].tag_resource(ResourceArn=arn, Tags=[tag])
+
+    _in_parallel(work)
+    wanted = {f"p{i}-{n}" for i in range(PROCESSES) for n in range(tags)}
+    for client in clients:
+        assert {t["Key"] for t in client.list_tags_of_resource(ResourceArn=arn)["Tags"]} == wanted
+        table = client.describe_table(TableName=name)["Table"]
+        assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 3
+        ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        assert ttl["TimeToLiveStatus"] == "ENABLED"
+        pitr = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
 def test_a_host_with_another_master_key_refuses_to_start(

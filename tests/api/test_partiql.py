@@ -15,6 +15,9 @@ from tests.api.helpers import (
     Client,
     Item,
     TableFactory,
+    attr,
+    failure_item,
+    index_spec,
     key,
     raises,
     read,
@@ -45,6 +48,11 @@ def items(client: Client, statement: str, *params: Item, **extra: Any) -> list[I
     return found
 
 
+def statements(name: str, *texts: str) -> list[dict[str, Any]]:
+    """Statements on table `name`, written with {t} for its quoted name."""
+    return [{"Statement": text.format(t=q(name))} for text in texts]
+
+
 def cancelled(*codes: str) -> str:
     return (
         "Transaction cancelled, please refer cancellation reasons for specific reasons "
@@ -57,18 +65,8 @@ def music(dynamodb: Client, table: TableFactory) -> str:
     """A pk/sk table with a GSI on `g`, holding partitions a (3 items) and b (1 item)."""
     name = table(
         range_key=True,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byG",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("g")],
+        GlobalSecondaryIndexes=[index_spec("byG", "g")],
     )
     for sk, n in (("1", "10"), ("2", "20"), ("3", "30")):
         seed(
@@ -299,7 +297,8 @@ def test_update_conditions(dynamodb: Client, music: str) -> None:
             f"UPDATE {table} SET n = 1 WHERE pk = 'a' AND sk = '1' AND n = 99",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    assert info.value.response["Item"]["n"] == {"N": "10"}
+    old = failure_item(info.value)
+    assert old is not None and old["n"] == {"N": "10"}
     run(dynamodb, f"UPDATE {table} SET n = 11 WHERE pk = 'a' AND sk = '1' AND n = 10")
     assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "11"}  # type: ignore[index]
 
@@ -332,16 +331,14 @@ def test_writes_maintain_indexes(dynamodb: Client, music: str) -> None:
 
 
 def test_batch_reads(dynamodb: Client, music: str) -> None:
-    table = q(music)
     answer = dynamodb.batch_execute_statement(
         Statements=[
-            {"Statement": f"SELECT n FROM {table} WHERE pk = 'a' AND sk = '1'"},
+            *statements(music, "SELECT n FROM {t} WHERE pk = 'a' AND sk = '1'"),
             {
-                "Statement": f"SELECT * FROM {table} WHERE pk = ? AND sk = ?",
+                "Statement": f"SELECT * FROM {q(music)} WHERE pk = ? AND sk = ?",
                 "Parameters": [{"S": "x"}, {"S": "1"}],
             },
-            {"Statement": f"SELECT * FROM {table} WHERE pk = 'a'"},
-            {"Statement": "SELECT * FROM"},
+            *statements(music, "SELECT * FROM {t} WHERE pk = 'a'", "SELECT * FROM"),
         ],
         ReturnConsumedCapacity="TOTAL",
     )
@@ -360,17 +357,22 @@ def test_batch_reads(dynamodb: Client, music: str) -> None:
 
 
 def test_batch_writes(dynamodb: Client, music: str) -> None:
-    table = q(music)
     responses = dynamodb.batch_execute_statement(
         Statements=[
-            {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'new', 'sk': '1'}}"},
-            {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'a', 'sk': '1'}}"},
+            *statements(
+                music,
+                "INSERT INTO {t} VALUE {{'pk': 'new', 'sk': '1'}}",
+                "INSERT INTO {t} VALUE {{'pk': 'a', 'sk': '1'}}",
+            ),
             {
-                "Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '2' AND n = 1",
+                "Statement": f"UPDATE {q(music)} SET n = 0 WHERE pk = 'a' AND sk = '2' AND n = 1",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             },
-            {"Statement": f"DELETE FROM {table} WHERE pk = 'a' AND sk = '3'"},
-            {"Statement": "UPDATE \"no-such-table-here\" SET n = 1 WHERE pk = 'a'"},
+            *statements(
+                music,
+                "DELETE FROM {t} WHERE pk = 'a' AND sk = '3'",
+                "UPDATE \"no-such-table-here\" SET n = 1 WHERE pk = 'a'",
+            ),
         ]
     )["Responses"]
     assert responses[0] == {"TableName": music}
@@ -389,10 +391,11 @@ def test_batch_writes(dynamodb: Client, music: str) -> None:
 def test_a_batch_of_reads_and_writes(dynamodb: Client, music: str) -> None:
     with validation("Read and write requests together in the same batch is not supported."):
         dynamodb.batch_execute_statement(
-            Statements=[
-                {"Statement": f"SELECT * FROM {q(music)} WHERE pk = 'a' AND sk = '1'"},
-                {"Statement": f"DELETE FROM {q(music)} WHERE pk = 'a' AND sk = '1'"},
-            ]
+            Statements=statements(
+                music,
+                "SELECT * FROM {t} WHERE pk = 'a' AND sk = '1'",
+                "DELETE FROM {t} WHERE pk = 'a' AND sk = '1'",
+            )
         )
     assert read(dynamodb, music, key("a", "1")) is not None
 
@@ -400,16 +403,22 @@ def test_a_batch_of_reads_and_writes(dynamodb: Client, music: str) -> None:
 # --- ExecuteTransaction -------------------------------------------------------------------
 
 
+def transaction(client: Client, name: str, *texts: str) -> dict[str, Any]:
+    """ExecuteTransaction of `statements(name, *texts)`, with its total consumed capacity."""
+    answer: dict[str, Any] = client.execute_transaction(
+        TransactStatements=statements(name, *texts), ReturnConsumedCapacity="TOTAL"
+    )
+    return answer
+
+
 def test_a_write_transaction(dynamodb: Client, music: str) -> None:
-    table = q(music)
-    answer = dynamodb.execute_transaction(
-        TransactStatements=[
-            {"Statement": f"EXISTS(SELECT * FROM {table} WHERE pk = 'a' AND sk = '1' AND n = 10)"},
-            {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'tx', 'sk': '1'}}"},
-            {"Statement": f"UPDATE {table} SET n = n + 1 WHERE pk = 'a' AND sk = '2'"},
-            {"Statement": f"DELETE FROM {table} WHERE pk = 'a' AND sk = '3'"},
-        ],
-        ReturnConsumedCapacity="TOTAL",
+    answer = transaction(
+        dynamodb,
+        music,
+        "EXISTS(SELECT * FROM {t} WHERE pk = 'a' AND sk = '1' AND n = 10)",
+        "INSERT INTO {t} VALUE {{'pk': 'tx', 'sk': '1'}}",
+        "UPDATE {t} SET n = n + 1 WHERE pk = 'a' AND sk = '2'",
+        "DELETE FROM {t} WHERE pk = 'a' AND sk = '3'",
     )
     assert answer["Responses"] == []
     # 2 per item for the table (4 items), and 1 each for the GSI entries UPDATE and DELETE wrote
@@ -420,21 +429,18 @@ def test_a_write_transaction(dynamodb: Client, music: str) -> None:
 
 
 def test_a_cancelled_write_transaction(dynamodb: Client, music: str) -> None:
-    table = q(music)
     with raises(
         "TransactionCanceledException",
         cancelled("ConditionalCheckFailed", "None", "ValidationError", "ConditionalCheckFailed"),
     ) as info:
         dynamodb.execute_transaction(
-            TransactStatements=[
-                {
-                    "Statement": f"EXISTS(SELECT * FROM {table} "
-                    "WHERE pk = 'a' AND sk = '1' AND n = 0)"
-                },
-                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '2'"},
-                {"Statement": f"INSERT INTO {table} VALUE {{'pk': 'a', 'sk': '3'}}"},
-                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'nope' AND sk = '1'"},
-            ]
+            TransactStatements=statements(
+                music,
+                "EXISTS(SELECT * FROM {t} WHERE pk = 'a' AND sk = '1' AND n = 0)",
+                "UPDATE {t} SET n = 0 WHERE pk = 'a' AND sk = '2'",
+                "INSERT INTO {t} VALUE {{'pk': 'a', 'sk': '3'}}",
+                "UPDATE {t} SET n = 0 WHERE pk = 'nope' AND sk = '1'",
+            )
         )
     reasons = info.value.response["CancellationReasons"]
     assert reasons[2] == {"Code": "ValidationError", "Message": DUPLICATE_KEY}
@@ -442,16 +448,16 @@ def test_a_cancelled_write_transaction(dynamodb: Client, music: str) -> None:
 
 
 def test_key_problems_cancel_a_transaction(dynamodb: Client, music: str) -> None:
-    table = q(music)
     with raises(
         "TransactionCanceledException", cancelled("ValidationError", "ResourceNotFound", "None")
     ) as info:
         dynamodb.execute_transaction(
-            TransactStatements=[
-                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a'"},
-                {"Statement": "DELETE FROM \"no-such-table-here\" WHERE pk = 'a'"},
-                {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '1'"},
-            ]
+            TransactStatements=statements(
+                music,
+                "UPDATE {t} SET n = 0 WHERE pk = 'a'",
+                "DELETE FROM \"no-such-table-here\" WHERE pk = 'a'",
+                "UPDATE {t} SET n = 0 WHERE pk = 'a' AND sk = '1'",
+            )
         )
     assert info.value.response["CancellationReasons"][0]["Message"] == KEY_SCHEMA_MISMATCH
     assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "10"}  # type: ignore[index]
@@ -462,7 +468,7 @@ UPDATE_ONE = "UPDATE {t} SET n = 1 WHERE pk = 'a' AND sk = '1'"
 
 
 @pytest.mark.parametrize(
-    ("statements", "message"),
+    ("texts", "message"),
     [
         (
             ["SELECT * FROM {t} WHERE pk = 'a' AND sk = '1'", "DELETE FROM {t} WHERE pk = 'a'"],
@@ -492,42 +498,35 @@ UPDATE_ONE = "UPDATE {t} SET n = 1 WHERE pk = 'a' AND sk = '1'"
         ),
     ],
 )
-def test_transaction_errors(
-    dynamodb: Client, music: str, statements: list[str], message: str
-) -> None:
+def test_transaction_errors(dynamodb: Client, music: str, texts: list[str], message: str) -> None:
     with validation(message):
-        dynamodb.execute_transaction(
-            TransactStatements=[{"Statement": s.format(t=q(music))} for s in statements]
-        )
+        dynamodb.execute_transaction(TransactStatements=statements(music, *texts))
     assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "10"}  # type: ignore[index]
 
 
 def test_a_read_transaction(dynamodb: Client, music: str) -> None:
-    table = q(music)
-    answer = dynamodb.execute_transaction(
-        TransactStatements=[
-            {"Statement": f"SELECT n FROM {table} WHERE pk = 'a' AND sk = '2'"},
-            {"Statement": f"SELECT * FROM {table} WHERE pk = 'x' AND sk = '2'"},
-        ],
-        ReturnConsumedCapacity="TOTAL",
+    answer = transaction(
+        dynamodb,
+        music,
+        "SELECT n FROM {t} WHERE pk = 'a' AND sk = '2'",
+        "SELECT * FROM {t} WHERE pk = 'x' AND sk = '2'",
     )
     assert answer["Responses"] == [{"Item": {"n": {"N": "20"}}}, {}]
     assert answer["ConsumedCapacity"][0]["CapacityUnits"] == 4.0
 
 
 def test_a_transaction_token(dynamodb: Client, music: str) -> None:
-    table = q(music)
     request = {
-        "TransactStatements": [
-            {"Statement": f"UPDATE {table} SET n = n + 1 WHERE pk = 'a' AND sk = '1'"}
-        ],
+        "TransactStatements": statements(
+            music, "UPDATE {t} SET n = n + 1 WHERE pk = 'a' AND sk = '1'"
+        ),
         "ClientRequestToken": str(uuid.uuid4()),
     }
     dynamodb.execute_transaction(**request)
     dynamodb.execute_transaction(**request)
     assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "11"}  # type: ignore[index]
-    request["TransactStatements"] = [
-        {"Statement": f"UPDATE {table} SET n = 0 WHERE pk = 'a' AND sk = '1'"}
-    ]
+    request["TransactStatements"] = statements(
+        music, "UPDATE {t} SET n = 0 WHERE pk = 'a' AND sk = '1'"
+    )
     with raises("IdempotentParameterMismatchException"):
         dynamodb.execute_transaction(**request)

@@ -17,20 +17,20 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.api.helpers import (
-    ACCESS_KEY,
-    REGION,
-    SECRET_KEY,
     Client,
     Item,
     TableFactory,
+    attr,
+    aws_client,
     gsi_item_keys,
+    index_spec,
     raises,
     scan_all,
     unique_name,
+    validation,
     wait_active,
 )
 
@@ -40,13 +40,7 @@ LATEST_LAG = 1.0  # LatestRestorableDateTime trails now by this (README, DESIGN.
 
 def client_for(endpoint: str) -> Client:
     """A client of its own (boto3 clients are not shared between threads)."""
-    return boto3.session.Session().client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(region_name=REGION, retries={"max_attempts": 0}),
-    )
+    return aws_client(endpoint, session=boto3.session.Session())
 
 
 def enable(client: Client, name: str, **extra: Any) -> dict[str, Any]:
@@ -61,18 +55,8 @@ def pitr_table(table: TableFactory, client: Client) -> str:
     """A table with a GSI (gk S) and PITR enabled."""
     name = table(
         range_key=True,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "gk", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-gk",
-                "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("gk")],
+        GlobalSecondaryIndexes=[index_spec("by-gk", "gk")],
     )
     enable(client, name)
     return name
@@ -150,10 +134,9 @@ def test_update_and_describe_errors(
     dynamodb: Client, unchecked: Client, table: TableFactory
 ) -> None:
     name = table()
-    with raises(
-        "ValidationException",
+    with validation(
         "Invalid Request: Cannot specify RecoveryPeriodInDays when disabling point-in-time "
-        "recovery.",
+        "recovery."
     ):
         dynamodb.update_continuous_backups(
             TableName=name,
@@ -162,11 +145,10 @@ def test_update_and_describe_errors(
                 "RecoveryPeriodInDays": 7,
             },
         )
-    with raises(
-        "ValidationException",
+    with validation(
         "1 validation error detected: Value '36' at "
         "'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy "
-        "constraint: Member must have value less than or equal to 35",
+        "constraint: Member must have value less than or equal to 35"
     ):
         unchecked.update_continuous_backups(
             TableName=name,
@@ -314,16 +296,14 @@ def test_restore_errors(
         dynamodb.restore_table_to_point_in_time(
             SourceTableName=name, TargetTableName=plain, UseLatestRestorableTime=True
         )
-    with raises(
-        "ValidationException",
+    with validation(
         "Invalid Request: Either one of RestoreDateTime or UseLatestRestorableTime must be "
-        "specified, but not both",
+        "specified, but not both"
     ):
         dynamodb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName="xyz")
-    with raises(
-        "ValidationException",
+    with validation(
         "Invalid Request: Both RestoreDateTime and UseLatestRestorableTime cannot be set for "
-        "point-in-time restore request. Please specify only one.",
+        "point-in-time restore request. Please specify only one."
     ):
         dynamodb.restore_table_to_point_in_time(
             SourceTableName=name,
@@ -331,10 +311,7 @@ def test_restore_errors(
             UseLatestRestorableTime=True,
             RestoreDateTime=datetime.now(UTC),
         )
-    with raises(
-        "ValidationException",
-        "The parameter 'TableName' is required but was not present in the request",
-    ):
+    with validation("The parameter 'TableName' is required but was not present in the request"):
         unchecked.restore_table_to_point_in_time(
             TargetTableName="xyz", UseLatestRestorableTime=True
         )
@@ -431,17 +408,8 @@ def test_restore_of_a_large_table_is_timed(
 ) -> None:
     """100,000 items restored to a point in time, with writes to undo (README: timing)."""
     name = table(
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "gk", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-gk",
-                "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("gk")],
+        GlobalSecondaryIndexes=[index_spec("by-gk", "gk", ProjectionType="KEYS_ONLY")],
     )
     total = 100_000
     load(lambda: client_for(endpoint), name, total)

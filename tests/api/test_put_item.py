@@ -7,21 +7,22 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import (
-    CAPACITY_ENUM,
+    CAPACITY_INVALID,
     INVALID,
-    METRICS_ENUM,
+    METRICS_INVALID,
     NAME_PATTERN,
     NAMES_WITHOUT_EXPRESSION,
     ONLY_ALL_OLD,
     REQUEST_FAILED,
     RESOURCE_NOT_FOUND,
     RETURN_VALUES_ENUM,
+    RETURN_VALUES_INVALID,
     VALUES_WITHOUT_CONDITION,
     WRITE_CAPACITY_MODES,
     Client,
     Item,
     TableFactory,
-    constraint,
+    attr,
     empty_key,
     errors,
     failure_item,
@@ -31,6 +32,7 @@ from tests.api.helpers import (
     one_error,
     raises,
     read,
+    schema,
     seed,
     unique_name,
     validation,
@@ -81,16 +83,7 @@ def test_empty_non_key_string_and_binary(dynamodb: Client, table: TableFactory) 
 
 
 def test_number_and_binary_keys(dynamodb: Client, table: TableFactory) -> None:
-    name = table(
-        AttributeDefinitions=[
-            {"AttributeName": "n", "AttributeType": "N"},
-            {"AttributeName": "b", "AttributeType": "B"},
-        ],
-        KeySchema=[
-            {"AttributeName": "n", "KeyType": "HASH"},
-            {"AttributeName": "b", "KeyType": "RANGE"},
-        ],
-    )
+    name = table(AttributeDefinitions=[attr("n", "N"), attr("b", "B")], KeySchema=schema("n", "b"))
     dynamodb.put_item(TableName=name, Item={"n": {"N": "1.50"}, "b": {"B": b"\x01"}})
     got = read(dynamodb, name, {"n": {"N": "1.5"}, "b": {"B": b"\x01"}})
     assert got == {"n": {"N": "1.5"}, "b": {"B": b"\x01"}}
@@ -136,11 +129,7 @@ def test_return_values_outside_enum(unchecked: Client, table: TableFactory) -> N
 
 def test_three_enum_errors_are_aggregated(unchecked: Client, table: TableFactory) -> None:
     name = table()
-    message = errors(
-        constraint("INVALID", "returnValues", RETURN_VALUES_ENUM),
-        constraint("INVALID", "returnConsumedCapacity", CAPACITY_ENUM),
-        constraint("INVALID", "returnItemCollectionMetrics", METRICS_ENUM),
-    )
+    message = errors(RETURN_VALUES_INVALID, CAPACITY_INVALID, METRICS_INVALID)
     with validation(message):
         unchecked.put_item(
             TableName=name,
@@ -161,31 +150,41 @@ def test_condition_passes_on_new_item(dynamodb: Client, table: TableFactory) -> 
     assert read(dynamodb, name, key("a")) == key("a")
 
 
-def test_condition_fails_on_existing_item(dynamodb: Client, table: TableFactory) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "condition", "returns_old"),
+    [
+        (
+            {**key("a"), "v": {"S": "old"}},
+            {**key("a"), "v": {"S": "new"}},
+            {"ConditionExpression": "attribute_not_exists(pk)"},
+            False,
+        ),
+        (
+            {**key("a"), "v": {"N": "1"}},
+            key("a"),
+            {
+                "ConditionExpression": "v = :two",
+                "ExpressionAttributeValues": {":two": {"N": "2"}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+            True,
+        ),
+    ],
+    ids=["no-item", "returns-old-item"],
+)
+def test_condition_fails_on_existing_item(
+    dynamodb: Client,
+    table: TableFactory,
+    old: Item,
+    new: Item,
+    condition: dict[str, Any],
+    returns_old: bool,
+) -> None:
     name = table()
-    old = seed(dynamodb, name, {**key("a"), "v": {"S": "old"}})
+    seed(dynamodb, name, old)
     with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
-        dynamodb.put_item(
-            TableName=name,
-            Item={**key("a"), "v": {"S": "new"}},
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    assert "Item" not in info.value.response
-    assert read(dynamodb, name, key("a")) == old
-
-
-def test_condition_failure_returns_old_item(dynamodb: Client, table: TableFactory) -> None:
-    name = table()
-    old = seed(dynamodb, name, {**key("a"), "v": {"N": "1"}})
-    with raises("ConditionalCheckFailedException", REQUEST_FAILED) as info:
-        dynamodb.put_item(
-            TableName=name,
-            Item=key("a"),
-            ConditionExpression="v = :two",
-            ExpressionAttributeValues={":two": {"N": "2"}},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    assert failure_item(info.value) == old
+        dynamodb.put_item(TableName=name, Item=new, **condition)
+    assert failure_item(info.value) == (old if returns_old else None)
     assert read(dynamodb, name, key("a")) == old
 
 

@@ -12,30 +12,20 @@ from tests.api.helpers import (
     INVALID,
     KEY_SCHEMA_MISMATCH,
     RESOURCE_NOT_FOUND,
+    START_INVALID,
     Client,
-    Item,
     TableFactory,
+    attr,
+    n,
+    put_all,
     raises,
+    s,
+    schema,
     unique_name,
     validation,
 )
 
 SELECT_PREFIX = "1 validation error detected: "
-START_INVALID = "The provided starting key is invalid"
-
-
-def s(value: str) -> Item:
-    return {"S": value}
-
-
-def n(value: str) -> Item:
-    return {"N": value}
-
-
-def put_all(client: Client, table: str, items: list[Item]) -> None:
-    for start in range(0, len(items), 25):
-        chunk = items[start : start + 25]
-        client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": i}} for i in chunk]})
 
 
 def query(client: Client, table: str, pk: str, **kwargs: Any) -> dict[str, Any]:
@@ -55,17 +45,9 @@ def sks(answer: dict[str, Any]) -> list[str]:
     return [next(iter(item["sk"].values())) for item in answer["Items"]]
 
 
-def number_table(table: TableFactory) -> str:
-    return table(
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    )
+def sort_key_table(table: TableFactory, kind: str) -> str:
+    """pk S / sk of type `kind`."""
+    return table(AttributeDefinitions=[attr("pk"), attr("sk", kind)], KeySchema=schema("pk", "sk"))
 
 
 @pytest.fixture
@@ -91,7 +73,7 @@ def test_partition_in_sort_key_order(dynamodb: Client, table: TableFactory) -> N
 
 
 def test_number_sort_keys_order_numerically(dynamodb: Client, table: TableFactory) -> None:
-    name = number_table(table)
+    name = sort_key_table(table, "N")
     values = ["-99.1", "-10.1", "-9", "-1", "-0.1", "-0.01", "0", "0.01", "0.09", "1", "1.1", "9"]
     put_all(dynamodb, name, [{"pk": s("p"), "sk": n(v)} for v in reversed(values)])
     put_all(dynamodb, name, [{"pk": s("p"), "sk": n("1E+2")}])
@@ -100,16 +82,7 @@ def test_number_sort_keys_order_numerically(dynamodb: Client, table: TableFactor
 
 
 def test_binary_sort_keys_order_bytewise(dynamodb: Client, table: TableFactory) -> None:
-    name = table(
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "B"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    )
+    name = sort_key_table(table, "B")
     raw = [b"\x00", b"\x00\x01", b"\x01", b"\x7f", b"\x80", b"\xff", b"\xff\x00"]
     put_all(dynamodb, name, [{"pk": s("p"), "sk": {"B": b}} for b in reversed(raw)])
     answer = dynamodb.query(

@@ -10,29 +10,17 @@ from tests.api.helpers import (
     INVALID,
     KEY_SCHEMA_MISMATCH,
     RESOURCE_NOT_FOUND,
+    START_INVALID,
     Client,
     Item,
     TableFactory,
+    n,
+    put_all,
     raises,
+    s,
     unique_name,
     validation,
 )
-
-START_INVALID = "The provided starting key is invalid"
-
-
-def s(value: str) -> Item:
-    return {"S": value}
-
-
-def n(value: str) -> Item:
-    return {"N": value}
-
-
-def put_all(client: Client, table: str, items: list[Item]) -> None:
-    for start in range(0, len(items), 25):
-        chunk = items[start : start + 25]
-        client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": i}} for i in chunk]})
 
 
 def scan_all(client: Client, table: str, **kwargs: Any) -> tuple[list[Item], int]:

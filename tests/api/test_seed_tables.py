@@ -6,56 +6,36 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
-from botocore.config import Config
 
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, raises, unique_name
+from tests.api.helpers import (
+    Client,
+    attr,
+    aws_resource,
+    create_table,
+    index_spec,
+    raises,
+    schema,
+    unique_name,
+)
 
 
 @pytest.fixture(scope="module")
 def resource(endpoint: str) -> Any:
     """The boto3 resource API the seeds' Python snippets use."""
-    return boto3.resource(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return aws_resource(endpoint)
 
 
 def attrs(*names: str) -> list[dict[str, str]]:
-    return [{"AttributeName": name, "AttributeType": "S"} for name in names]
-
-
-def keys(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
-    out = [{"AttributeName": hash_key, "KeyType": "HASH"}]
-    if range_key:
-        out.append({"AttributeName": range_key, "KeyType": "RANGE"})
-    return out
-
-
-def index(name: str, hash_key: str, range_key: str, **projection: Any) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": keys(hash_key, range_key),
-        "Projection": projection or {"ProjectionType": "ALL"},
-    }
+    return [attr(name) for name in names]
 
 
 @pytest.fixture
 def make_table(dynamodb: Client, cleanup: Callable[[str], str]) -> Iterator[Any]:
     def make(prefix: str, **params: Any) -> str:
-        name = cleanup(unique_name(prefix))
         params.setdefault("BillingMode", "PAY_PER_REQUEST")
-        dynamodb.create_table(TableName=name, **params)
-        dynamodb.get_waiter("table_exists").wait(
-            TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
-        )
-        return name
+        return create_table(dynamodb, cleanup(unique_name(prefix)), **params)
 
     yield make
 
@@ -79,10 +59,10 @@ def test_mimir_index_table(make_table: Any, resource: Any) -> None:
     name = make_table(
         "observability-mimir-index",
         AttributeDefinitions=attrs("metric_name", "timestamp", "tenant_id", "labels_hash"),
-        KeySchema=keys("metric_name", "timestamp"),
+        KeySchema=schema("metric_name", "timestamp"),
         GlobalSecondaryIndexes=[
-            index("tenant-timestamp-index", "tenant_id", "timestamp"),
-            index("labels-index", "labels_hash", "timestamp"),
+            index_spec("tenant-timestamp-index", "tenant_id", "timestamp"),
+            index_spec("labels-index", "labels_hash", "timestamp"),
         ],
     )
     table = resource.Table(name)
@@ -127,10 +107,10 @@ def test_loki_index_table(make_table: Any, resource: Any) -> None:
         AttributeDefinitions=attrs(
             "stream_id", "chunk_id", "tenant_id", "service_name", "log_level"
         ),
-        KeySchema=keys("stream_id", "chunk_id"),
+        KeySchema=schema("stream_id", "chunk_id"),
         GlobalSecondaryIndexes=[
-            index("tenant-service-index", "tenant_id", "service_name"),
-            index("log-level-index", "log_level", "chunk_id"),
+            index_spec("tenant-service-index", "tenant_id", "service_name"),
+            index_spec("log-level-index", "log_level", "chunk_id"),
         ],
     )
     table = resource.Table(name)
@@ -178,11 +158,11 @@ def test_log_metadata_table(make_table: Any, resource: Any) -> None:
     name = make_table(
         "streaming-logs-dev-log-metadata",
         AttributeDefinitions=attrs("log_id", "timestamp", "service_name", "log_level", "user_id"),
-        KeySchema=keys("log_id", "timestamp"),
+        KeySchema=schema("log_id", "timestamp"),
         GlobalSecondaryIndexes=[
-            index("ServiceIndex", "service_name", "timestamp"),
-            index("LogLevelIndex", "log_level", "timestamp"),
-            index("UserIndex", "user_id", "timestamp"),
+            index_spec("ServiceIndex", "service_name", "timestamp"),
+            index_spec("LogLevelIndex", "log_level", "timestamp"),
+            index_spec("UserIndex", "user_id", "timestamp"),
         ],
     )
     table = resource.Table(name)
@@ -223,14 +203,26 @@ def test_log_metadata_table(make_table: Any, resource: Any) -> None:
 # --- 002: job tracker ---------------------------------------------------------------------------
 
 
+def jobs_by_status(client: Client, name: str, status: str, **extra: Any) -> Any:
+    """The README's StatusIndex query, with a placeholder for the reserved word `status`."""
+    return client.query(
+        TableName=name,
+        IndexName="StatusIndex",
+        KeyConditionExpression="#status = :status",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":status": {"S": status}},
+        **extra,
+    )
+
+
 def test_job_tracker(make_table: Any, dynamodb: Client, resource: Any) -> None:
     name = make_table(
         "cloud-tools-jobs",
         AttributeDefinitions=attrs("jobId", "status", "userId", "createdAt"),
-        KeySchema=keys("jobId"),
+        KeySchema=schema("jobId"),
         GlobalSecondaryIndexes=[
-            index("StatusIndex", "status", "createdAt"),
-            index("UserIndex", "userId", "createdAt"),
+            index_spec("StatusIndex", "status", "createdAt"),
+            index_spec("UserIndex", "userId", "createdAt"),
         ],
     )
     statuses = ("pending", "processing", "completed", "failed")
@@ -259,13 +251,7 @@ def test_job_tracker(make_table: Any, dynamodb: Client, resource: Any) -> None:
             ExpressionAttributeValues={":status": {"S": "processing"}},
         )
     # ... as on DynamoDB; with a name placeholder it lists jobs by status, by creation time.
-    answer = dynamodb.query(
-        TableName=name,
-        IndexName="StatusIndex",
-        KeyConditionExpression="#status = :status",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":status": {"S": "processing"}},
-    )
+    answer = jobs_by_status(dynamodb, name, "processing")
     created = [i["createdAt"]["S"] for i in answer["Items"]]
     assert len(created) == 10 and created == sorted(created)
     assert all(i["status"]["S"] == "processing" for i in answer["Items"])
@@ -291,14 +277,7 @@ def test_job_tracker(make_table: Any, dynamodb: Client, resource: Any) -> None:
             ":updated": {"S": "2024-02-01T00:00:00Z"},
         },
     )
-    completed = dynamodb.query(
-        TableName=name,
-        IndexName="StatusIndex",
-        KeyConditionExpression="#status = :status",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":status": {"S": "completed"}},
-        Select="COUNT",
-    )
+    completed = jobs_by_status(dynamodb, name, "completed", Select="COUNT")
     assert completed["Count"] == 11
     # Scan for jobs within a date range.
     january = dynamodb.scan(
@@ -319,16 +298,16 @@ def test_user_table_with_provisioned_indexes(make_table: Any, resource: Any) -> 
     name = make_table(
         "global-app-prod-users",
         AttributeDefinitions=attrs("user_id", "created_at", "email", "status"),
-        KeySchema=keys("user_id", "created_at"),
+        KeySchema=schema("user_id", "created_at"),
         BillingMode="PROVISIONED",
         ProvisionedThroughput={"ReadCapacityUnits": 100, "WriteCapacityUnits": 100},
         GlobalSecondaryIndexes=[
             {
-                **index("email-index", "email", "created_at"),
+                **index_spec("email-index", "email", "created_at"),
                 "ProvisionedThroughput": {"ReadCapacityUnits": 50, "WriteCapacityUnits": 50},
             },
             {
-                **index(
+                **index_spec(
                     "status-index",
                     "status",
                     "created_at",

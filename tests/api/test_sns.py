@@ -8,39 +8,35 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, unique_name
+from tests.api.helpers import (
+    REGION,
+    Client,
+    HttpEndpoint,
+    aws_client,
+    confirm_subscription,
+    fails,
+    unique_name,
+)
 
 ACCOUNT = "000000000000"
 
 
 @pytest.fixture(scope="module")
 def sns(endpoint: str) -> Client:
-    return boto3.client(
-        "sns",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return aws_client(endpoint, "sns")
 
 
 @pytest.fixture
@@ -58,36 +54,24 @@ def topic(sns: Client) -> Iterator[Callable[..., str]]:
         sns.delete_topic(TopicArn=arn)
 
 
-class Endpoint:
+class Endpoint(HttpEndpoint):
     """An HTTP subscriber: records requests; fails the first `failures` deliveries."""
 
     def __init__(self, failures: int = 0, confirm: bool = False) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.failures = failures
-        owner = self
+        self.confirm = confirm
+        super().__init__("/sns")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                owner.requests.append((headers, body))
-                if confirm and headers["x-amz-sns-message-type"] == "SubscriptionConfirmation":
-                    url = json.loads(body)["SubscribeURL"]
-                    with urllib.request.urlopen(url, timeout=10) as answer:
-                        answer.read()
-                if headers["x-amz-sns-message-type"] == "Notification" and owner.failures:
-                    owner.failures -= 1
-                    self.send_response(500)
-                else:
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/sns"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, headers: dict[str, str], body: bytes) -> int:
+        self.requests.append((headers, body))
+        kind = headers["x-amz-sns-message-type"]
+        if self.confirm and kind == "SubscriptionConfirmation":
+            confirm_subscription(json.loads(body))
+        if kind == "Notification" and self.failures:
+            self.failures -= 1
+            return 500
+        return 200
 
     def wait(self, count: int, timeout: float = 15.0) -> list[tuple[dict[str, str], bytes]]:
         deadline = time.monotonic() + timeout
@@ -95,10 +79,6 @@ class Endpoint:
             time.sleep(0.02)
         assert len(self.requests) >= count, self.requests
         return self.requests
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -113,18 +93,6 @@ def http_endpoint() -> Iterator[Callable[..., Endpoint]]:
     yield make
     for endpoint in made:
         endpoint.close()
-
-
-def _error(
-    call: Callable[[], Any], code: str, message: str | None = None, status: int = 400
-) -> None:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    assert error["Code"] == code, error
-    if message is not None:
-        assert error["Message"] == message
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
 def _subscribed(sns: Client, arn: str, endpoint: Endpoint, **params: Any) -> str:
@@ -171,38 +139,38 @@ def test_topic_lifecycle(sns: Client, topic: Callable[..., str]) -> None:
 
 
 def test_topic_errors(sns: Client, topic: Callable[..., str]) -> None:
-    _error(
+    fails(
         lambda: sns.create_topic(Name="bad name!"),
         "InvalidParameter",
         "Invalid parameter: Topic Name",
     )
     name = unique_name()
     topic(Name=name, Attributes={"DisplayName": "one"})
-    _error(
+    fails(
         lambda: sns.create_topic(Name=name, Attributes={"DisplayName": "two"}),
         "InvalidParameter",
         "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
     )
-    _error(
+    fails(
         lambda: sns.create_topic(Name=unique_name(), Attributes={"Colour": "red"}),
         "InvalidParameter",
         "Invalid parameter: AttributeName",
     )
-    _error(
+    fails(
         lambda: sns.create_topic(Name=unique_name(), Attributes={"FifoTopic": "true"}),
         "InvalidParameter",
     )
     missing = f"arn:aws:sns:{REGION}:{ACCOUNT}:{unique_name()}"
-    _error(
+    fails(
         lambda: sns.get_topic_attributes(TopicArn=missing), "NotFound", "Topic does not exist", 404
     )
-    _error(lambda: sns.publish(TopicArn=missing, Message="m"), "NotFound", status=404)
-    _error(
+    fails(lambda: sns.publish(TopicArn=missing, Message="m"), "NotFound", status=404)
+    fails(
         lambda: sns.get_topic_attributes(TopicArn="nope"),
         "InvalidParameter",
         "Invalid parameter: TopicArn",
     )
-    _error(
+    fails(
         lambda: sns.list_tags_for_resource(ResourceArn=missing),
         "ResourceNotFound",
         "Resource does not exist",
@@ -343,7 +311,7 @@ def test_signing_certificate(sns: Client, topic: Callable[..., str], endpoint: s
         urllib.request.urlopen(f"{endpoint}/SimpleNotificationService-0000.pem", timeout=10)
     assert missing.value.code == 404
     arn = topic()
-    _error(
+    fails(
         lambda: sns.set_topic_attributes(
             TopicArn=arn, AttributeName="SignatureVersion", AttributeValue="3"
         ),
@@ -417,7 +385,7 @@ def test_file_subscription(sns: Client, topic: Callable[..., str], tmp_path: Pat
         time.sleep(0.05)
     assert [json.loads(line)["Message"] for line in log.read_text().splitlines()] == ["one", "two"]
     sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
-    _error(
+    fails(
         lambda: sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"]),
         "NotFound",
         "Subscription does not exist",
@@ -427,42 +395,42 @@ def test_file_subscription(sns: Client, topic: Callable[..., str], tmp_path: Pat
 
 def test_subscription_and_publish_errors(sns: Client, topic: Callable[..., str]) -> None:
     arn = topic()
-    _error(
+    fails(
         lambda: sns.subscribe(TopicArn=arn, Protocol="carrier-pigeon", Endpoint="x"),
         "InvalidParameter",
         "Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon",
     )
-    _error(
+    fails(
         lambda: sns.subscribe(TopicArn=arn, Protocol="https", Endpoint="http://127.0.0.1/"),
         "InvalidParameter",
         "Invalid parameter: Endpoint must match the specified protocol",
     )
-    _error(
+    fails(
         lambda: sns.confirm_subscription(TopicArn=arn, Token="not-a-token"),
         "InvalidParameter",
         "Invalid parameter: Token",
     )
-    _error(
+    fails(
         lambda: sns.publish(TopicArn=arn, Message=""),
         "InvalidParameter",
         "Invalid parameter: Empty message",
     )
-    _error(
+    fails(
         lambda: sns.publish(TopicArn=arn, Message="m", Subject="s" * 101),
         "InvalidParameter",
         "Invalid parameter: Subject",
     )
-    _error(
+    fails(
         lambda: sns.publish(TopicArn=arn, Message="x" * 262145),
         "InvalidParameter",
         "Invalid parameter: Message too long",
     )
-    _error(
+    fails(
         lambda: sns.publish(TopicArn=arn, Message='{"http": "x"}', MessageStructure="json"),
         "InvalidParameter",
         "Invalid parameter: Message Structure - No default entry in JSON message body",
     )
-    _error(
+    fails(
         lambda: sns.publish(
             TopicArn=arn,
             Message="m",
@@ -476,11 +444,11 @@ def test_fifo_topics(sns: Client, topic: Callable[..., str]) -> None:
     arn = topic(Name=f"{unique_name()}.fifo", Attributes={"FifoTopic": "true"})
     attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
     assert attributes["FifoTopic"] == "true"
-    _error(
+    fails(
         lambda: sns.publish(TopicArn=arn, Message="m"),
         "InvalidParameter",
         "Invalid parameter: The MessageGroupId parameter is required for FIFO topics",
     )
-    _error(lambda: sns.publish(TopicArn=arn, Message="m", MessageGroupId="g"), "InvalidParameter")
+    fails(lambda: sns.publish(TopicArn=arn, Message="m", MessageGroupId="g"), "InvalidParameter")
     answer = sns.publish(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="d")
     assert answer["SequenceNumber"].isdigit()

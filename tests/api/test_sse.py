@@ -6,65 +6,42 @@ disk and to restart it), so they are skipped against an external endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import ENDPOINT_ENV, _free_port, _stop, _wait_for_server
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, unique_name
+from tests.api.conftest import ENDPOINT_ENV, own_server
+from tests.api.helpers import (
+    REGION,
+    Client,
+    attr,
+    aws_client,
+    create_table,
+    error_of,
+    index_spec,
+    unique_name,
+)
 
 ACCOUNT = "000000000000"
 SECRET = "TOP-SECRET-PAYLOAD-7f3a9c"
+MASTER_KEY_ENV = "DYNASTORE_MASTER_KEY"
 
 
+@dataclass(frozen=True)
 class Server:
-    """A dynastore process on a data directory of its own."""
+    """A running dynastore process on a data directory of its own."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.endpoint = ""
-
-    def start(self, env: dict[str, str] | None = None) -> None:
-        port = _free_port()
-        stderr = self.data_dir.parent / f"server-{port}.stderr"
-        command = [
-            sys.executable, "-m", "dynastore", "serve",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--data-dir", str(self.data_dir),
-            "--auth", "accept", "--log-level", "warning",
-        ]  # fmt: skip
-        environment = {k: v for k, v in os.environ.items() if k != "DYNASTORE_MASTER_KEY"}
-        environment.update(env or {})
-        with stderr.open("wb") as handle:
-            self.proc = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=handle, env=environment
-            )
-        _wait_for_server(self.proc, port, stderr)
-        self.endpoint = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            _stop(self.proc)
-            self.proc = None
+    data_dir: Path
+    endpoint: str
 
     def client(self, name: str) -> Client:
-        return boto3.client(
-            name,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            config=Config(retries={"max_attempts": 0}),
-        )
+        return aws_client(self.endpoint, name)
 
     def stored_bytes(self) -> bytes:
         """Everything SQLite keeps on disk (database file and write-ahead log)."""
@@ -73,16 +50,19 @@ class Server:
         )
 
 
+@contextlib.contextmanager
+def running(data_dir: Path, master_key: str | None = None) -> Iterator[Server]:
+    """A server on `data_dir`, given `master_key` by the environment (else none there)."""
+    with own_server(data_dir, env={MASTER_KEY_ENV: master_key}) as url:
+        yield Server(data_dir, url)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if os.environ.get(ENDPOINT_ENV):
         pytest.skip("needs its own server (bytes on disk, restarts)")
-    work = tmp_path_factory.mktemp("sse")
-    instance = Server(work / "data")
-    instance.data_dir.mkdir()
-    instance.start()
-    yield instance
-    instance.stop()
+    with running(tmp_path_factory.mktemp("sse")) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="module")
@@ -107,32 +87,16 @@ MakeTable = Callable[..., str]
 @pytest.fixture
 def make_table(dynamodb: Client) -> MakeTable:
     def make(sse: dict[str, Any] | None = None, **extra: Any) -> str:
-        name = unique_name("sse")
-        params: dict[str, Any] = {
-            "TableName": name,
-            "AttributeDefinitions": [
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-                {"AttributeName": "g", "AttributeType": "S"},
-            ],
-            "KeySchema": [
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "by-g",
-                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            **extra,
-        }
         if sse is not None:
-            params["SSESpecification"] = sse
-        dynamodb.create_table(**params)
-        return name
+            extra["SSESpecification"] = sse
+        return create_table(
+            dynamodb,
+            unique_name("sse"),
+            range_key=True,
+            AttributeDefinitions=[attr("pk"), attr("sk"), attr("g")],
+            GlobalSecondaryIndexes=[index_spec("by-g", "g")],
+            **extra,
+        )
 
     return make
 
@@ -150,11 +114,6 @@ def item(n: int, secret: str = SECRET, number: str = "12345.678") -> dict[str, A
 
 def key_arn(key_id: str) -> str:
     return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"
-
-
-def error_of(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    error = info.value.response["Error"]
-    return error["Code"], error.get("Message", "")
 
 
 def read_everything(dynamodb: Client, name: str) -> list[Any]:
@@ -300,7 +259,7 @@ def assert_inaccessible(dynamodb: Client, name: str, kms_error: str) -> None:
     assert table["TableStatus"] == "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
     assert "InaccessibleEncryptionDateTime" in table["SSEDescription"]
     key = {"pk": {"S": "p"}, "sk": {"S": "s1"}}
-    calls = [
+    calls: list[Callable[[], Any]] = [
         lambda: dynamodb.get_item(TableName=name, Key=key),
         lambda: dynamodb.scan(TableName=name),
         lambda: dynamodb.put_item(TableName=name, Item=item(3)),
@@ -328,22 +287,30 @@ def assert_accessible(dynamodb: Client, name: str) -> None:
     assert got["Item"]["secret"] == {"S": SECRET}
 
 
-def test_disabled_key_makes_the_table_inaccessible(
-    dynamodb: Client, kms: Client, make_table: MakeTable, key: str
-) -> None:
-    name = make_table({"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key})
-    dynamodb.put_item(TableName=name, Item=item(1))
-    kms.disable_key(KeyId=key)
+def assert_key_guards(dynamodb: Client, kms: Client, name: str, key_id: str) -> None:
+    """Disabling `key_id` makes the table inaccessible; enabling it again gives it back."""
+    kms.disable_key(KeyId=key_id)
     assert_inaccessible(dynamodb, name, "DisabledException")
-    kms.enable_key(KeyId=key)
+    kms.enable_key(KeyId=key_id)
     assert_accessible(dynamodb, name)
 
 
-def test_key_pending_deletion(
-    dynamodb: Client, kms: Client, make_table: MakeTable, key: str
-) -> None:
+@pytest.fixture
+def encrypted(dynamodb: Client, make_table: MakeTable, key: str) -> str:
+    """A table encrypted with `key`, holding item(1)."""
     name = make_table({"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key})
     dynamodb.put_item(TableName=name, Item=item(1))
+    return name
+
+
+def test_disabled_key_makes_the_table_inaccessible(
+    dynamodb: Client, kms: Client, encrypted: str, key: str
+) -> None:
+    assert_key_guards(dynamodb, kms, encrypted, key)
+
+
+def test_key_pending_deletion(dynamodb: Client, kms: Client, encrypted: str, key: str) -> None:
+    name = encrypted
     kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
     assert_inaccessible(dynamodb, name, "KMSInvalidStateException")
     kms.cancel_key_deletion(KeyId=key)
@@ -366,10 +333,9 @@ def test_a_disabled_key_cannot_encrypt_a_new_table(
 
 
 def test_update_table_changes_the_key(
-    dynamodb: Client, kms: Client, make_table: MakeTable, key: str
+    dynamodb: Client, kms: Client, encrypted: str, key: str
 ) -> None:
-    name = make_table({"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key})
-    dynamodb.put_item(TableName=name, Item=item(1))
+    name = encrypted
     new_key = kms.create_key()["KeyMetadata"]["KeyId"]
     spec = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": new_key}
     answer = dynamodb.update_table(TableName=name, SSESpecification=spec)
@@ -379,17 +345,13 @@ def test_update_table_changes_the_key(
     assert error_of(info)[0] == "ValidationException"
     kms.disable_key(KeyId=key)  # the old key no longer protects anything
     assert_accessible(dynamodb, name)
-    kms.disable_key(KeyId=new_key)
-    assert_inaccessible(dynamodb, name, "DisabledException")
-    kms.enable_key(KeyId=new_key)
-    assert_accessible(dynamodb, name)
+    assert_key_guards(dynamodb, kms, name, new_key)
 
 
 def test_update_table_back_to_the_owned_key(
-    dynamodb: Client, kms: Client, make_table: MakeTable, key: str
+    dynamodb: Client, kms: Client, encrypted: str, key: str
 ) -> None:
-    name = make_table({"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key})
-    dynamodb.put_item(TableName=name, Item=item(1))
+    name = encrypted
     dynamodb.update_table(TableName=name, SSESpecification={"Enabled": False})
     assert "SSEDescription" not in dynamodb.describe_table(TableName=name)["Table"]
     kms.disable_key(KeyId=key)
@@ -421,39 +383,28 @@ def test_master_key_file_and_restart(tmp_path: Path) -> None:
         pytest.skip("needs its own server")
     data = tmp_path / "data"
     data.mkdir()
-    first = Server(data)
-    first.start()
-    try:
+    with running(data) as first:
         client = first.client("dynamodb")
         kms = first.client("kms")
         key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        name = unique_name("sse")
-        client.create_table(
-            TableName=name,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
+        name = create_table(
+            client,
+            unique_name("sse"),
             SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_id},
         )
         client.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"S": SECRET}})
         ciphertext = kms.encrypt(KeyId=key_id, Plaintext=b"kept")["CiphertextBlob"]
-    finally:
-        first.stop()
     master = data / "master.key"
     assert master.stat().st_mode & 0o777 == 0o600
-    second = Server(data)
-    second.start()
-    try:
+    with running(data) as second:
         got = second.client("dynamodb").get_item(TableName=name, Key={"pk": {"S": "a"}})
         assert got["Item"]["v"] == {"S": SECRET}
         assert second.client("kms").decrypt(CiphertextBlob=ciphertext)["Plaintext"] == b"kept"
-    finally:
-        second.stop()
     # The same key given by the environment works; another key is refused at start-up.
-    third = Server(data)
-    third.start({"DYNASTORE_MASTER_KEY": master.read_text().strip()})
-    third.stop()
-    wrong = Server(data)
-    with pytest.raises(pytest.fail.Exception, match="master key does not match"):
-        wrong.start({"DYNASTORE_MASTER_KEY": "A" * 43 + "="})
-    wrong.stop()
+    with running(data, master.read_text().strip()):
+        pass
+    with (
+        pytest.raises(pytest.fail.Exception, match="master key does not match"),
+        running(data, "A" * 43 + "="),
+    ):
+        pass

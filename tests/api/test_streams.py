@@ -11,18 +11,16 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.api.conftest import own_server
 from tests.api.helpers import (
-    ACCESS_KEY,
     INVALID,
     REGION,
-    SECRET_KEY,
     Client,
     TableFactory,
+    aws_client,
+    create_table,
     key,
     one_error,
     raises,
@@ -36,31 +34,15 @@ SHARD_NOT_FOUND = "Requested resource not found: Shard does not exist"
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
 
-def _streams_client(endpoint: str) -> Client:
-    return boto3.client(
-        "dynamodbstreams",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(region_name=REGION, retries={"max_attempts": 0}),
-    )
-
-
 @pytest.fixture(scope="module")
 def streams(endpoint: str) -> Client:
-    return _streams_client(endpoint)
+    return aws_client(endpoint, "dynamodbstreams")
 
 
 @pytest.fixture(scope="module")
 def raw_streams(endpoint: str) -> Client:
     """The streams client without botocore's parameter validation."""
-    return boto3.client(
-        "dynamodbstreams",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(region_name=REGION, retries={"max_attempts": 0}, parameter_validation=False),
-    )
+    return aws_client(endpoint, "dynamodbstreams", parameter_validation=False)
 
 
 def stream_arn(client: Client, name: str) -> str:
@@ -434,12 +416,18 @@ def test_describe_stream_errors(
     assert page["StreamDescription"]["Shards"] == []
 
 
+@pytest.fixture
+def shard(dynamodb: Client, streams: Client, table: TableFactory) -> tuple[str, str]:
+    """(stream ARN, first shard id) of a new table with a NEW_AND_OLD_IMAGES stream."""
+    arn = stream_arn(dynamodb, table(StreamSpecification=NEW_AND_OLD))
+    shard_id: str = all_shards(streams, arn)[0]["ShardId"]
+    return arn, shard_id
+
+
 def test_get_shard_iterator_errors(
-    dynamodb: Client, streams: Client, raw_streams: Client, table: TableFactory
+    streams: Client, raw_streams: Client, shard: tuple[str, str]
 ) -> None:
-    name = table(StreamSpecification=NEW_AND_OLD)
-    arn = stream_arn(dynamodb, name)
-    shard_id = all_shards(streams, arn)[0]["ShardId"]
+    arn, shard_id = shard
     with raises("ResourceNotFoundException", SHARD_NOT_FOUND):
         streams.get_shard_iterator(
             StreamArn=arn,
@@ -477,12 +465,8 @@ def test_get_shard_iterator_errors(
         streams.get_shard_iterator(StreamArn="y" * 40, ShardId=shard_id, ShardIteratorType="LATEST")
 
 
-def test_get_records_errors(
-    dynamodb: Client, streams: Client, raw_streams: Client, table: TableFactory
-) -> None:
-    name = table(StreamSpecification=NEW_AND_OLD)
-    arn = stream_arn(dynamodb, name)
-    shard_id = all_shards(streams, arn)[0]["ShardId"]
+def test_get_records_errors(streams: Client, raw_streams: Client, shard: tuple[str, str]) -> None:
+    arn, shard_id = shard
     iterator = streams.get_shard_iterator(
         StreamArn=arn, ShardId=shard_id, ShardIteratorType="LATEST"
     )["ShardIterator"]
@@ -512,22 +496,9 @@ def short_retention(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_trimmed_records(short_retention: str) -> None:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=short_retention,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(region_name=REGION, retries={"max_attempts": 0}),
-    )
-    streams = _streams_client(short_retention)
-    name = unique_name()
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification=NEW_AND_OLD,
-    )
+    client = aws_client(short_retention)
+    streams = aws_client(short_retention, "dynamodbstreams")
+    name = create_table(client, StreamSpecification=NEW_AND_OLD)
     arn = stream_arn(client, name)
     shard_id = all_shards(streams, arn)[0]["ShardId"]
     client.put_item(TableName=name, Item=key("old"))

@@ -4,34 +4,22 @@ from __future__ import annotations
 
 import http.client
 import urllib.parse
+from typing import Any
 
-import boto3
 import pytest
 from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client
+from tests.api.helpers import ACCESS_KEY, REGION, SECRET_KEY, Client, aws_client
 
 ACCOUNT = "000000000000"  # the server's default account in accept mode
 
 
-def sts_client(endpoint: str, access_key: str = ACCESS_KEY) -> Client:
-    return boto3.client(
-        "sts",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}),
-    )
-
-
 @pytest.fixture(scope="module")
 def sts(endpoint: str) -> Client:
-    return sts_client(endpoint)
+    return aws_client(endpoint, "sts")
 
 
 def test_get_caller_identity(sts: Client) -> None:
@@ -43,7 +31,7 @@ def test_get_caller_identity(sts: Client) -> None:
 
 
 def test_the_caller_is_named_after_its_access_key(endpoint: str) -> None:
-    identity = sts_client(endpoint, "AKIAOTHERUSER").get_caller_identity()
+    identity = aws_client(endpoint, "sts", access_key="AKIAOTHERUSER").get_caller_identity()
     assert identity["Arn"].endswith(":user/AKIAOTHERUSER")
 
 
@@ -61,17 +49,10 @@ def test_unsupported_action(sts: Client) -> None:
 
 
 def test_validation_error(endpoint: str) -> None:
-    client = boto3.client(
-        "sts",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
-    )
+    client = aws_client(endpoint, "sts", parameter_validation=False)
     with pytest.raises(ClientError) as info:
         client.get_access_key_info(AccessKeyId="short")
-    error = info.value.response["Error"]
+    error: dict[str, Any] = dict(info.value.response["Error"])
     assert error["Code"] == "ValidationError"
     assert error["Type"] == "Sender"
     assert "at 'accessKeyId' failed to satisfy constraint" in error["Message"]
@@ -82,7 +63,7 @@ def test_presigned_get(endpoint: str) -> None:
     url = f"{endpoint}/?Action=GetCallerIdentity&Version=2011-06-15"
     request = AWSRequest(method="GET", url=url)
     SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET_KEY), "sts", REGION, 60).add_auth(request)
-    parsed = urllib.parse.urlsplit(request.url)
+    parsed = urllib.parse.urlsplit(str(request.url))
     conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=30)
     try:
         conn.request("GET", f"{parsed.path}?{parsed.query}")

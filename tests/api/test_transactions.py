@@ -7,20 +7,18 @@ import threading
 import uuid
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.api.helpers import (
-    ACCESS_KEY,
     KEY_SCHEMA_MISMATCH,
-    REGION,
     REQUEST_FAILED,
     RESOURCE_NOT_FOUND,
-    SECRET_KEY,
     Client,
     Item,
     TableFactory,
+    attr,
+    aws_client,
+    index_spec,
     key,
     raises,
     read,
@@ -68,7 +66,8 @@ def get(name: str, item_key: Item, **extra: Any) -> dict[str, Any]:
 
 
 def reasons_of(err: ClientError) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = err.response["CancellationReasons"]
+    response: dict[str, Any] = dict(err.response)
+    found: list[dict[str, Any]] = response["CancellationReasons"]
     return found
 
 
@@ -251,21 +250,8 @@ def test_double_write_capacity(dynamodb: Client, table: TableFactory) -> None:
 def test_index_and_item_collection_upkeep(dynamodb: Client, table: TableFactory) -> None:
     name = table(
         range_key=True,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "l", "AttributeType": "S"},
-        ],
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": "byL",
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "l", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("l")],
+        LocalSecondaryIndexes=[index_spec("byL", "pk", "l")],
     )
     answer = dynamodb.transact_write_items(
         TransactItems=[put(name, {**key("p", "1"), "l": {"S": "x"}})],
@@ -366,14 +352,7 @@ def test_get_errors(dynamodb: Client, table: TableFactory) -> None:
 
 
 def _client(endpoint: str) -> Client:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 0}, max_pool_connections=2),
-    )
+    return aws_client(endpoint, max_pool_connections=2)
 
 
 def test_racing_transfers_keep_every_invariant(

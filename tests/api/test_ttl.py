@@ -10,18 +10,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.api.helpers import (
-    ACCESS_KEY,
-    REGION,
-    SECRET_KEY,
     Client,
     TableFactory,
+    attr,
+    aws_client,
+    index_items,
+    index_spec,
     key,
     one_error,
+    put_all,
     raises,
     read,
     table_not_found,
@@ -37,13 +37,7 @@ TOO_OFTEN = "Time to live has been modified multiple times within a fixed interv
 
 @pytest.fixture(scope="module")
 def streams(endpoint: str) -> Client:
-    return boto3.client(
-        "dynamodbstreams",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(region_name=REGION, retries={"max_attempts": 0}),
-    )
+    return aws_client(endpoint, "dynamodbstreams")
 
 
 def enable(client: Client, name: str, attribute: str = "expires") -> dict[str, Any]:
@@ -219,7 +213,7 @@ def test_changed_ttl_is_respected(dynamodb: Client, table: TableFactory) -> None
 
 def test_items_written_before_ttl_was_enabled(dynamodb: Client, table: TableFactory) -> None:
     name = table()
-    batch_put(dynamodb, name, [item(f"old{i}", expires=epoch(-60)) for i in range(60)])
+    put_all(dynamodb, name, [item(f"old{i}", expires=epoch(-60)) for i in range(60)])
     enable(dynamodb, name)
     wait_until(lambda: count(dynamodb, name) == 0)
 
@@ -238,29 +232,14 @@ def test_expiry_updates_indexes_and_the_stream(
     dynamodb: Client, streams: Client, table: TableFactory
 ) -> None:
     name = table(
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "g", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byG",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        AttributeDefinitions=[attr("pk"), attr("g")],
+        GlobalSecondaryIndexes=[index_spec("byG", "g")],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     enable(dynamodb, name)
     dynamodb.put_item(TableName=name, Item=item("gone", g={"S": "x"}, expires=epoch(-60)))
     wait_until(lambda: read(dynamodb, name, key("gone")) is None)
-    answer = dynamodb.query(
-        TableName=name,
-        IndexName="byG",
-        KeyConditionExpression="g = :g",
-        ExpressionAttributeValues={":g": {"S": "x"}},
-    )
-    assert answer["Items"] == []
+    assert index_items(dynamodb, name, "byG", "g", "x") == []
     arn = dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
     records = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
@@ -281,10 +260,3 @@ def test_expiry_updates_indexes_and_the_stream(
 
 def count(client: Client, name: str) -> int:
     return int(client.scan(TableName=name, Select="COUNT", ConsistentRead=True)["Count"])
-
-
-def batch_put(client: Client, name: str, items: list[dict[str, Any]]) -> None:
-    """BatchWriteItem puts, 25 at a time."""
-    for start in range(0, len(items), 25):
-        requests = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
-        client.batch_write_item(RequestItems={name: requests})

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.helpers import (
-    CAPACITY_ENUM,
+    CAPACITY_INVALID,
     INVALID,
     KEY_SCHEMA_MISMATCH,
     REQUEST_FAILED,
     RESOURCE_NOT_FOUND,
-    RETURN_VALUES_ENUM,
+    RETURN_VALUES_INVALID,
     Client,
     Item,
     TableFactory,
-    constraint,
     errors,
     failure_item,
     key,
@@ -50,6 +51,11 @@ def after(client: Client, name: str) -> Item:
 
 def assert_untouched(client: Client, name: str) -> None:
     assert after(client, name) == ITEM
+
+
+def set_v(client: Client, name: str, item_key: Item | None = None, **kwargs: Any) -> dict[str, Any]:
+    """`SET v = :v` (1) on `item_key`, the seeded item's key unless given."""
+    return update(client, name, item_key or key("a"), "SET v = :v", {":v": n("1")}, **kwargs)
 
 
 # --- SET, REMOVE, ADD, DELETE ----------------------------------------------------------
@@ -199,9 +205,7 @@ def test_return_values(
 
 
 def test_return_all_old_on_new_item(dynamodb: Client, table: TableFactory) -> None:
-    answer = update(
-        dynamodb, table(), key("z"), "SET v = :v", {":v": n("1")}, ReturnValues="ALL_OLD"
-    )
+    answer = set_v(dynamodb, table(), key("z"), ReturnValues="ALL_OLD")
     assert "Attributes" not in answer
 
 
@@ -238,14 +242,7 @@ def test_condition_fails_and_returns_old_item(dynamodb: Client, seeded: str) -> 
 def test_failed_condition_creates_nothing(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     with raises("ConditionalCheckFailedException", REQUEST_FAILED):
-        update(
-            dynamodb,
-            name,
-            key("z"),
-            "SET v = :v",
-            {":v": n("1")},
-            ConditionExpression="attribute_exists(pk)",
-        )
+        set_v(dynamodb, name, key("z"), ConditionExpression="attribute_exists(pk)")
     assert read(dynamodb, name, key("z")) is None
 
 
@@ -431,28 +428,16 @@ def test_missing_item_arithmetic_creates_nothing(dynamodb: Client, table: TableF
 
 def test_unknown_table(dynamodb: Client) -> None:
     with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
-        update(dynamodb, unique_name("missing"), key("a"), "SET v = :v", {":v": n("1")})
+        set_v(dynamodb, unique_name("missing"))
 
 
 def test_key_not_matching_schema(dynamodb: Client, seeded: str) -> None:
     with validation(KEY_SCHEMA_MISMATCH):
-        update(dynamodb, seeded, {"pk": n("1")}, "SET v = :v", {":v": n("1")})
+        set_v(dynamodb, seeded, {"pk": n("1")})
     assert_untouched(dynamodb, seeded)
 
 
 def test_enum_errors_are_aggregated(unchecked: Client, seeded: str) -> None:
-    message = errors(
-        constraint("INVALID", "returnConsumedCapacity", CAPACITY_ENUM),
-        constraint("INVALID", "returnValues", RETURN_VALUES_ENUM),
-    )
-    with validation(message):
-        update(
-            unchecked,
-            seeded,
-            key("a"),
-            "SET v = :v",
-            {":v": n("1")},
-            ReturnValues="INVALID",
-            ReturnConsumedCapacity="INVALID",
-        )
+    with validation(errors(CAPACITY_INVALID, RETURN_VALUES_INVALID)):
+        set_v(unchecked, seeded, ReturnValues="INVALID", ReturnConsumedCapacity="INVALID")
     assert_untouched(unchecked, seeded)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
 from tests.api.helpers import (
     INVALID,
     NO_THROUGHPUT_ON_DEMAND,
@@ -57,28 +59,33 @@ def test_decrease_throughput(dynamodb: Client, table: TableFactory) -> None:
     assert isinstance(throughput["LastDecreaseDateTime"], datetime.datetime)
 
 
-def test_switch_to_on_demand(dynamodb: Client, table: TableFactory) -> None:
-    name = provisioned(table)
-    dynamodb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+@pytest.mark.parametrize(
+    ("mode", "throughput", "units"),
+    [
+        ("PAY_PER_REQUEST", None, (0, 0)),
+        ("PROVISIONED", {"ReadCapacityUnits": 4, "WriteCapacityUnits": 2}, (4, 2)),
+    ],
+    ids=["to-on-demand", "to-provisioned"],
+)
+def test_switch_billing_mode(
+    dynamodb: Client,
+    table: TableFactory,
+    mode: str,
+    throughput: dict[str, int] | None,
+    units: tuple[int, int],
+) -> None:
+    """From the other mode to `mode`; the description shows (RCU, WCU) `units` after."""
+    if throughput is None:
+        name = provisioned(table)
+        dynamodb.update_table(TableName=name, BillingMode=mode)
+    else:
+        name = table()
+        dynamodb.update_table(TableName=name, BillingMode=mode, ProvisionedThroughput=throughput)
     wait_active(dynamodb, name)
     desc = dynamodb.describe_table(TableName=name)["Table"]
-    assert desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
-    assert desc["ProvisionedThroughput"]["WriteCapacityUnits"] == 0
-
-
-def test_switch_to_provisioned(dynamodb: Client, table: TableFactory) -> None:
-    name = table()
-    dynamodb.update_table(
-        TableName=name,
-        BillingMode="PROVISIONED",
-        ProvisionedThroughput={"ReadCapacityUnits": 4, "WriteCapacityUnits": 2},
-    )
-    wait_active(dynamodb, name)
-    desc = dynamodb.describe_table(TableName=name)["Table"]
-    assert desc["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
-    assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == 4
-    assert desc["ProvisionedThroughput"]["WriteCapacityUnits"] == 2
+    assert desc["BillingModeSummary"]["BillingMode"] == mode
+    assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == units[0]
+    assert desc["ProvisionedThroughput"]["WriteCapacityUnits"] == units[1]
 
 
 def test_items_survive_billing_change(dynamodb: Client, table: TableFactory) -> None:
