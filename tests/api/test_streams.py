@@ -2,7 +2,8 @@
 
 The suite's server closes a stream's open shard once it holds 20 records (checked every
 0.2 s, see conftest.py), so rollover happens within a test. Trimming is tested on a
-second server with a one-second retention.
+second server with a one-second retention, ENABLING / DISABLING on a third whose tables
+take two seconds to change status.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from tests.api.helpers import (
     REGION,
     Client,
     TableFactory,
+    attr,
     aws_client,
     create_table,
     key,
     one_error,
     raises,
+    schema,
     table_not_found,
     unique_name,
     validation,
+    wait_active,
 )
 
 NEW_AND_OLD = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
@@ -333,6 +337,74 @@ def test_iterator_types(dynamodb: Client, streams: Client, table: TableFactory) 
     assert [r["eventID"] for r in at["Records"]] == [r["eventID"] for r in page["Records"][1:]]
 
 
+def keys_of(page: dict[str, Any]) -> list[Any]:
+    return [r["dynamodb"]["Keys"] for r in page["Records"]]
+
+
+def test_starting_sequence_number_of_an_empty_shard(
+    dynamodb: Client, streams: Client, table: TableFactory
+) -> None:
+    """A shard's StartingSequenceNumber is a valid position before any record has it."""
+    name = table(StreamSpecification=NEW_AND_OLD)
+    arn = stream_arn(dynamodb, name)
+    (shard,) = all_shards(streams, arn)
+    start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+
+    def iterator(kind: str, sequence: str) -> str:
+        it: str = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=kind, SequenceNumber=sequence
+        )["ShardIterator"]
+        return it
+
+    at = iterator("AT_SEQUENCE_NUMBER", start)
+    after = iterator("AFTER_SEQUENCE_NUMBER", start)
+    with raises("ValidationException"):  # no record has the next number yet
+        iterator("AT_SEQUENCE_NUMBER", str(int(start) + 1))
+    for pk in ("a", "b"):
+        dynamodb.put_item(TableName=name, Item=key(pk))
+    assert keys_of(streams.get_records(ShardIterator=at)) == [key("a"), key("b")]
+    assert keys_of(streams.get_records(ShardIterator=after)) == [key("b")]
+
+
+def test_sequence_numbers_of_a_closed_empty_shard(
+    dynamodb: Client, streams: Client, table: TableFactory
+) -> None:
+    name = table(StreamSpecification=NEW_AND_OLD)
+    arn = stream_arn(dynamodb, name)
+    dynamodb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    (closed,) = all_shards(streams, arn)
+    numbers = closed["SequenceNumberRange"]
+    assert numbers["EndingSequenceNumber"] == numbers["StartingSequenceNumber"]
+    for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn,
+            ShardId=closed["ShardId"],
+            ShardIteratorType=kind,
+            SequenceNumber=numbers["EndingSequenceNumber"],
+        )["ShardIterator"]
+        page = streams.get_records(ShardIterator=iterator)
+        assert page["Records"] == [] and "NextShardIterator" not in page
+
+
+def test_get_records_returns_at_most_one_megabyte(
+    dynamodb: Client, streams: Client, table: TableFactory
+) -> None:
+    name = table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    arn = stream_arn(dynamodb, name)
+    big = "x" * 390_000
+    for pk in ("a", "b", "c"):
+        dynamodb.put_item(TableName=name, Item={**key(pk), "blob": {"S": big}})
+    (first,) = all_shards(streams, arn)
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=first["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    page = streams.get_records(ShardIterator=iterator)
+    assert keys_of(page) == [key("a"), key("b")]
+    assert sum(r["dynamodb"]["SizeBytes"] for r in page["Records"]) <= 1024 * 1024
+    rest = streams.get_records(ShardIterator=page["NextShardIterator"])
+    assert keys_of(rest) == [key("c")]
+
+
 def test_lambda_style_consumer_sees_every_write_once_in_order(
     dynamodb: Client, streams: Client, table: TableFactory
 ) -> None:
@@ -524,3 +596,39 @@ def test_trimmed_records(short_retention: str) -> None:
     assert [r["dynamodb"]["Keys"] for r in streams.get_records(ShardIterator=fresh)["Records"]] == [
         key("new")
     ]
+
+
+# --- status transitions (a server whose tables take two seconds to change status) ------
+
+
+@pytest.fixture(scope="module")
+def slow_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose tables take two seconds to change status."""
+    with own_server(tmp_path_factory.mktemp("transitions"), "--table-status-delay", "2") as url:
+        yield url
+
+
+def test_stream_status_while_the_table_changes(slow_tables: str) -> None:
+    client = aws_client(slow_tables)
+    streams = aws_client(slow_tables, "dynamodbstreams")
+    name = unique_name()
+    created = client.create_table(
+        TableName=name,
+        AttributeDefinitions=[attr("pk")],
+        KeySchema=schema("pk"),
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification=NEW_AND_OLD,
+    )["TableDescription"]
+    arn = created["LatestStreamArn"]
+
+    def status() -> str:
+        found: str = streams.describe_stream(StreamArn=arn)["StreamDescription"]["StreamStatus"]
+        return found
+
+    assert status() == "ENABLING"
+    wait_active(client, name)
+    assert status() == "ENABLED"
+    client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    assert status() == "DISABLING"
+    wait_active(client, name)
+    assert status() == "DISABLED"

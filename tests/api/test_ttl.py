@@ -24,15 +24,19 @@ from tests.api.helpers import (
     put_all,
     raises,
     read,
+    schema,
     table_not_found,
     unique_name,
     validation,
+    wait_active,
 )
+from tests.api.test_streams import slow_tables as slow_tables_fixture
 
 DELAY = 1.0  # --ttl-delay
 WINDOW = 2.0  # --ttl-change-window
 DEADLINE = 10.0  # generous bound for "vanishes within the delay" on a busy machine
 TOO_OFTEN = "Time to live has been modified multiple times within a fixed interval"
+slow_tables = slow_tables_fixture  # a server whose tables take two seconds to change status
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +159,29 @@ def test_bad_specification(unchecked: Client, table: TableFactory) -> None:
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ""}
         )
     assert describe(unchecked, name) == {"TimeToLiveStatus": "DISABLED"}
+
+
+def test_table_being_created(slow_tables: str) -> None:
+    client = aws_client(slow_tables)
+    name = unique_name()
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[attr("pk")],
+        KeySchema=schema("pk"),
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with raises(
+        "ResourceInUseException",
+        f"Attempt to change a resource which is still in use: Table {name} is being created",
+    ):
+        enable(client, name)
+    with validation(
+        "Cannot describe time to live while table is in CREATING state: Current table state "
+        "is CREATING"
+    ):
+        client.describe_time_to_live(TableName=name)
+    wait_active(client, name)
+    enable(client, name)
 
 
 # --- expiry -----------------------------------------------------------------------------

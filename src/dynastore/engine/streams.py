@@ -10,7 +10,8 @@ it is read, so the write path pays one log append whatever the view type.
 
 Descriptors live in STREAM_SPACE keyed ``account/region/table/label`` (ListStreams
 order) and outlive their table by the retention period, as DynamoDB's do: a disabled
-stream, or the stream of a deleted table, stays readable (DISABLED) for 24 hours.
+stream, or the stream of a deleted table, stays readable (DISABLED) for 24 hours. For the
+table status delay after it is enabled (disabled), a stream is ENABLING (DISABLING).
 
 Shards cut the stream's one ordered sequence at ``bounds``, the first sequence number
 of each shard: shard k holds [bounds[k], bounds[k+1]) and the last shard is open until
@@ -66,7 +67,7 @@ from dynastore.storage.base import Backend, ReadTx, WriteTx
 VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 SEQ_OFFSET = 10**20
 ITERATOR_TTL = 900.0  # seconds, as DynamoDB
-MAX_RECORD_BYTES = 1024 * 1024  # GetRecords returns at most 1 MB
+MAX_RECORD_BYTES = 1024 * 1024  # GetRecords returns at most 1 MB of records (SizeBytes)
 INVALID = "One or more parameter values were invalid: "
 SHARD_NOT_FOUND = "Requested resource not found: Shard does not exist"
 INVALID_ITERATOR = "Invalid ShardIterator"
@@ -502,7 +503,9 @@ def start_position(tx: ReadTx, stream: Stream, shard: int, kind: str, sequence: 
         return max(first, last_seq(tx, stream.log) + 1)
     seq = parse_seq(sequence or "")
     newest = last if last is not None else last_seq(tx, stream.log)
-    if seq is None or seq < first or seq > newest:
+    # The shard's own StartingSequenceNumber is a valid position even while no record has
+    # that number yet: an empty shard shows it (as both ends once closed).
+    if seq is None or seq < first or seq > max(newest, first):
         raise ValidationException(
             f"Invalid SequenceNumber {sequence} for shard {stream.shard_id(shard)} of stream "
             f"{stream.arn}"
@@ -565,21 +568,29 @@ def read_records(
     end = changelog.encode_sequence(last + 1) if last is not None else None
     records: list[dict[str, Any]] = []
     size = 0
-    rows = 0
+    full = False  # the next record would take the page past 1 MB
     next_position = start
     for key, raw in tx.range(stream.log, changelog.encode_sequence(start), end, limit=limit):
-        rows += 1
         seq = changelog.decode_sequence(key)
-        records.append(render(stream, seq, raw))
-        next_position = seq + 1
-        size += len(raw)
-        if size >= MAX_RECORD_BYTES:
+        record = render(stream, seq, raw)
+        record_size: int = record["dynamodb"]["SizeBytes"]
+        if records and size + record_size > MAX_RECORD_BYTES:
+            full = True
             break
-    exhausted = rows < limit and size < MAX_RECORD_BYTES
+        records.append(record)
+        next_position = seq + 1
+        size += record_size
+    exhausted = len(records) < limit and not full
     if last is not None and (next_position > last or exhausted):
         return records, None
     return records, next_position
 
 
-def stream_status(stream: Stream) -> str:
-    return "ENABLED" if stream.enabled else "DISABLED"
+def stream_status(stream: Stream, now: float, transition: float) -> str:
+    """DescribeStream's StreamStatus: ENABLING (DISABLING) for the `transition` seconds a
+    table takes to change status after the stream was enabled (disabled)."""
+    if stream.enabled:
+        return "ENABLING" if now < stream.created + transition else "ENABLED"
+    if stream.disabled is not None and now < stream.disabled + transition:
+        return "DISABLING"
+    return "DISABLED"

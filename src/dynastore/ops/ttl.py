@@ -96,11 +96,15 @@ def _check_change(
     table: TableDef, enabled: bool, attribute: str, now: float, options: TtlOptions
 ) -> None:
     """DynamoDB's checks of a TTL change against the table's current definition."""
-    if table.status in ("CREATING", "DELETING"):
-        doing = "created" if table.status == "CREATING" else "deleted"
+    if table.status == "CREATING":  # this wording, unlike UpdateTable's, names the table first
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table {table.name} is being "
+            "created"
+        )
+    if table.status == "DELETING":
         raise ResourceInUseException(
             "Attempt to change a resource which is still in use: "
-            f"Table is being {doing}: {table.name}"
+            f"Table is being deleted: {table.name}"
         )
     current, current_attribute = status(table, now)
     active = current in ("ENABLING", "ENABLED")

@@ -109,7 +109,9 @@ class StreamsApi:
         description: dict[str, Any] = {
             "StreamArn": stream.arn,
             "StreamLabel": stream.label,
-            "StreamStatus": "ENABLED" if stream.enabled else "DISABLED",
+            "StreamStatus": streams.stream_status(
+                stream, self._engine.clock(), self._engine.settings.status_delay
+            ),
             "StreamViewType": stream.view,
             "CreationRequestDateTime": stream.created,
             "TableName": stream.table,
