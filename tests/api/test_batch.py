@@ -94,6 +94,35 @@ def test_twenty_five_writes_is_the_limit(dynamodb: Client, table: TableFactory) 
     assert read(dynamodb, name, key("x0")) is None
 
 
+def test_twenty_five_writes_in_all_tables(dynamodb: Client, table: TableFactory) -> None:
+    one, two = table(), table()
+    dynamodb.batch_write_item(
+        RequestItems={
+            one: [put(key(f"k{i}")) for i in range(13)],
+            two: [put(key(f"k{i}")) for i in range(12)],
+        }
+    )
+    assert read(dynamodb, two, key("k11")) is not None
+    with validation("Too many items requested for the BatchWriteItem call"):
+        dynamodb.batch_write_item(
+            RequestItems={
+                one: [put(key(f"x{i}")) for i in range(13)],
+                two: [put(key(f"x{i}")) for i in range(13)],
+            }
+        )
+    assert read(dynamodb, one, key("x0")) is None
+
+
+def test_an_empty_list_of_requests(unchecked: Client, table: TableFactory) -> None:
+    name = table()
+    with validation(
+        f"1 validation error detected: Value '{{{name}=[]}}' at 'requestItems' failed to "
+        "satisfy constraint: Map value must satisfy constraint: [Member must have length less "
+        "than or equal to 25, Member must have length greater than or equal to 1]"
+    ):
+        unchecked.batch_write_item(RequestItems={name: []})
+
+
 def test_the_same_key_twice_is_refused(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     with validation(DUPLICATES):
@@ -235,6 +264,30 @@ def test_get_errors(dynamodb: Client, table: TableFactory) -> None:
         dynamodb.batch_get_item(RequestItems={"no-such-table-here": {"Keys": [key("a")]}})
     with validation(KEY_SCHEMA_MISMATCH):
         dynamodb.batch_get_item(RequestItems={name: {"Keys": [key("a", "extra")]}})
+
+
+def test_projection_styles_do_not_mix_across_tables(dynamodb: Client, table: TableFactory) -> None:
+    """ProjectionExpression and AttributesToGet are refused together in one request, even
+    when each table uses only one of them."""
+    one, two = table(), table()
+    with validation(
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {AttributesToGet} Expression parameters: "
+        "{ProjectionExpression}"
+    ):
+        dynamodb.batch_get_item(
+            RequestItems={
+                one: {"Keys": [key("a")], "ProjectionExpression": "pk"},
+                two: {"Keys": [key("a")], "AttributesToGet": ["pk"]},
+            }
+        )
+    answer = dynamodb.batch_get_item(
+        RequestItems={
+            one: {"Keys": [key("a")], "AttributesToGet": ["pk"]},
+            two: {"Keys": [key("a")], "AttributesToGet": ["pk"]},
+        }
+    )
+    assert answer["Responses"] == {one: [], two: []}
 
 
 def test_read_capacity(dynamodb: Client, table: TableFactory) -> None:

@@ -7,6 +7,7 @@ import threading
 import uuid
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.helpers import (
@@ -29,6 +30,12 @@ from tests.api.helpers import (
 DUPLICATE = "Transaction request cannot include multiple operations on one item"
 ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete"
 MISMATCH = "The request uses the same client token as a previous, but non-identical request."
+TYPE_MISMATCH = "One or more parameter values were invalid: Type mismatch for key pk"
+EMPTY_KEY = (
+    "One or more parameter values are not valid. The AttributeValue for a key attribute "
+    "cannot contain an empty string value. Key: pk"
+)
+UNUSED_ONE = "Value provided in ExpressionAttributeValues unused in expressions: keys: {:one}"
 
 
 def cancelled(*codes: str) -> str:
@@ -214,10 +221,6 @@ def test_request_errors(dynamodb: Client, table: TableFactory) -> None:
         dynamodb.transact_write_items(
             TransactItems=[put(name, key("a")), put("no-such-table-here", key("a"))]
         )
-    with validation(KEY_SCHEMA_MISMATCH):
-        dynamodb.transact_write_items(TransactItems=[delete(name, key("a", "extra"))])
-    with validation("One or more parameter values were invalid: Missing the key pk in the item"):
-        dynamodb.transact_write_items(TransactItems=[put(name, {"x": {"S": "y"}})])
     with validation("Item size has exceeded the maximum allowed size"):
         dynamodb.transact_write_items(
             TransactItems=[put(name, {**key("a"), "d": {"S": "x" * 410_000}})]
@@ -228,6 +231,125 @@ def test_request_errors(dynamodb: Client, table: TableFactory) -> None:
         )
     assert "#x" in info.value.response["Error"]["Message"]
     assert read(dynamodb, name, key("a")) is None
+
+
+def validation_error(info: pytest.ExceptionInfo[ClientError], message: str) -> None:
+    """A transaction cancelled by one action's key: its ValidationError, nothing else."""
+    assert info.value.response["Error"]["Message"] == cancelled("ValidationError")
+    assert reasons_of(info.value) == [{"Code": "ValidationError", "Message": message}]
+
+
+def test_a_key_that_does_not_match_the_schema_cancels(
+    dynamodb: Client, table: TableFactory
+) -> None:
+    """DynamoDB finds a key of the wrong shape while the transaction runs: a cancellation
+    with the action's ValidationError, not a ValidationException."""
+    name = table()
+    wrong, listed = {"pk": {"N": "5"}}, {"pk": {"L": [{"S": "x"}]}}
+    for item, actual in ((wrong, "N"), (listed, "L")):
+        with raises("TransactionCanceledException") as info:
+            dynamodb.transact_write_items(TransactItems=[put(name, item)])
+        validation_error(info, f"{TYPE_MISMATCH} expected: S actual: {actual}")
+    with raises("TransactionCanceledException") as info:
+        dynamodb.transact_write_items(TransactItems=[put(name, {"x": {"S": "y"}})])
+    validation_error(
+        info, "One or more parameter values were invalid: Missing the key pk in the item"
+    )
+    lookups = [
+        update(name, wrong, "SET a = :one", ExpressionAttributeValues=ONE),
+        delete(name, listed),
+        delete(name, key("a", "extra")),
+        check(name, wrong, "attribute_not_exists(pk)"),
+    ]
+    for action in lookups:
+        with raises("TransactionCanceledException") as info:
+            dynamodb.transact_write_items(TransactItems=[action])
+        validation_error(info, KEY_SCHEMA_MISMATCH)
+
+
+def test_only_the_first_bad_key_is_reported(dynamodb: Client, table: TableFactory) -> None:
+    """Keys are checked before any action runs, and the first bad one stops the checks:
+    the others report None, even an action whose condition would fail."""
+    name = table()
+    with raises(
+        "TransactionCanceledException", cancelled("ValidationError", "None", "None")
+    ) as info:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                put(name, {"pk": {"N": "7"}}),
+                put(name, {"pk": {"N": "8"}}),
+                put(name, key("new"), ConditionExpression="attribute_exists(pk)"),
+            ]
+        )
+    assert [reason["Code"] for reason in reasons_of(info.value)] == [
+        "ValidationError",
+        "None",
+        "None",
+    ]
+    assert read(dynamodb, name, key("new")) is None
+
+
+def test_index_keys_in_a_transaction(dynamodb: Client, table: TableFactory) -> None:
+    name = table(
+        AttributeDefinitions=[attr("pk"), attr("g")],
+        GlobalSecondaryIndexes=[index_spec("byG", "g")],
+    )
+    with raises("TransactionCanceledException") as info:
+        dynamodb.transact_write_items(TransactItems=[put(name, {**key("a"), "g": {"N": "1"}})])
+    validation_error(
+        info,
+        "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S "
+        "Actual: N IndexName: byG",
+    )
+    with raises("ValidationException") as refused:
+        dynamodb.transact_write_items(TransactItems=[put(name, {**key("a"), "g": {"S": ""}})])
+    assert "IndexName: byG, IndexKey: g" in refused.value.response["Error"]["Message"]
+
+
+def test_empty_key_values_are_refused_up_front(dynamodb: Client, table: TableFactory) -> None:
+    """An empty key value is a ValidationException, even after another action's bad key."""
+    name = table()
+    for action in (
+        put(name, key("")),
+        delete(name, key("")),
+        check(name, key(""), "size(a) > :one", ExpressionAttributeValues=ONE),
+    ):
+        with validation(EMPTY_KEY):
+            dynamodb.transact_write_items(TransactItems=[action])
+    with validation(EMPTY_KEY):
+        dynamodb.transact_write_items(
+            TransactItems=[put(name, {"pk": {"N": "1"}}), delete(name, key(""))]
+        )
+
+
+def test_expressions_are_checked_before_any_table(dynamodb: Client, table: TableFactory) -> None:
+    """Every action's values and expressions come before every table lookup, and those
+    before duplicate targets."""
+    name = table()
+    missing = put("no-such-table-here", key("a"))
+    with validation('Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "("'):
+        dynamodb.transact_write_items(
+            TransactItems=[missing, check(name, key("c"), "attribute_not_exists(")]
+        )
+    unused = check(name, key("c"), "attribute_not_exists(pk)", ExpressionAttributeValues=ONE)
+    with validation(UNUSED_ONE):
+        dynamodb.transact_write_items(TransactItems=[missing, unused])
+    with validation(UNUSED_ONE):
+        dynamodb.transact_write_items(TransactItems=[put(name, key("c")), unused])
+    deep: dict[str, Any] = {"S": "leaf"}
+    for _ in range(32):
+        deep = {"M": {"n": deep}}
+    with validation(
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+        "levels beyond supported limit"
+    ):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                put(name, {**key("d"), "data": deep}),
+                check(name, key("c"), "attribute_not_exists("),
+            ]
+        )
+    assert read(dynamodb, name, key("c")) is None
 
 
 def test_double_write_capacity(dynamodb: Client, table: TableFactory) -> None:
@@ -341,11 +463,34 @@ def test_get_errors(dynamodb: Client, table: TableFactory) -> None:
         dynamodb.transact_get_items(TransactItems=[get(name, key("a")), get(name, key("a"))])
     with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
         dynamodb.transact_get_items(TransactItems=[get("no-such-table-here", key("a"))])
-    with validation(KEY_SCHEMA_MISMATCH):
-        dynamodb.transact_get_items(TransactItems=[get(name, {"x": {"S": "a"}})])
     with raises("ValidationException") as info:
         dynamodb.transact_get_items(TransactItems=[get(name, key(f"k{i}")) for i in range(101)])
     assert "length less than or equal to 100" in info.value.response["Error"]["Message"]
+
+
+def test_a_get_key_that_does_not_match_the_schema_cancels(
+    dynamodb: Client, table: TableFactory
+) -> None:
+    name = table()
+    for bad in ({}, {"x": {"S": "a"}}, {"pk": {"N": "1"}}, key("a", "extra")):
+        with raises("TransactionCanceledException") as info:
+            dynamodb.transact_get_items(TransactItems=[get(name, bad)])
+        validation_error(info, KEY_SCHEMA_MISMATCH)
+    with raises("TransactionCanceledException", cancelled("None", "ValidationError")):
+        dynamodb.transact_get_items(TransactItems=[get(name, key("a")), get(name, {})])
+    with validation(EMPTY_KEY):
+        dynamodb.transact_get_items(TransactItems=[get(name, {}), get(name, key(""))])
+
+
+def test_projections_are_checked_before_any_table(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    with validation('Invalid ProjectionExpression: Syntax error; token: "!", near: "!!"'):
+        dynamodb.transact_get_items(
+            TransactItems=[
+                get("no-such-table-here", key("a")),
+                get(name, key("a"), ProjectionExpression="!!!"),
+            ]
+        )
 
 
 # --- concurrency --------------------------------------------------------------------------

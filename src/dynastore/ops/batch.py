@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from dynastore.engine import attrs, item_collections
+from dynastore.engine import attrs, expr, item_collections
 from dynastore.engine.capacity import item_write_units, read_units, stored_read_units
 from dynastore.engine.catalog import TableDef
 from dynastore.engine.engine import Engine
@@ -50,6 +50,7 @@ MAX_READS = 100
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DUPLICATES = "Provided list of item keys contains duplicates"
 TOO_MANY_READS = "Too many items requested for the BatchGetItem call"
+TOO_MANY_WRITES = "Too many items requested for the BatchWriteItem call"
 # The write-request level of DynamoDB's AttributeValue-style check: an empty WriteRequest.
 EMPTY_REQUEST = (
     "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
@@ -64,7 +65,10 @@ _SCHEMA_MESSAGES = ("Missing the key", "Type mismatch for key")
 
 
 def _check_requests(requests: dict[str, list[dict[str, Any]]]) -> None:
-    """The checks DynamoDB makes before looking at any table: values and item sizes."""
+    """The checks DynamoDB makes before looking at any table: the number of requests (25
+    in all tables together), values and item sizes."""
+    if sum(len(entries) for entries in requests.values()) > MAX_WRITES:
+        raise ValidationException(TOO_MANY_WRITES)
     for entries in requests.values():
         for entry in entries:
             put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
@@ -200,6 +204,7 @@ def _check_gets(
     engine: Engine, requests: dict[str, dict[str, Any]]
 ) -> list[tuple[str, dict[str, Any], Projector | None]]:
     """Per table, in request order: expressions, then key values, duplicates and the count."""
+    _check_projection_mix(requests)
     total = 0
     plans = []
     for name, spec in requests.items():
@@ -217,6 +222,17 @@ def _check_gets(
                 raise ValidationException(TOO_MANY_READS)
         plans.append((name, spec, projection))
     return plans
+
+
+def _check_projection_mix(requests: dict[str, dict[str, Any]]) -> None:
+    """DynamoDB refuses ProjectionExpression and AttributesToGet in one request, even on
+    two different tables."""
+    used = {
+        name: True
+        for name in ("ProjectionExpression", "AttributesToGet")
+        if any(spec.get(name) is not None for spec in requests.values())
+    }
+    expr.check_expression_mix(used, ("ProjectionExpression",), ("AttributesToGet",))
 
 
 def batch_get_item(engine: Engine, ctx: RequestContext, req: Request) -> Result:

@@ -10,8 +10,12 @@ block at a time), so no other write can interleave with a transaction's reads an
 writes — DynamoDB's TransactionConflict cannot happen here. A read transaction reads one
 snapshot. A rolled-back savepoint leaves the rest of a commit group untouched.
 
-Every action is evaluated even after one fails, so CancellationReasons lists each
-action's outcome in request order, as DynamoDB does. Transactional table writes and reads
+Requests are checked in DynamoDB's phases: every action's values and expressions, then
+every table, then every key. A key that does not match its table's schema is not a
+ValidationException but a cancellation: the first such action reports ValidationError, the
+others None, and nothing runs. Once running, every action is evaluated even after one
+fails, so CancellationReasons lists each action's outcome in request order, as DynamoDB
+does. Transactional table writes and reads
 cost double; index writes cost what they cost outside a transaction.
 """
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import orjson
 
@@ -40,6 +44,7 @@ from dynastore.ops.context import Request, Result, table_ref
 from dynastore.ops.expressions import (
     Check,
     PreparedWrite,
+    Projector,
     UpdatedPaths,
     prepare_read,
     prepare_write,
@@ -75,6 +80,9 @@ _EXPRESSION_MEMBERS = (
     "ExpressionAttributeValues",
 )
 _NOTHING = PreparedWrite(None, None)
+# Key-check messages (besides KEY_SCHEMA_MISMATCH) that cancel a transaction
+_SCHEMA_PROBLEMS = ("Missing the key", "Type mismatch for")
+_Plan = TypeVar("_Plan")
 _THROTTLE_CODES = {
     "ProvisionedThroughputExceededException": "ProvisionedThroughputExceeded",
     "ThrottlingException": "ThrottlingError",
@@ -122,6 +130,35 @@ def cancelled(reasons: list[dict[str, Any]]) -> TransactionCanceledException:
         f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
         CancellationReasons=reasons,
     )
+
+
+def schema_problem(check: Callable[[], None]) -> str | None:
+    """Run a key check: the message of a key-schema problem (a key attribute missing, extra
+    or of the wrong type, a table or index key of the wrong type), None when it passes.
+
+    A transaction reports those as its action's ValidationError; other key errors (an
+    empty or oversized key value) are refused up front, so they propagate.
+    """
+    try:
+        check()
+    except ValidationException as error:
+        message = error.message or ""
+        if message == attrs.KEY_SCHEMA_MISMATCH or any(p in message for p in _SCHEMA_PROBLEMS):
+            return message
+        raise
+    return None
+
+
+def validated(planned: list[_Plan | str]) -> list[_Plan]:
+    """The planned actions, or the transaction cancelled at the first key-schema problem
+    (a message in `planned`): DynamoDB reports that action's ValidationError and every
+    other action as None, without running any of them."""
+    for position, plan in enumerate(planned):
+        if isinstance(plan, str):
+            reasons: list[dict[str, Any]] = [{"Code": "None"} for _ in planned]
+            reasons[position] = {"Code": "ValidationError", "Message": plan}
+            raise cancelled(reasons)
+    return [plan for plan in planned if not isinstance(plan, str)]
 
 
 def check_distinct(targets: list[tuple[TableDef, Item]]) -> None:
@@ -380,21 +417,37 @@ def _kind(entry: dict[str, Any]) -> str:
     return present[0]
 
 
-def _plan(engine: Engine, ctx: RequestContext, kind: str, spec: Request) -> WriteAction:
-    """Validate one action and turn it into a WriteAction (checks in DynamoDB's order)."""
+def _prepare(engine: Engine, entry: dict[str, Any]) -> tuple[str, Request, PreparedWrite]:
+    """What DynamoDB checks of an action before looking any table up: its kind, its item
+    or key values (and the 400 KB limit), then its expressions."""
+    kind = _kind(entry)
+    spec: Request = entry[kind]
+    attrs.validate_item(spec["Item" if kind == "Put" else "Key"])
+    return kind, spec, prepared_write(engine, spec, update=kind == "Update")
+
+
+def _check_item_keys(table: TableDef, item: Item) -> None:
+    attrs.validate_item_key(item, table_key_schema(table))
+    check_index_keys(table, item)
+
+
+def _plan(
+    engine: Engine, ctx: RequestContext, kind: str, spec: Request, prepared: PreparedWrite
+) -> WriteAction | str:
+    """One action as a WriteAction, or the message of its key-schema problem."""
     on_failure = spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+    table = engine.active_table(*table_ref(ctx, spec["TableName"]))
     if kind == "Put":
-        item = attrs.validate_item(spec["Item"])  # values and the 400 KB limit
-        prepared = prepared_write(engine, spec, update=False)
-        table = engine.active_table(*table_ref(ctx, spec["TableName"]))
-        attrs.validate_item_key(item, table_key_schema(table))
-        check_index_keys(table, item)
+        item: Item = spec["Item"]
+        problem = schema_problem(lambda: _check_item_keys(table, item))
+        if problem is not None:
+            return problem
         key = key_of(table, item)
         return WriteAction(table, key, put_compute(item), prepared.condition, on_failure, item)
-    key = attrs.validate_item(spec["Key"])
-    prepared = prepared_write(engine, spec, update=kind == "Update")
-    table = engine.active_table(*table_ref(ctx, spec["TableName"]))
-    check_key(table, key)
+    key = spec["Key"]
+    problem = schema_problem(lambda: check_key(table, key, values_checked=True))
+    if problem is not None:
+        return problem
     if kind == "ConditionCheck":
         return WriteAction(table, key, None, prepared.condition, on_failure)
     if kind == "Delete":
@@ -418,11 +471,9 @@ def _collection_metrics(
 
 
 def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    entries: list[dict[str, Any]] = req["TransactItems"]
-    actions = []
-    for entry in entries:
-        kind = _kind(entry)
-        actions.append(_plan(engine, ctx, kind, entry[kind]))
+    # Every action's values and expressions, then every table, then every key.
+    prepared = [_prepare(engine, entry) for entry in req["TransactItems"]]
+    actions = validated([_plan(engine, ctx, *action) for action in prepared])
     check_distinct([(action.table, action.key) for action in actions])
     check_total_size(actions)
     mode = req.get("ReturnConsumedCapacity")
@@ -442,15 +493,31 @@ def transact_write_items(engine: Engine, ctx: RequestContext, req: Request) -> R
 # --- TransactGetItems -------------------------------------------------------------------
 
 
+def _prepare_get(engine: Engine, spec: Request) -> Projector | None:
+    attrs.validate_item(spec["Key"])
+    return prepare_read(engine, spec)
+
+
+def _plan_get(
+    engine: Engine, ctx: RequestContext, spec: Request, projection: Projector | None
+) -> tuple[TableDef, Item, Projector | None] | str:
+    """One Get's table and key, or the message of its key-schema problem."""
+    table = engine.active_table(*table_ref(ctx, spec["TableName"]))
+    key: Item = spec["Key"]
+    problem = schema_problem(lambda: check_key(table, key, values_checked=True))
+    return problem if problem is not None else (table, key, projection)
+
+
 def transact_get_items(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    plans = []
-    for entry in req["TransactItems"]:
-        spec = entry["Get"]
-        key = attrs.validate_item(spec["Key"])
-        projection = prepare_read(engine, spec)
-        table = engine.active_table(*table_ref(ctx, spec["TableName"]))
-        check_key(table, key)
-        plans.append((table, key, projection))
+    # Every Get's key values and projection, then every table, then every key.
+    specs: list[Request] = [entry["Get"] for entry in req["TransactItems"]]
+    projections = [_prepare_get(engine, spec) for spec in specs]
+    plans = validated(
+        [
+            _plan_get(engine, ctx, spec, projection)
+            for spec, projection in zip(specs, projections, strict=True)
+        ]
+    )
     check_distinct([(table, key) for table, key, _ in plans])
     totals = CapacityTotals()
     found = transactional_reads(engine, [(table, key) for table, key, _ in plans], totals)
