@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import (
+    INVALID,
     KEY_SCHEMA_MISMATCH,
     REQUEST_FAILED,
     RESOURCE_NOT_FOUND,
@@ -131,6 +132,11 @@ def test_conditions(dynamodb: Client, music: str) -> None:
     assert count("n IN [10, 30] OR size(l) = 2") == 3
     assert count("NOT (n BETWEEN 10 AND 20)") == 2
     assert count("n <> 5 AND g = 'even'") == 2
+    # a condition function compared with a boolean
+    assert count("attribute_exists(m) = true") == 1
+    assert count("true = attribute_exists(nope)") == 0
+    assert count("attribute_exists(m) = false") == 3
+    assert count("begins_with(l[0], 'p') <> false") == 1
 
 
 def test_an_index_read(dynamodb: Client, music: str) -> None:
@@ -154,6 +160,40 @@ def test_parameters(dynamodb: Client, music: str) -> None:
         run(dynamodb, statement, {"NULL": False}, {"S": "a"})
 
 
+UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
+UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        # BigDecimal cannot hold an exponent (or a scale) beyond a 32-bit integer
+        ({"N": "1e99999999999"}, f"{UNCONVERTIBLE}: 1e99999999999"),
+        ({"N": "-1e2147483648"}, f"{UNCONVERTIBLE}: -1e2147483648"),
+        ({"N": "1e-2147483648"}, f"{UNCONVERTIBLE}: 1e-2147483648"),
+        ({"L": [{"N": "1"}, {"N": "1e99999999999"}]}, f"{UNCONVERTIBLE}: 1e99999999999"),
+        ({"NS": ["1", "1e99999999999"]}, f"{UNCONVERTIBLE}: 1e99999999999"),
+        # precision less scale wraps around in 32 bits
+        ({"N": "1e2147483647"}, UNDERFLOW),
+        ({"N": "abc"}, f"{UNCONVERTIBLE}: abc"),
+    ],
+)
+def test_number_parameters(dynamodb: Client, music: str, parameter: Item, message: str) -> None:
+    statement = f"UPDATE {q(music)} SET z = ? WHERE pk = 'a' AND sk = '1'"
+    with validation(message):
+        run(dynamodb, statement, parameter)
+    with validation(message):  # no "Validation failed in TransactStatements[0]" prefix
+        dynamodb.execute_transaction(
+            TransactStatements=[{"Statement": statement, "Parameters": [parameter]}]
+        )
+    batch = dynamodb.batch_execute_statement(
+        Statements=[{"Statement": statement, "Parameters": [parameter]}]
+    )
+    assert batch["Responses"] == [{"Error": {"Code": "ValidationError", "Message": message}}]
+
+
 def test_limit_and_next_token(dynamodb: Client, music: str) -> None:
     seen: list[tuple[str, str]] = []
     request: dict[str, Any] = {"Statement": f"SELECT pk, sk FROM {q(music)}", "Limit": 1}
@@ -171,6 +211,88 @@ def test_limit_and_next_token(dynamodb: Client, music: str) -> None:
         run(dynamodb, f"SELECT * FROM {q(music)} WHERE n > 1", NextToken=request["NextToken"])
     with validation("Invalid NextToken"):
         run(dynamodb, f"SELECT * FROM {q(music)}", NextToken="not a token")
+
+
+@pytest.fixture
+def indexed(dynamodb: Client, table: TableFactory) -> str:
+    """A pk/sk table with a KEYS_ONLY GSI `keysG` on `g` and a KEYS_ONLY LSI `keysL` on
+    `l`, holding three items of partition p that each carry a ~9 KB attribute `big`."""
+    keys_only = {"ProjectionType": "KEYS_ONLY"}
+    name = table(
+        range_key=True,
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("g"), attr("l")],
+        GlobalSecondaryIndexes=[index_spec("keysG", "g", **keys_only)],
+        LocalSecondaryIndexes=[index_spec("keysL", "pk", "l", **keys_only)],
+    )
+    for sk in "123":
+        seed(
+            dynamodb,
+            name,
+            {**key("p", sk), "g": {"S": "x"}, "l": {"S": sk}, "big": {"S": "x" * 9000}},
+        )
+    return name
+
+
+GSI_PROJECTION = INVALID + "Global secondary index keysG does not project [big, other]"
+FILTER_ATTRIBUTES = INVALID + "Secondary index {} does not project one or more filter attributes"
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("SELECT big, pk, other, big.x FROM {t}.\"keysG\" WHERE g = 'x'", GSI_PROJECTION),
+        ('SELECT big, other FROM {t}."keysG"', GSI_PROJECTION),
+        (
+            "SELECT pk FROM {t}.\"keysG\" WHERE g = 'x' AND NOT big = 'y'",
+            FILTER_ATTRIBUTES.format("keysG") + ": [big]",
+        ),
+        (
+            "SELECT pk FROM {t}.\"keysL\" WHERE pk IN ['p', 'q'] AND big IS MISSING",
+            FILTER_ATTRIBUTES.format("keysL") + ": [big]",
+        ),
+    ],
+)
+def test_what_an_index_does_not_hold(
+    dynamodb: Client, indexed: str, statement: str, message: str
+) -> None:
+    with validation(message):
+        run(dynamodb, statement.format(t=q(indexed)))
+
+
+def test_an_unkeyed_index_read_filters_the_index_entries(dynamodb: Client, indexed: str) -> None:
+    # a scan of the index: attributes the index does not hold are missing, not an error
+    for index in ("keysG", "keysL"):
+        source = f'{q(indexed)}."{index}"'
+        assert items(dynamodb, f"SELECT pk FROM {source} WHERE big IS NOT MISSING") == []
+        assert len(items(dynamodb, f"SELECT pk FROM {source} WHERE big IS MISSING")) == 3
+    # an LSI reads projected attributes it lacks from the table, but filters on its entries
+    found = items(dynamodb, f'SELECT sk, big FROM {q(indexed)}."keysL" WHERE big IS MISSING')
+    assert sorted(row["sk"]["S"] for row in found) == ["1", "2", "3"]
+    assert all(len(row["big"]["S"]) == 9000 for row in found)
+
+
+@pytest.mark.parametrize(("consistent", "table_units"), [(False, 4.5), (True, 9.0)])
+def test_an_lsi_reads_each_table_item_at_its_own_size(
+    dynamodb: Client, indexed: str, consistent: bool, table_units: float
+) -> None:
+    answer = run(
+        dynamodb,
+        f"SELECT big FROM {q(indexed)}.\"keysL\" WHERE pk = 'p' AND l <> 'none'",
+        ReturnConsumedCapacity="INDEXES",
+        ConsistentRead=consistent,
+    )
+    capacity = answer["ConsumedCapacity"]
+    # three table reads of 3 blocks each, not one read of their summed size (3.5)
+    assert capacity["Table"] == {"CapacityUnits": table_units}
+    index_units = 1.0 if consistent else 0.5
+    assert capacity["LocalSecondaryIndexes"] == {"keysL": {"CapacityUnits": index_units}}
+    assert capacity["CapacityUnits"] == table_units + index_units
+    star = run(
+        dynamodb,
+        f"SELECT * FROM {q(indexed)}.\"keysL\" WHERE pk = 'p'",
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert star["ConsumedCapacity"]["Table"] == {"CapacityUnits": 0.0}  # no reach-back
 
 
 def test_consumed_capacity(dynamodb: Client, music: str) -> None:
@@ -195,6 +317,8 @@ OPERAND_TYPE = (
     "Incorrect operand type for operator or function; operator or function: +, operand type: S"
 )
 ON_INDEX = "This operation is not supported on an index"
+LEFT_OVER = "Unexpected token after expression"
+BAD_DOT = "Invalid path dot component"  # `inner` is a keyword
 
 
 @pytest.mark.parametrize(
@@ -218,12 +342,14 @@ ON_INDEX = "This operation is not supported on an index"
         ("UPDATE {t}.\"byG\" SET n = 1 WHERE pk = 'a' AND sk = '1'", ON_INDEX),
         (
             "INSERT INTO {t}.\"byG\" VALUE {{'pk': 'a', 'sk': '1'}}",
-            "FROM clause may only contain a single table name",
+            "FROM clause may only contain a single table name in data manipulation statements",
         ),
-        (
-            "SELECT * FROM {t}.\"nope\" WHERE g = 'x'",
-            "The table does not have the specified index: nope",
-        ),
+        ("SELECT * FROM {t}.\"nope\" WHERE g = 'x'", "The table does not have the specified index"),
+        ('UPDATE "no-such-table-here"."byG" SET n = 1 WHERE pk = \'a\'', ON_INDEX),
+        ("INSERT INTO {t} x VALUE {{'pk': 'a', 'sk': '1'}}", NOT_WELL_FORMED + LEFT_OVER),
+        ("DELETE FROM {t} WHERE pk = 'a' AND sk = '1' ORDER BY pk", NOT_WELL_FORMED + LEFT_OVER),
+        ("SELECT * FROM {t} WHERE pk = 'a' AND m.inner = 1", NOT_WELL_FORMED + BAD_DOT),
+        ("UPDATE {t} SET m.inner = 1 WHERE pk = 'a'", NOT_WELL_FORMED + BAD_DOT),
         ("UPDATE {t} SET n = 'x' + 1 WHERE pk = 'a' AND sk = '1'", OPERAND_TYPE),
         (
             "INSERT INTO {t} VALUE {{'pk': 'a'}}",
@@ -239,6 +365,41 @@ def test_statement_errors(dynamodb: Client, music: str, statement: str, message:
 def test_a_missing_table(dynamodb: Client) -> None:
     with raises("ResourceNotFoundException", RESOURCE_NOT_FOUND):
         run(dynamodb, "SELECT * FROM \"no-such-table-here\" WHERE pk = 'a'")
+
+
+def at(statement: str, token: str, after: str = "") -> str:
+    """`line:column:length` of `token` in a one-line statement (its first occurrence after
+    `after`), as DynamoDB appends it to some messages."""
+    start = statement.index(after) + len(after) if after else 0
+    column = statement.index(token, start) + 1
+    return f"1:{column}:{len(token)}"
+
+
+@pytest.mark.parametrize(
+    ("statement", "message", "token", "after"),
+    [
+        ("SELECT size(n) FROM {t} WHERE pk = 'a'", "Unexpected path component", "size", ""),
+        ("SELECT * FROM {t} WHERE pk = 'a' AND EXISTS(n)", "Unrecognized function: exists",
+         "EXISTS", ""),
+        ("SELECT * FROM {t} WHERE pk = 'a' AND set_add(s, <<'x'>>) = s",
+         "Unrecognized function: set_add", "set_add", ""),
+        ("UPDATE {t} SET x = set_add(s, <<'x'>>) WHERE pk = 'a' AND sk = '1'",
+         "The first argument to SET_ADD must equal the assignment value", "set_add", ""),
+        ("UPDATE {t} SET s = set_add(s) WHERE pk = 'a' AND sk = '1'",
+         "SET_ADD must have exactly two arguments", "set_add", ""),
+        # sic: DynamoDB points at the first argument
+        ("UPDATE {t} SET s = set_delete(s, 'x') WHERE pk = 'a' AND sk = '1'",
+         "The second argument to SET_DELETE must be a value with type SET", "s", "set_delete("),
+        ("INSERT INTO {t} VALUE {{'pk': 'a', 'sk': '9', 's': set_add(<<'a'>>, <<'b'>>)}}",
+         "Unsupported data type: set_add under key root", "set_add", ""),
+    ],
+)  # fmt: skip
+def test_messages_with_a_position(
+    dynamodb: Client, music: str, statement: str, message: str, token: str, after: str
+) -> None:
+    text = statement.format(t=q(music))
+    with validation(f"{message} at {at(text, token, after)}"):
+        run(dynamodb, text)
 
 
 # --- INSERT, UPDATE, DELETE ---------------------------------------------------------------
@@ -321,6 +482,24 @@ def test_delete(dynamodb: Client, music: str) -> None:
         run(dynamodb, f"DELETE FROM {table} WHERE pk = 'a' AND sk = '2' RETURNING ALL NEW *")
 
 
+def test_from_first_update(dynamodb: Client, music: str) -> None:
+    table = q(music)
+    answer = items(
+        dynamodb,
+        f"FROM {table} WHERE pk = ? AND sk = '1' SET z = ? REMOVE g RETURNING ALL NEW *",
+        {"S": "a"},
+        {"N": "7"},
+    )
+    assert answer == [{**key("a", "1"), "n": {"N": "10"}, "z": {"N": "7"}}]
+    run(dynamodb, f"from {table} where pk = 'a' and sk = '2' set z = 8")
+    assert read(dynamodb, music, key("a", "2"))["z"] == {"N": "8"}  # type: ignore[index]
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED):
+        run(dynamodb, f"FROM {table} WHERE pk = 'a' AND sk = '3' AND n = 0 SET z = 1")
+    with raises("ConditionalCheckFailedException", REQUEST_FAILED):
+        run(dynamodb, f"FROM {table} WHERE pk = 'zz' AND sk = '3' SET z = 1")
+    assert read(dynamodb, music, key("zz", "3")) is None
+
+
 def test_writes_maintain_indexes(dynamodb: Client, music: str) -> None:
     run(dynamodb, f"UPDATE {q(music)} SET g = 'odd' WHERE pk = 'a' AND sk = '1'")
     found = items(dynamodb, f"SELECT sk FROM {q(music)}.\"byG\" WHERE g = 'odd'")
@@ -386,6 +565,29 @@ def test_batch_writes(dynamodb: Client, music: str) -> None:
     assert responses[4]["Error"] == {"Code": "ResourceNotFound", "Message": RESOURCE_NOT_FOUND}
     assert read(dynamodb, music, key("new", "1")) == key("new", "1")
     assert read(dynamodb, music, key("a", "3")) is None
+
+
+def test_batch_writes_answer_their_returning_clause(dynamodb: Client, music: str) -> None:
+    responses = dynamodb.batch_execute_statement(
+        Statements=statements(
+            music,
+            "UPDATE {t} SET n = 11 WHERE pk = 'a' AND sk = '1' RETURNING MODIFIED OLD *",
+            "DELETE FROM {t} WHERE pk = 'a' AND sk = '2' RETURNING ALL OLD *",
+            "UPDATE {t} SET z = 1 WHERE pk = 'a' AND sk = '3' RETURNING MODIFIED OLD *",
+            "DELETE FROM {t} WHERE pk = 'a' AND sk = '3' RETURNING ALL NEW *",
+        )
+    )["Responses"]
+    assert responses[0] == {"TableName": music, "Item": {"n": {"N": "10"}}}
+    assert responses[1] == {
+        "TableName": music,
+        "Item": {**key("a", "2"), "n": {"N": "20"}, "g": {"S": "even"}},
+    }
+    assert responses[2] == {"TableName": music}  # nothing was there before
+    assert responses[3]["Error"] == {
+        "Code": "ValidationError",
+        "Message": "Invalid returning clause: RETURNING ALL NEW *. "
+        "Only RETURNING ALL OLD * is allowed in DELETE statements.",
+    }
 
 
 def test_a_batch_of_reads_and_writes(dynamodb: Client, music: str) -> None:
@@ -502,6 +704,20 @@ def test_transaction_errors(dynamodb: Client, music: str, texts: list[str], mess
     with validation(message):
         dynamodb.execute_transaction(TransactStatements=statements(music, *texts))
     assert read(dynamodb, music, key("a", "1"))["n"] == {"N": "10"}  # type: ignore[index]
+
+
+def test_exists_needs_a_condition_beyond_the_key(dynamodb: Client, music: str) -> None:
+    with validation(
+        f"{FAILED_IN}[0]: EXISTS() must contain a single item read with additional condition"
+    ):
+        dynamodb.execute_transaction(
+            TransactStatements=statements(
+                music,
+                "EXISTS(SELECT * FROM {t} WHERE pk = 'a' AND sk = '1')",
+                "UPDATE {t} SET n = 0 WHERE pk = 'a' AND sk = '2'",
+            )
+        )
+    assert read(dynamodb, music, key("a", "2"))["n"] == {"N": "20"}  # type: ignore[index]
 
 
 def test_a_read_transaction(dynamodb: Client, music: str) -> None:

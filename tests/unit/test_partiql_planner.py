@@ -173,11 +173,11 @@ def test_write_keys() -> None:
 def test_set_add_checks() -> None:
     text = "UPDATE t SET s = set_add(s, 'x') WHERE pk = 'a' AND sk = 'b'"
     assert error_of(lambda: write_plan(text)) == (
-        "The second argument to SET_ADD must be a value with type SET"
+        "The second argument to SET_ADD must be a value with type SET at 1:26:1"
     )
     text = "UPDATE t SET s = set_delete(q, <<'x'>>) WHERE pk = 'a' AND sk = 'b'"
     assert error_of(lambda: write_plan(text)) == (
-        "The first argument to SET_DELETE must equal the assignment value"
+        "The first argument to SET_DELETE must equal the assignment value at 1:18:10"
     )
 
 

@@ -25,6 +25,7 @@ from dynastore.engine.catalog import IndexDef, TableDef
 from dynastore.engine.engine import Engine
 from dynastore.engine.expr.resolve import java_set_order
 from dynastore.engine.partiql import ast, parse
+from dynastore.engine.partiql.parameters import validate_parameters
 from dynastore.engine.partiql.planner import (
     PARAMETER_COUNT,
     Binder,
@@ -70,8 +71,10 @@ from dynastore.ops.transact import (
 from dynastore.server.protocol import RequestContext
 from dynastore.storage.base import ReadTx, WriteTx
 
+INVALID = "One or more parameter values were invalid: "
 ON_INDEX = "This operation is not supported on an index"
-INSERT_ON_INDEX = "FROM clause may only contain a single table name"
+INSERT_ON_INDEX = "FROM clause may only contain a single table name in data manipulation statements"
+NO_INDEX = "The table does not have the specified index"
 EXISTS_OUTSIDE = "EXISTS can only be used in ExecuteTransaction write requests."
 BATCH_MIXED = "Read and write requests together in the same batch is not supported."
 BATCH_KEY = "Select statements within BatchExecuteStatement must specify the primary key in the where clause."  # noqa: E501
@@ -112,14 +115,6 @@ _BATCH_CODES = {
 # --- shared steps ------------------------------------------------------------------------
 
 
-def _parameters(raw: list[Any] | None) -> list[AttrValue]:
-    """The statement's parameters, validated like any AttributeValue (before parsing)."""
-    values = raw or []
-    for value in values:
-        attrs.validate_value(value)
-    return values
-
-
 def _bind(parsed: ast.Parsed, parameters: list[AttrValue]) -> Binder:
     if parsed.parameters > len(parameters):  # extra parameters are ignored, as DynamoDB does
         raise ValidationException(PARAMETER_COUNT)
@@ -135,7 +130,7 @@ def _index(table: TableDef, source: ast.Source) -> IndexDef | None:
         return None
     index = table.index(source.index)
     if index is None:
-        raise ValidationException(f"The table does not have the specified index: {source.index}")
+        raise ValidationException(NO_INDEX)  # unlike Query's, the message names no index
     return index
 
 
@@ -262,42 +257,58 @@ def _project(paths: tuple[tuple[str, expr.Path], ...], item: Item) -> Item:
 
 
 def _check_index_attributes(plan: ReadPlan) -> None:
-    """A global secondary index must project every attribute the filter reads."""
+    """What a secondary index cannot answer: a GSI refuses a projection of attributes it
+    does not hold; a read keyed on the index partition refuses a filter on them (an unkeyed
+    read is a scan of the index entries, where such attributes are missing)."""
     index = plan.index
-    if index is None or index.kind != "GSI" or plan.filter is None:
+    projected = None if index is None else reads.Source(plan.table, index).projected()
+    if index is None or projected is None:
         return
-    projected = reads.Source(plan.table, index).projected()
-    if projected is None:
-        return
-    missing = [name for name in expr.top_level_names(plan.filter) if name not in projected]
-    if missing:
-        names = ", ".join(java_set_order(missing, len(missing)))
-        raise ValidationException(
-            f"One or more parameter values were invalid: Secondary index {index.name} does not "
-            f"project one or more filter attributes: [{names}]"
-        )
+    if index.kind == "GSI" and plan.projection is not None:
+        names = dict.fromkeys(str(path.elements[0]) for _, path in plan.projection)
+        absent = [name for name in names if name not in projected]
+        if absent:
+            raise ValidationException(
+                f"{INVALID}Global secondary index {index.name} does not project "
+                f"[{', '.join(absent)}]"
+            )
+    if plan.partitions and plan.filter is not None:
+        missing = [name for name in expr.top_level_names(plan.filter) if name not in projected]
+        if missing:
+            names_text = ", ".join(java_set_order(missing, len(missing)))
+            raise ValidationException(
+                f"{INVALID}Secondary index {index.name} does not project one or more filter "
+                f"attributes: [{names_text}]"
+            )
 
 
-def _fetcher(plan: ReadPlan) -> Callable[[ReadTx, Item], bytes | None] | None:
-    """An LSI answers the attributes it does not hold from the table, as Query does."""
+class _ReachBack:
+    """Reads the table item behind an LSI entry, for projected attributes the index does
+    not hold; each read is charged on its own item's size, as DynamoDB does."""
+
+    def __init__(self, table: TableDef, consistent: bool) -> None:
+        self.table = table
+        self.consistent = consistent
+        self.units = 0.0
+
+    def __call__(self, tx: ReadTx, entry: Item) -> bytes | None:
+        raw = tx.get(self.table.space, storage_key(self.table, entry))
+        if raw is not None:
+            self.units += read_units(item_size(orjson.loads(raw)), self.consistent)
+        return raw
+
+
+def _reach_back(plan: ReadPlan, consistent: bool) -> _ReachBack | None:
+    """The table reads an LSI SELECT needs: when it projects attributes the index lacks."""
     index, table = plan.index, plan.table
-    if index is None or index.kind != "LSI":
+    if index is None or index.kind != "LSI" or plan.projection is None:
         return None
     projected = reads.Source(table, index).projected()
     if projected is None:
         return None
-    wanted: set[str] = set()
-    if plan.projection is not None:
-        wanted.update(str(path.elements[0]) for _, path in plan.projection)
-    if plan.filter is not None:
-        wanted.update(expr.top_level_names(plan.filter))
-    if wanted <= projected:
+    if all(str(path.elements[0]) in projected for _, path in plan.projection):
         return None
-
-    def fetch(tx: ReadTx, entry: Item) -> bytes | None:
-        return tx.get(table.space, storage_key(table, entry))
-
-    return fetch
+    return _ReachBack(table, consistent)
 
 
 def _digest(req: Request) -> str:
@@ -340,10 +351,15 @@ def _run_select(
     measure = req.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
     limit: int | None = req.get("Limit")
     node = plan.filter
+    fetch = _reach_back(plan, consistent)
     keep: Callable[[Item], bool] | None = None
     if node is not None:
+        # The filter sees the index entry even when the item was read back from the table.
+        held = reads.Source(plan.table, plan.index).projected() if fetch is not None else None
 
         def keep(item: Item) -> bool:
+            if held is not None:
+                item = {name: value for name, value in item.items() if name in held}
             return expr.evaluate(node, item)
 
     project = _projector(plan)
@@ -371,7 +387,7 @@ def _run_select(
             begin, end = reads.resume(begin, end, source.encode_start(after), plan.descending)
         page_plan = reads.Plan(source.space, begin, end, plan.descending, remaining)
         page_plan.filter, page_plan.project, page_plan.measure = keep, project, measure
-        page_plan.fetch = _fetcher(plan)
+        page_plan.fetch = fetch
         page = reads.read_page(engine.backend, page_plan)
         evaluated += page.scanned
         out.items.extend(page.items)
@@ -379,11 +395,11 @@ def _run_select(
             out.table_units += read_units(page.read_size, consistent)
         else:
             out.index_units += read_units(page.read_size, consistent)
-            if page.fetch_size:
-                out.table_units += read_units(page.fetch_size, consistent)
         if page.last_key is not None:
             out.next_state = (index, source.decode(page.last_key))
             break
+    if fetch is not None:
+        out.table_units += fetch.units
     return out
 
 
@@ -447,7 +463,7 @@ def _select(
 
 
 def execute_statement(engine: Engine, ctx: RequestContext, req: Request) -> Result:
-    parameters = _parameters(req.get("Parameters"))
+    parameters = validate_parameters(req.get("Parameters"))
     parsed = parse(req["Statement"])
     statement = parsed.statement
     if isinstance(statement, ast.Exists):
@@ -498,7 +514,7 @@ def _batch_members(statements: list[Request]) -> tuple[list[_Member], bool]:
         member = _Member(request)
         members.append(member)
         try:
-            parameters = _parameters(request.get("Parameters"))
+            parameters = validate_parameters(request.get("Parameters"))
             parsed = parse(request["Statement"])
             if isinstance(parsed.statement, ast.Exists):
                 raise ValidationException(EXISTS_OUTSIDE)
@@ -604,7 +620,11 @@ def _batch_update(
         return _failed(error, name)
     units, per_index = write_cost(table, result.old, result.new)
     totals.add(table, units, per_index)
-    return {"TableName": name}
+    entry: dict[str, Any] = {"TableName": name}
+    returned = _returned(write, result)  # a RETURNING clause answers in the entry's Item
+    if returned:
+        entry["Item"] = returned[0]
+    return entry
 
 
 def _batch_write(engine: Engine, tx: WriteTx, write: _Write, on_failure: bool) -> WriteResult:
@@ -664,7 +684,7 @@ def execute_transaction(engine: Engine, ctx: RequestContext, req: Request) -> Re
     parsed: _Statements = []
     reading: bool | None = None
     for position, request in enumerate(statements):
-        parameters = _parameters(request.get("Parameters"))
+        parameters = validate_parameters(request.get("Parameters"))
         try:
             tree = parse(request["Statement"])
             binder = _bind(tree, parameters)

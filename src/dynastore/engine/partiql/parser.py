@@ -1,9 +1,10 @@
 """A recursive-descent parser for the PartiQL statements DynamoDB runs.
 
-SELECT, INSERT, UPDATE, DELETE and EXISTS(SELECT ...); expressions with DynamoDB's
-precedence (OR < AND < NOT < comparisons, IS, IN, BETWEEN < `||` < `+ -` < `* / %` <
-signs). Errors use the wording of DynamoDB's parser ("Statement wasn't well formed, can't
-be processed: Unexpected term", ...); semantic checks (keys, tables) are the planner's.
+SELECT, INSERT, UPDATE (also written FROM-first: `FROM t WHERE ... SET ...`), DELETE and
+EXISTS(SELECT ...); expressions with DynamoDB's precedence (OR < AND < NOT < comparisons,
+IS, IN, BETWEEN < `||` < `+ -` < `* / %` < signs). Errors use the wording of DynamoDB's
+parser ("Statement wasn't well formed, can't be processed: Unexpected term", ...); semantic
+checks (keys, tables) are the planner's.
 """
 
 from __future__ import annotations
@@ -190,6 +191,8 @@ class _Parser:
             return self.update()
         if token.keyword("DELETE"):
             return self.delete()
+        if token.keyword("FROM"):
+            return self.from_update()
         if token.keyword("EXISTS"):
             self.next()
             self.expect_symbol("(", "Expected (")
@@ -200,18 +203,24 @@ class _Parser:
             return Exists(select)
         raise malformed("Expected data manipulation")
 
-    def source(self) -> Source:
+    def source(self, insert: bool = False) -> Source:
         token = self.peek
         parts = [self.source_part()]
         while self.accept_symbol("."):
             parts.append(self.source_part())
         if len(parts) > 2:
             raise ValidationException("A path may contain at most 2 components in the FROM clause")
-        if self.accept_keyword("AS") or (
-            self.peek.kind in (NAME, QUOTED) and self.peek.text.upper() not in RESERVED
-        ):
+        if insert and self.at_identifier():
+            # `INSERT INTO "t" x VALUE ...` reads `x` as the value: the rest is left over
+            raise malformed("Unexpected token after expression")
+        if self.accept_keyword("AS") or self.at_identifier():
             raise ValidationException("Aliasing is not supported")
         return Source(parts[0], parts[1] if len(parts) == 2 else None, token)
+
+    def at_identifier(self) -> bool:
+        """Whether the next token is a name that is not a keyword (an alias, say)."""
+        token = self.peek
+        return token.kind == QUOTED or (token.kind == NAME and token.text.upper() not in RESERVED)
 
     def source_part(self) -> str:
         token = self.peek
@@ -265,6 +274,8 @@ class _Parser:
                 "Other attributes should not be present in the projection when '*' is used."
             )
         expr = self.additive()
+        if isinstance(expr, Call):
+            raise ValidationException(f"Unexpected path component at {expr.token.where}")
         if not isinstance(expr, Ref):
             raise ValidationException("Unsupported operation: only paths can be projected")
         if self.peek.keyword("AS"):
@@ -297,7 +308,7 @@ class _Parser:
         self.expect_keyword("INSERT")
         if not self.accept_keyword("INTO"):
             raise self.unexpected("Expected INTO")
-        source = self.source()
+        source = self.source(insert=True)
         if self.peek.keyword("VALUES"):
             raise ValidationException(
                 "Unsupported operation: Inserting multiple items in a single statement is not "
@@ -313,6 +324,19 @@ class _Parser:
     def update(self) -> Update:
         self.expect_keyword("UPDATE")
         source = self.source()
+        actions = self.assignments()
+        where = self.where()
+        return Update(source, actions, where, self.returning())
+
+    def from_update(self) -> Update:
+        """PartiQL's FROM-first UPDATE: `FROM t WHERE ... SET ... REMOVE ...`."""
+        self.expect_keyword("FROM")
+        source = self.source()
+        where = self.where()
+        return Update(source, self.assignments(), where, self.returning())
+
+    def assignments(self) -> tuple[Assign, ...]:
+        """One or more `SET path = value, ...` and `REMOVE path, ...` clauses."""
         actions: list[Assign] = []
         while True:
             keyword = self.accept_keyword("SET", "REMOVE")
@@ -329,8 +353,7 @@ class _Parser:
                     break
         if not actions:
             raise self.unexpected("Expected SET or REMOVE")
-        where = self.where()
-        return Update(source, tuple(actions), where, self.returning())
+        return tuple(actions)
 
     def delete(self) -> Delete:
         self.expect_keyword("DELETE")
@@ -518,6 +541,8 @@ class _Parser:
         steps: list[PathStep] = [head.text]
         while True:
             if self.accept_symbol("."):
+                if self.peek.kind == NAME and self.peek.text.upper() in RESERVED:
+                    raise malformed("Invalid path dot component")
                 steps.append(self.name_token().text)
             elif self.peek.symbol("["):
                 self.next()
@@ -567,6 +592,10 @@ class _Parser:
             return {"BOOL": token.text.upper() == "TRUE"}
         if token.kind == NAME and token.text.upper() == "NULL":
             return {"NULL": True}
+        if token.kind == NAME and self.peek.symbol("("):
+            raise ValidationException(
+                f"Unsupported data type: {token.text.lower()} under key {where} at {token.where}"
+            )
         if depth > MAX_NESTING and token.symbol("[", "{", "<<"):
             raise ValidationException(
                 f"Nesting Levels have exceeded supported limits under {where}"

@@ -30,6 +30,7 @@ MANDATORY_KEY = "Where clause does not contain a mandatory equality on all key a
 OVERLAPPING = "Overlapping conditions with range keys are not supported in where clause"
 PARAMETER_COUNT = "Number of parameters in request and statement don't match."
 NOT_BOOLEAN = "WHERE clause must contain an expression that resolves to a boolean"
+EXISTS_SHAPE = "EXISTS() must contain a single item read with additional condition"
 _CONDITION_ARITY = {
     "attribute_exists": 1,
     "attribute_not_exists": 1,
@@ -38,6 +39,8 @@ _CONDITION_ARITY = {
     "contains": 2,
     "size": 1,
 }
+# The functions that are conditions (size is a value).
+_TRUTH_FUNCTIONS = frozenset(name for name in _CONDITION_ARITY if name != "size")
 _IS_TYPES = {
     "NULL": "NULL",
     "BOOL": "BOOL",
@@ -104,6 +107,8 @@ class Binder:
             return expr.Literal(value)
         if isinstance(node, ast.Call) and node.name == "size":
             return expr.Call("size", tuple(self.operand(arg) for arg in self._args(node)))
+        if isinstance(node, ast.Call) and node.name not in _CONDITION_ARITY:
+            self._args(node)  # an unknown function: DynamoDB names it
         if isinstance(node, ast.Binary) and node.op in ("+", "-", "*", "/", "%", "||"):
             raise ValidationException(
                 f"Unsupported operator in Condition Expression. Operator: {node.op}"
@@ -113,7 +118,7 @@ class Binder:
     def _args(self, node: ast.Call) -> tuple[ast.Expr, ...]:
         expected = _CONDITION_ARITY.get(node.name)
         if expected is None:
-            raise ValidationException(f"Unrecognized function: {node.name}")
+            raise ValidationException(f"Unrecognized function: {node.name} at {node.token.where}")
         if len(node.args) != expected:
             raise ValidationException(
                 "Incorrect number of operands for operator or function; "
@@ -133,6 +138,9 @@ class Binder:
                     parts.extend(part.operands if isinstance(part, kind) else (part,))
                 return kind(tuple(parts))
             if node.op in ("=", "<>", "<", "<=", ">", ">="):
+                truth = self._compared_truth(node)
+                if truth is not None:
+                    return truth
                 return expr.Compare(node.op, self.operand(node.left), self.operand(node.right))
         if isinstance(node, ast.Unary) and node.op == "NOT":
             return expr.Not(self.condition(node.operand))
@@ -150,6 +158,21 @@ class Binder:
         if isinstance(node, ast.Call) and node.name != "size":
             return expr.Call(node.name, tuple(self.operand(arg) for arg in self._args(node)))
         raise ValidationException(NOT_BOOLEAN)
+
+    def _compared_truth(self, node: ast.Binary) -> expr.Condition | None:
+        """`attribute_exists(a) = true` and the like: a condition function compared with a
+        boolean (= or <>) is that condition or its negation."""
+        if node.op not in ("=", "<>"):
+            return None
+        for call, other in ((node.left, node.right), (node.right, node.left)):
+            if not isinstance(call, ast.Call) or call.name not in _TRUTH_FUNCTIONS:
+                continue
+            value = self.value(other) if isinstance(other, ast.Lit | ast.Param) else None
+            if value is None or "BOOL" not in value:
+                return None
+            condition = self.condition(call)
+            return condition if value["BOOL"] == (node.op == "=") else expr.Not(condition)
+        return None
 
     def _is(self, node: ast.Is) -> expr.Condition:
         if not isinstance(node.operand, ast.Ref):
@@ -209,17 +232,20 @@ class Binder:
             return "REMOVE", expr.RemoveAction(path)
         if isinstance(value, ast.Call) and value.name in ("set_add", "set_delete"):
             label = value.name[4:].upper()
+            at = value.token.where
             if len(value.args) != 2:
-                raise ValidationException(f"SET_{label} must have exactly two arguments")
+                raise ValidationException(f"SET_{label} must have exactly two arguments at {at}")
             first, second = value.args
             if not isinstance(first, ast.Ref) or first.steps != assign.target.steps:
                 raise ValidationException(
-                    f"The first argument to SET_{label} must equal the assignment value"
+                    f"The first argument to SET_{label} must equal the assignment value at {at}"
                 )
             members = self.value(second)
             if members is None or value_type(members) not in ("SS", "NS", "BS"):
+                # sic: DynamoDB points at the first argument
                 raise ValidationException(
-                    f"The second argument to SET_{label} must be a value with type SET"
+                    f"The second argument to SET_{label} must be a value with type SET at "
+                    f"{first.token.where}"
                 )
             literal = expr.Literal(members)
             if label == "ADD":
@@ -258,6 +284,14 @@ def _key_term(node: ast.Expr, name: str) -> tuple[str, ast.Expr, ast.Expr] | Non
         if is_key and isinstance(other, ast.Lit | ast.Param):
             return (op or _FLIPPED[node.op]), key_side, other
     return None
+
+
+def _is_key_equality(node: ast.Expr, names: Sequence[str]) -> bool:
+    for name in names:
+        matched = _key_term(node, name)
+        if matched is not None and matched[0] == "=":
+            return True
+    return False
 
 
 def equalities(binder: Binder, where: ast.Expr | None, name: str) -> list[AttrValue]:
@@ -555,10 +589,10 @@ def plan_write(binder: Binder, statement: ast.Statement, table: TableDef) -> Wri
         for name in table.key_names:
             values = equalities(binder, where, name)
             if not values:
-                raise ValidationException(
-                    "EXISTS() must contain a single item read with additional condition"
-                )
+                raise ValidationException(EXISTS_SHAPE)
             checked[name] = values[0]
+        if all(_is_key_equality(term, table.key_names) for term in conjuncts(where)):
+            raise ValidationException(EXISTS_SHAPE)  # nothing to check beyond the key
         condition = resolved(binder.condition(where)) if where is not None else None
         return WritePlan("EXISTS", table, checked, condition=condition)
     raise TypeError(f"not a write: {statement!r}")
