@@ -16,6 +16,8 @@ from tests.api.helpers import (
     Client,
     TableFactory,
     attr,
+    empty_key,
+    mixed,
     n,
     put_all,
     raises,
@@ -253,6 +255,34 @@ def test_legacy_query_filter_and_conditional_operator(dynamodb: Client, letters:
     assert answer["ScannedCount"] == 10
 
 
+WITHOUT_FILTER = "ConditionalOperator cannot be used without Filter or Expected"
+TWO_OR_MORE = (
+    "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+)
+PK_P = {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [s("p")]}}
+V_LT_2 = {"ComparisonOperator": "LT", "AttributeValueList": [n("2")]}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"KeyConditions": PK_P}, WITHOUT_FILTER),
+        ({"KeyConditions": PK_P, "QueryFilter": {}}, WITHOUT_FILTER),
+        ({}, WITHOUT_FILTER),  # before the missing key condition
+        ({"KeyConditions": PK_P, "QueryFilter": {"v": V_LT_2}}, TWO_OR_MORE),
+        (
+            {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": s("p")}},
+            mixed("ConditionalOperator", "KeyConditionExpression"),
+        ),
+    ],
+)
+def test_conditional_operator_needs_two_filter_conditions(
+    unchecked: Client, letters: str, params: dict[str, Any], message: str
+) -> None:
+    with validation(message):
+        unchecked.query(TableName=letters, ConditionalOperator="AND", **params)
+
+
 def test_key_conditions_with_filter_expression(dynamodb: Client, letters: str) -> None:
     answer = dynamodb.query(
         TableName=letters,
@@ -432,6 +462,25 @@ def test_key_condition_errors(dynamodb: Client, letters: str, condition: str, me
             TableName=letters,
             KeyConditionExpression=condition,
             ExpressionAttributeValues={k: v for k, v in values.items() if k in condition},
+        )
+
+
+def test_empty_binary_in_key_condition(dynamodb: Client, table: TableFactory) -> None:
+    name = table(AttributeDefinitions=[attr("pk", "B"), attr("sk", "B")],
+                 KeySchema=schema("pk", "sk"))  # fmt: skip
+    for condition, key in (("pk = :e", "pk"), ("pk = :p AND begins_with(sk, :e)", "sk")):
+        with validation(empty_key(key, "binary")):
+            dynamodb.query(
+                TableName=name,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues={
+                    k: v for k, v in {":p": {"B": b"p"}, ":e": {"B": b""}}.items() if k in condition
+                },
+            )
+    with validation(empty_key("pk", "binary")):
+        dynamodb.query(
+            TableName=name,
+            KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"B": b""}]}},
         )
 
 

@@ -14,6 +14,7 @@ from tests.api.helpers import (
     Client,
     Item,
     TableFactory,
+    mixed,
     n,
     put_all,
     raises,
@@ -203,6 +204,28 @@ def test_legacy_scan_filter(dynamodb: Client, hundred: str) -> None:
         ConditionalOperator="OR",
     )
     assert numbers(answer["Items"]) == sorted([3, 42, *range(4, 100, 5)])
+
+
+V_IS_3 = {"ComparisonOperator": "EQ", "AttributeValueList": [n("3")]}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({}, "ConditionalOperator cannot be used without Filter or Expected"),
+        ({"ScanFilter": {}}, "ConditionalOperator cannot be used without Filter or Expected"),
+        ({"AttributesToGet": ["v", "pk"]},
+         "ConditionalOperator cannot be used without Filter or Expected"),
+        ({"ScanFilter": {"v": V_IS_3}},
+         "ConditionalOperator can only be used when Filter or Expected has two or more elements"),
+        ({"ProjectionExpression": "v"}, mixed("ConditionalOperator", "ProjectionExpression")),
+    ],
+)  # fmt: skip
+def test_conditional_operator_needs_two_filter_conditions(
+    dynamodb: Client, hundred: str, params: dict[str, Any], message: str
+) -> None:
+    with validation(message):
+        dynamodb.scan(TableName=hundred, ConditionalOperator="OR", **params)
 
 
 def test_filter_on_key_attributes_is_allowed(dynamodb: Client, hundred: str) -> None:

@@ -1,7 +1,8 @@
 """Query, and the request handling it shares with Scan (Select, start keys, pages).
 
 Checks run in DynamoDB's order: Select's combination rules (part of its validation
-pass), the expression/legacy mix and the legacy parameters, ExclusiveStartKey's values,
+pass), the expression/legacy mix and the legacy parameters, ConditionalOperator's need
+for a legacy filter of two or more conditions, ExclusiveStartKey's values,
 the expressions, the key condition's structure; then the table, the index, and for each
 key attribute the start key and the key condition against the schema; then the start
 key's table key and its place in the queried range; then the key attributes the
@@ -73,6 +74,20 @@ def check_select(req: Request, prefix: str) -> None:
     if select == "ALL_PROJECTED_ATTRIBUTES" and req.get("IndexName") is None:
         raise ValidationException(
             prefix + "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+        )
+
+
+def check_conditional_operator(req: Request, parameter: str) -> None:
+    """ConditionalOperator joins the conditions of a legacy parameter (QueryFilter,
+    ScanFilter or Expected, named by `parameter`): it needs one with two or more."""
+    if req.get("ConditionalOperator") is None:
+        return
+    conditions = req.get(parameter)
+    if not conditions:
+        raise ValidationException("ConditionalOperator cannot be used without Filter or Expected")
+    if len(conditions) < 2:
+        raise ValidationException(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements"
         )
 
 
@@ -363,6 +378,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     start: Item | None = req.get("ExclusiveStartKey")
 
     def checks() -> None:
+        check_conditional_operator(req, "QueryFilter")
         check_start_values(start)
         if req.get("KeyConditions") is None and req.get("KeyConditionExpression") is None:
             raise ValidationException(NO_KEY_CONDITION)

@@ -19,6 +19,7 @@ from dynastore.ops.query import (
     START_INVALID,
     build_plan,
     check_all_attributes,
+    check_conditional_operator,
     check_key_paths,
     check_select,
     check_start_table_key,
@@ -69,6 +70,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     start: Item | None = req.get("ExclusiveStartKey")
 
     def checks() -> None:
+        check_conditional_operator(req, "ScanFilter")
         check_start_values(start)
         _check_segments(req)
 

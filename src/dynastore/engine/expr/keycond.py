@@ -198,10 +198,11 @@ def plan_key_condition(
                     "One or more parameter values were invalid: Condition parameter type does "
                     "not match schema type"
                 )
-            if _empty(operand.value):
+            empty = _empty_kind(operand.value)
+            if empty is not None:
                 raise _error(
                     "One or more parameter values are not valid. The AttributeValue for a key "
-                    f"attribute cannot contain an empty string value. Key: {name}"
+                    f"attribute cannot contain an empty {empty} value. Key: {name}"
                 )
         if is_partition and term.op != "=":
             raise _error("Query key condition not supported")
@@ -216,13 +217,14 @@ def plan_key_condition(
     return KeyCondition(partition_key, partition_value, sort_key, SortCondition(sort.op, values))
 
 
-def _empty(value: AttrValue) -> bool:
+def _empty_kind(value: AttrValue) -> str | None:
+    """The kind of an empty S or B value ("string", "binary"; refused in a key), else None."""
     tag = value_type(value)
     if tag == "S":
-        return not value["S"]
+        return None if value["S"] else "string"
     if tag == "B":
-        return len(binary_bytes(value["B"])) == 0
-    return False
+        return None if binary_bytes(value["B"]) else "binary"
+    return None
 
 
 def _literal(operand: Operand) -> AttrValue:
