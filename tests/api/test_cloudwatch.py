@@ -389,6 +389,91 @@ def test_set_alarm_state_notifies_the_alarm_actions(
     sns.delete_topic(TopicArn=topic)
 
 
+def test_anomaly_detection_and_extended_statistic_alarms(
+    cloudwatch: Client, alarms: Callable[[str], str]
+) -> None:
+    name = alarms(unique_name())
+    metric = {"Namespace": "App", "MetricName": "Latency"}
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        EvaluationPeriods=3,
+        ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold",
+        ThresholdMetricId="band",
+        Metrics=[  # the metric and its band both return data (the band's by default)
+            {"Id": "m1", "MetricStat": {"Metric": metric, "Period": 300, "Stat": "Average"},
+             "ReturnData": True},
+            {"Id": "band", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)"},
+        ],
+    )  # fmt: skip
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert alarm["ThresholdMetricId"] == "band"
+    assert "Threshold" not in alarm
+    trimmed = alarms(unique_name())
+    params = metric_alarm(trimmed, ExtendedStatistic="tm99")
+    del params["Statistic"]
+    cloudwatch.put_metric_alarm(**params)
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=[trimmed])["MetricAlarms"]
+    assert alarm["ExtendedStatistic"] == "tm99" and "Statistic" not in alarm
+
+
+def test_extended_statistics(cw: Client) -> None:
+    namespace = unique_name()
+    stamp = _now() - datetime.timedelta(minutes=2)
+    values = [float(v) for v in range(1, 11)]
+    cw.put_metric_data(
+        Namespace=namespace,
+        MetricData=[{"MetricName": "Latency", "Values": values, "Timestamp": stamp}],
+    )
+    wanted = {
+        "tm90": 5.0,  # the mean of the lowest 90%
+        "TM(10%:90%)": 5.5,
+        "IQM": 5.5,
+        "tc90": 9.0,
+        "ts90": 45.0,
+        "wm80": 5.2,  # 9 and 10 counted as 8
+        "TM(2:5)": 4.0,  # values above 2, up to 5
+        "PR(:3)": 30.0,  # the percentage of values up to 3
+        "p50": 5.0,
+    }
+    queries = [
+        {
+            "Id": f"q{i}",
+            "MetricStat": {
+                "Metric": {"Namespace": namespace, "MetricName": "Latency"},
+                "Period": 60,
+                "Stat": stat,
+            },
+        }
+        for i, stat in enumerate(wanted)
+    ]
+    answer = cw.get_metric_data(MetricDataQueries=queries, **_window())
+    found = {r["Id"]: r["Values"] for r in answer["MetricDataResults"]}
+    assert found == {f"q{i}": [value] for i, value in enumerate(wanted.values())}
+    fails(
+        lambda: cw.get_metric_data(
+            MetricDataQueries=[dict(queries[0], MetricStat={**queries[0]["MetricStat"],
+                                                            "Stat": "TM(90%:10%)"})],
+            **_window(),
+        ),
+        "ValidationError",
+        "The value TM(90%:10%) for parameter MetricDataQueries.member.1.MetricStat.Stat is "
+        "invalid.",
+    )  # fmt: skip
+
+
+def test_high_resolution_periods(cw: Client) -> None:
+    namespace = unique_name()
+    stamp = _now() - datetime.timedelta(minutes=1)
+    cw.put_metric_data(
+        Namespace=namespace,
+        MetricData=[{"MetricName": "Hits", "Value": 2, "Timestamp": stamp, "StorageResolution": 1}],
+    )
+    answer = cw.get_metric_statistics(
+        Namespace=namespace, MetricName="Hits", Period=20, Statistics=["Sum"], **_window()
+    )  # 1, 5, 10, 20 and 30 seconds are high-resolution periods
+    assert [p["Sum"] for p in answer["Datapoints"]] == [2.0]
+
+
 # --- errors ------------------------------------------------------------------------------
 
 
@@ -510,7 +595,22 @@ def test_put_metric_alarm_errors(cloudwatch: Client, unchecked: Client) -> None:
         ),
         "ValidationError",
         "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be "
-        "<= 86400)",
+        "<= 86400) for alarms using period < 3600",
+    )
+    fails(
+        lambda: cloudwatch.put_metric_alarm(
+            **metric_alarm(name, Period=86400, EvaluationPeriods=8)
+        ),
+        "ValidationError",
+        "Metrics cannot be checked across more than a week (EvaluationPeriods * Period must be "
+        "<= 604800) for alarms using period >= 3600",
+    )
+    fails(
+        lambda: cloudwatch.put_metric_alarm(
+            **metric_alarm(name, ComparisonOperator="GreaterThanUpperThreshold")
+        ),
+        "ValidationError",
+        "ComparisonOperators for ranges require ThresholdMetricId to be set",
     )
     fails(
         lambda: cloudwatch.put_metric_alarm(**metric_alarm(name, TreatMissingData="sometimes")),

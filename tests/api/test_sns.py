@@ -168,6 +168,17 @@ def test_topic_errors(sns: Client, topic: Callable[..., str]) -> None:
     fails(
         lambda: sns.get_topic_attributes(TopicArn="nope"),
         "InvalidParameter",
+        "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1",
+    )
+    fails(
+        lambda: sns.delete_topic(TopicArn="Invalid:Topic:Arn"),
+        "InvalidParameter",
+        "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 3",
+    )
+    elsewhere = f"arn:aws:sns:eu-west-1:{ACCOUNT}:{name}"  # not this client's region
+    fails(
+        lambda: sns.get_topic_attributes(TopicArn=elsewhere),
+        "InvalidParameter",
         "Invalid parameter: TopicArn",
     )
     fails(
@@ -385,8 +396,9 @@ def test_file_subscription(sns: Client, topic: Callable[..., str], tmp_path: Pat
         time.sleep(0.05)
     assert [json.loads(line)["Message"] for line in log.read_text().splitlines()] == ["one", "two"]
     sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])  # as SNS: no error the second time
     fails(
-        lambda: sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"]),
+        lambda: sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"]),
         "NotFound",
         "Subscription does not exist",
         404,
@@ -452,3 +464,198 @@ def test_fifo_topics(sns: Client, topic: Callable[..., str]) -> None:
     fails(lambda: sns.publish(TopicArn=arn, Message="m", MessageGroupId="g"), "InvalidParameter")
     answer = sns.publish(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="d")
     assert answer["SequenceNumber"].isdigit()
+
+
+def test_create_topic_is_idempotent(sns: Client, topic: Callable[..., str]) -> None:
+    name = unique_name()
+    arn = topic(Name=name)
+    # the same attributes as the topic shows, set or default, answer the same topic
+    assert sns.create_topic(Name=name, Attributes={"DisplayName": ""})["TopicArn"] == arn
+    assert sns.create_topic(Name=name, Attributes={"FifoTopic": "false"})["TopicArn"] == arn
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="Ops")
+    assert sns.create_topic(Name=name, Attributes={"DisplayName": "Ops"})["TopicArn"] == arn
+    fails(
+        lambda: sns.create_topic(Name=name, Attributes={"DisplayName": "Dev"}),
+        "InvalidParameter",
+        "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
+    )
+    fifo = topic(Name=f"{unique_name()}.fifo", Attributes={"FifoTopic": "true"})
+    shown = sns.get_topic_attributes(TopicArn=fifo)["Attributes"]
+    assert (shown["FifoTopic"], shown["ContentBasedDeduplication"]) == ("true", "false")
+    again = {"FifoTopic": "true", "ContentBasedDeduplication": "false"}
+    assert sns.create_topic(Name=fifo.rpartition(":")[2], Attributes=again)["TopicArn"] == fifo
+
+
+def test_subscription_arn_errors(sns: Client, topic: Callable[..., str]) -> None:
+    arn = topic()
+    for call in (sns.unsubscribe, sns.get_subscription_attributes):
+        fails(
+            lambda call=call: call(SubscriptionArn="pending confirmation"),
+            "InvalidParameter",
+            "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, "
+            "not 1",
+        )
+        fails(
+            lambda call=call: call(SubscriptionArn=arn),  # a topic's ARN: no subscription id
+            "InvalidParameter",
+            "Invalid parameter: SubscriptionId",
+        )
+    sns.unsubscribe(SubscriptionArn=f"{arn}:00000000-0000-0000-0000-000000000000")
+    fails(
+        lambda: sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint="my-queue"),
+        "InvalidParameter",
+        "Invalid parameter: SQS endpoint ARN",
+    )
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{unique_name()}.fifo"
+    fails(
+        lambda: sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue),
+        "InvalidParameter",
+        "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
+        "subscribed to standard SNS topics",
+    )
+
+
+def test_publish_checks(sns: Client, topic: Callable[..., str]) -> None:
+    arn = topic()
+    assert sns.publish(TopicArn=arn, Message="m", Subject="Température élevée")["MessageId"]
+    fails(lambda: sns.publish(TopicArn=arn, Message="m", Subject="a\nb"), "InvalidParameter")
+    fails(
+        lambda: sns.publish(TopicArn=arn, Message="m", MessageDeduplicationId="d"),
+        "InvalidParameter",
+        "Invalid parameter: MessageDeduplicationId Reason: The request includes "
+        "MessageDeduplicationId parameter that is not valid for this topic type",
+    )
+    # the message attributes' names, types and values count towards the 256 KiB
+    big = {"name": {"DataType": "String", "StringValue": "v" * 10}}
+    fails(
+        lambda: sns.publish(TopicArn=arn, Message="x" * (262144 - 10), MessageAttributes=big),
+        "InvalidParameter",
+        "Invalid parameter: Message too long",
+    )
+
+    def attribute(name: str, value: dict[str, Any]) -> Callable[[], Any]:
+        return lambda: sns.publish(TopicArn=arn, Message="m", MessageAttributes={name: value})
+
+    text = {"DataType": "String", "StringValue": "v"}
+    fails(
+        attribute("a b", text),
+        "ParameterValueInvalid",
+        "Invalid non-alphanumeric character '#x20' was found in the message attribute name. "
+        "Can only include alphanumeric characters, hyphens, underscores, or dots.",
+    )
+    fails(
+        attribute(".a", text),
+        "ParameterValueInvalid",
+        "Invalid message attribute name starting with character '.' was found.",
+    )
+    fails(
+        attribute("a..b", text),
+        "ParameterValueInvalid",
+        "Message attribute name can not have successive '.' character.",
+    )
+    fails(
+        attribute("a", {"DataType": "Text", "StringValue": "v"}),
+        "ParameterValueInvalid",
+        "The message attribute 'a' has an invalid message attribute type, the set of supported "
+        "type prefixes is Binary, Number, and String.",
+    )
+    fails(
+        attribute("a", {"DataType": "String", "StringValue": ""}),
+        "ParameterValueInvalid",
+        "The message attribute 'a' must contain non-empty message attribute value for message "
+        "attribute type 'String'.",
+    )
+    assert sns.publish(TopicArn=arn, Message="m", MessageAttributes={"a.b-c_d": text})
+
+
+def test_create_topic_with_some_of_its_tags(sns: Client, topic: Callable[..., str]) -> None:
+    name = unique_name()
+    tags = [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]
+    arn = topic(Name=name, Tags=tags)
+    for again in (tags, tags[:1], []):  # the topic's tags or some of them: the same topic
+        assert sns.create_topic(Name=name, Tags=again)["TopicArn"] == arn
+    fails(
+        lambda: sns.create_topic(Name=name, Tags=[{"Key": "c", "Value": "3"}]),
+        "InvalidParameter",
+        "Invalid parameter: Tags Reason: Topic already exists with different tags",
+    )
+
+
+def test_subscription_attributes(sns: Client, topic: Callable[..., str], tmp_path: Path) -> None:
+    arn = topic()
+    endpoint = f"file://{tmp_path / 'log.jsonl'}"
+
+    def subscribe(**attributes: str) -> str:
+        answer = sns.subscribe(
+            TopicArn=arn, Protocol="file", Endpoint=endpoint, Attributes=attributes
+        )
+        return str(answer["SubscriptionArn"])
+
+    sub = subscribe(RawMessageDelivery="TrUe")  # stored in lower case
+    shown = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert shown["RawMessageDelivery"] == "true"
+    # the same attributes as the subscription shows, set or default: the same subscription
+    assert subscribe(RawMessageDelivery="true", FilterPolicyScope="MessageAttributes") == sub
+    assert subscribe() == sub
+    fails(
+        lambda: subscribe(RawMessageDelivery="false", FilterPolicyScope="MessageBody"),
+        "InvalidParameter",
+        "Invalid parameter: Attributes Reason: Subscription already exists with different "
+        "attributes",
+    )
+    fails(
+        lambda: sns.subscribe(
+            TopicArn=arn, Protocol="file", Endpoint=endpoint + "2",
+            Attributes={"RawMessageDelivery": "wrongvalue"},
+        ),
+        "InvalidParameter",
+        "Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [wrongvalue]. "
+        "Must be true or false.",
+    )  # fmt: skip
+
+    def set_attribute(name: str, value: str) -> Callable[[], Any]:
+        return lambda: sns.set_subscription_attributes(
+            SubscriptionArn=sub, AttributeName=name, AttributeValue=value
+        )
+
+    fails(
+        set_attribute("RawMessageDelivery", ""),
+        "InvalidParameter",
+        "Invalid parameter: RawMessageDelivery: Invalid value []. Must be true or false.",
+    )
+    fails(
+        set_attribute("FilterPolicy", "{invalidjson}"),
+        "InvalidParameter",
+        "Invalid parameter: FilterPolicy: failed to parse JSON.",
+    )
+    fails(
+        set_attribute("FilterPolicyScope", "Body"),
+        "InvalidParameter",
+        "Invalid parameter: FilterPolicyScope: Invalid value [Body]. Please use either "
+        "MessageBody or MessageAttributes",
+    )
+    set_attribute("FilterPolicy", json.dumps({"color": ["red"]}))()
+    shown = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert shown["FilterPolicyScope"] == "MessageAttributes"  # the default, with a policy
+    # a plain email subscription may say it is not raw
+    email = sns.subscribe(
+        TopicArn=arn,
+        Protocol="email",
+        Endpoint="someone@example.com",
+        Attributes={"RawMessageDelivery": "false"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    assert email.startswith(f"{arn}:")
+
+
+def test_structured_message_needs_a_string_default(sns: Client, topic: Callable[..., str]) -> None:
+    arn = topic()
+    fails(
+        lambda: sns.publish(
+            TopicArn=arn, Message=json.dumps({"default": {"object": "x"}}), MessageStructure="json"
+        ),
+        "InvalidParameter",
+        "Invalid parameter: Message Structure - No default entry in JSON message body",
+    )
+    structured = json.dumps({"default": "text", "http": {"not": "a string"}})
+    assert sns.publish(TopicArn=arn, Message=structured, MessageStructure="json")["MessageId"]

@@ -44,6 +44,11 @@ Publish = Callable[[str, str, str, str, str], str]
 
 _INVALID_TOKEN = "The service returned an invalid token."
 _TREAT = ("breaching", "notBreaching", "ignore", "missing")
+_RANGE_OPERATORS = (
+    "LessThanLowerOrGreaterThanUpperThreshold",
+    "LessThanLowerThreshold",
+    "GreaterThanUpperThreshold",
+)
 _ALARM_TYPES = ["CompositeAlarm", "MetricAlarm"]
 _CHILD_FIELDS = ("AlarmName", "AlarmArn", "StateValue", "StateUpdatedTimestamp")
 _PARENT_FIELDS = ("AlarmName", "AlarmArn")
@@ -459,7 +464,10 @@ def check_alarm(req: Request) -> None:
                     "specified both."
                 )
         metrics.check_queries(queries, "Metrics")
-        if sum(1 for q in queries if q.get("ReturnData", True)) != 1:
+        # an anomaly detection alarm's band (ThresholdMetricId) returns data beside the metric
+        band = req.get("ThresholdMetricId")
+        returned = [q for q in queries if q.get("ReturnData", True) and q["Id"] != band]
+        if len(returned) != 1:
             raise ValidationException("Exactly one element of the metrics list should return data.")
         for i, query in enumerate(queries, 1):
             if query.get("Expression") and not query.get("Period") and len(queries) == 1:
@@ -474,7 +482,7 @@ def check_alarm(req: Request) -> None:
             raise InvalidParameterCombination(
                 "Exactly one of Statistic or ExtendedStatistic must be specified."
             )
-        if extended is not None and stats.PERCENTILE.match(extended) is None:
+        if extended is not None and not stats.is_extended(extended):
             raise InvalidParameterValue(
                 f"The value {extended} for parameter ExtendedStatistic is not supported."
             )
@@ -486,6 +494,10 @@ def check_alarm(req: Request) -> None:
     for name in ("EvaluationPeriods", "ComparisonOperator"):
         if req.get(name) is None:
             raise MissingParameter(f"The parameter {name} is required.")
+    if req["ComparisonOperator"] in _RANGE_OPERATORS and not req.get("ThresholdMetricId"):
+        raise ValidationException(
+            "ComparisonOperators for ranges require ThresholdMetricId to be set"
+        )
     if req.get("Threshold") is None and not req.get("ThresholdMetricId"):
         raise MissingParameter("The parameter Threshold is required.")
     evaluations = int(req["EvaluationPeriods"])
@@ -494,12 +506,12 @@ def check_alarm(req: Request) -> None:
             "DatapointsToAlarm must be less than or equal to EvaluationPeriods"
         )
     period = _alarm_period(req)
-    if period * evaluations > 7 * 86400 or (period < 3600 and period * evaluations > 86400):
-        days = "a day" if period < 3600 else "seven days"
-        limit = 86400 if period < 3600 else 7 * 86400
+    hourly = period >= 3600
+    span, limit, which = ("a week", 604800, ">=") if hourly else ("a day", 86400, "<")
+    if period * evaluations > limit:
         raise ValidationException(
-            f"Metrics cannot be checked across more than {days} "
-            f"(EvaluationPeriods * Period must be <= {limit})"
+            f"Metrics cannot be checked across more than {span} (EvaluationPeriods * Period "
+            f"must be <= {limit}) for alarms using period {which} 3600"
         )
     treat = req.get("TreatMissingData")
     if treat is not None and treat not in _TREAT:

@@ -41,7 +41,7 @@ DEFAULT_MAX_DATAPOINTS = 100800  # GetMetricData's page when MaxDatapoints is no
 LIST_PAGE = 500
 PAST_LIMIT = 14 * 86400  # PutMetricData accepts timestamps up to two weeks old
 FUTURE_LIMIT = 2 * 3600  # ... and two hours ahead
-HIGH_RES_PERIODS = (1, 5, 10, 30)
+HIGH_RES_PERIODS = (1, 5, 10, 20, 30)
 RECENT = 3 * 3600  # ListMetrics RecentlyActive=PT3H
 
 

@@ -17,6 +17,7 @@ import base64
 import datetime
 import re
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sized
 from typing import Any
@@ -26,6 +27,7 @@ import orjson
 
 from dynastore.errors import (
     InvalidParameter,
+    InvalidParameterValueException,
     NotFound,
     ResourceNotFound,
     TagLimitExceeded,
@@ -43,6 +45,10 @@ MAX_MESSAGE = 262144
 MAX_TAGS = 50
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _FIFO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$")
+_ATTRIBUTE_NAME_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+)
 PROTOCOLS = frozenset(
     {
         "http",
@@ -93,6 +99,8 @@ SUBSCRIPTION_ATTRIBUTES = frozenset(
         "ReplayPolicy",
     }
 )
+# what GetSubscriptionAttributes shows for attributes never set
+_SUBSCRIPTION_DEFAULTS = {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageAttributes"}
 _JSON_ATTRIBUTES = frozenset({"Policy", "DeliveryPolicy", "RedrivePolicy", "DataProtectionPolicy"})
 DEFAULT_DELIVERY_POLICY = (
     '{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,'
@@ -108,6 +116,21 @@ def invalid(what: str) -> InvalidParameter:
 
 def topic_not_found() -> NotFound:
     return NotFound("Topic does not exist")
+
+
+def arn_parts(arn: str, member: str) -> list[str]:
+    """The colon-separated parts of an ARN member; SNS's error when it has fewer than 6."""
+    parts = arn.split(":")
+    if len(parts) < 6:
+        raise invalid(f"{member} Reason: An ARN must have at least 6 elements, not {len(parts)}")
+    return parts
+
+
+def subscription_arn(arn: str) -> str:
+    """A SubscriptionArn member: an ARN of 7 parts (a topic's ARN and an id)."""
+    if len(arn_parts(arn, "SubscriptionArn")) == 6:
+        raise invalid("SubscriptionId")
+    return arn
 
 
 def _timestamp(moment: float) -> str:
@@ -191,11 +214,13 @@ class SnsApi:
         with self._backend.write() as tx:
             old = store.get_topic(tx, arn)
             if old is not None:
-                if attributes and any(old["Attributes"].get(k) != v for k, v in attributes.items()):
+                shown = _shown_attributes(old, [])
+                if any(shown.get(k) != v for k, v in attributes.items()):
                     raise invalid(
                         "Attributes Reason: Topic already exists with different attributes"
                     )
-                if tags and tag_map(tags) != tag_map(old.get("Tags", [])):
+                held = tag_map(old.get("Tags", []))
+                if any(held.get(k) != v for k, v in tag_map(tags).items()):
                     raise invalid("Tags Reason: Topic already exists with different tags")
                 return {"TopicArn": arn}
             topic = {"TopicArn": arn, "Attributes": attributes, "Tags": tags}
@@ -230,22 +255,7 @@ class SnsApi:
         with self._backend.read() as tx:
             topic = self._topic(tx, arn)
             subs = list(store.subscriptions(tx, arn))
-        confirmed = sum(1 for s in subs if s.get("Confirmed"))
-        account = arn.split(":")[4]
-        attributes = {
-            "Policy": default_policy(arn, account),
-            "Owner": account,
-            "SubscriptionsPending": str(len(subs) - confirmed),
-            "TopicArn": arn,
-            "EffectiveDeliveryPolicy": DEFAULT_DELIVERY_POLICY,
-            "SubscriptionsConfirmed": str(confirmed),
-            "DisplayName": "",
-            "SubscriptionsDeleted": "0",
-        }
-        attributes.update(topic["Attributes"])
-        if "DeliveryPolicy" in topic["Attributes"]:
-            attributes["EffectiveDeliveryPolicy"] = topic["Attributes"]["DeliveryPolicy"]
-        return {"Attributes": attributes}
+        return {"Attributes": _shown_attributes(topic, subs)}
 
     def set_topic_attributes(self, ctx: RequestContext, req: Request) -> Result:
         arn = self._topic_arn(ctx, req["TopicArn"])
@@ -279,16 +289,24 @@ class SnsApi:
         protocol = req["Protocol"]
         endpoint = req.get("Endpoint") or ""
         _check_endpoint(protocol, endpoint)
-        attributes = dict(req.get("Attributes") or {})
+        attributes = {k: str(v) for k, v in (req.get("Attributes") or {}).items()}
         for key, value in attributes.items():
             if key not in SUBSCRIPTION_ATTRIBUTES:
                 raise invalid("AttributeName")
-            _check_subscription_attribute(key, str(value), protocol)
+            attributes[key] = _check_subscription_attribute(key, value, protocol, "Attributes")
         with self._backend.write() as tx:
             topic = self._topic(tx, arn)
+            fifo_queue = protocol == "sqs" and endpoint.endswith(".fifo")
+            if fifo_queue and topic["Attributes"].get("FifoTopic") != "true":
+                raise invalid(
+                    "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed "
+                    "to standard SNS topics"
+                )
             for sub in store.subscriptions(tx, arn):
                 if sub["Protocol"] == protocol and sub["Endpoint"] == endpoint:
-                    if attributes and attributes != sub.get("Attributes", {}):
+                    # the same attributes as the subscription shows, set or default
+                    shown = {**_SUBSCRIPTION_DEFAULTS, **sub.get("Attributes", {})}
+                    if any(shown.get(k, "") != v for k, v in attributes.items()):
                         raise invalid(
                             "Attributes Reason: Subscription already exists with different "
                             "attributes"
@@ -336,14 +354,14 @@ class SnsApi:
         return {"SubscriptionArn": sub_arn}
 
     def unsubscribe(self, ctx: RequestContext, req: Request) -> Result:
-        arn = req["SubscriptionArn"]
+        arn = subscription_arn(req["SubscriptionArn"])
         topic_arn = arn.rpartition(":")[0]
         if store.parse_topic_arn(topic_arn) is None:
             raise invalid("SubscriptionArn")
         with self._backend.write() as tx:
             sub = store.get_subscription(tx, arn)
             if sub is None:
-                raise NotFound("Subscription does not exist")
+                return {}  # as SNS: unsubscribing twice is no error
             store.delete_subscription(tx, sub)
             topic = store.get_topic(tx, topic_arn)
             notify = (
@@ -375,9 +393,9 @@ class SnsApi:
             return _subscription_page(rows)
 
     def get_subscription_attributes(self, ctx: RequestContext, req: Request) -> Result:
-        arn = req["SubscriptionArn"]
+        arn = subscription_arn(req["SubscriptionArn"])
         with self._backend.read() as tx:
-            sub = store.get_subscription(tx, arn) if ":" in arn else None
+            sub = store.get_subscription(tx, arn)
             topic = store.get_topic(tx, sub["TopicArn"]) if sub is not None else None
         if sub is None or topic is None:
             raise NotFound("Subscription does not exist")
@@ -397,20 +415,23 @@ class SnsApi:
             ),
         }
         attributes.update(sub.get("Attributes", {}))
+        if attributes.get("FilterPolicy"):
+            attributes.setdefault("FilterPolicyScope", "MessageAttributes")
         return {"Attributes": attributes}
 
     def set_subscription_attributes(self, ctx: RequestContext, req: Request) -> Result:
         arn = req["SubscriptionArn"]
+        arn_parts(arn, "SubscriptionArn")
         name = req["AttributeName"]
         value = str(req.get("AttributeValue") or "")
         if name not in SUBSCRIPTION_ATTRIBUTES:
             raise invalid("AttributeName")
         with self._backend.write() as tx:
-            sub = store.get_subscription(tx, arn) if ":" in arn else None
+            sub = store.get_subscription(tx, arn)
             if sub is None:
                 raise NotFound("Subscription does not exist")
-            if value:
-                _check_subscription_attribute(name, value, sub["Protocol"])
+            if value or name == "RawMessageDelivery":  # (which is never empty)
+                value = _check_subscription_attribute(name, value, sub["Protocol"])
                 sub.setdefault("Attributes", {})[name] = value
             else:
                 sub.get("Attributes", {}).pop(name, None)
@@ -429,11 +450,15 @@ class SnsApi:
         message = req.get("Message")
         if not message:
             raise invalid("Empty message")
-        if len(message.encode()) > MAX_MESSAGE:
+        attributes = dict(req.get("MessageAttributes") or {})
+        if _publish_size(message, attributes) > MAX_MESSAGE:
             raise invalid("Message too long")
         subject = req.get("Subject")
+        # UTF-8 text without line breaks or control characters
         if subject is not None and (
-            not subject or len(subject) > 100 or any(ord(c) < 32 or ord(c) > 126 for c in subject)
+            not subject
+            or len(subject) > 100
+            or any(unicodedata.category(c) == "Cc" for c in subject)
         ):
             raise invalid("Subject")
         structured = req.get("MessageStructure")
@@ -447,9 +472,10 @@ class SnsApi:
                 per_protocol = None
             if not isinstance(per_protocol, dict):
                 raise invalid("Message Structure - JSON message body failed to parse")
+            # only string values count: a protocol's non-string value falls back to default
+            per_protocol = {k: v for k, v in per_protocol.items() if isinstance(v, str)}
             if "default" not in per_protocol:
                 raise invalid("Message Structure - No default entry in JSON message body")
-        attributes = dict(req.get("MessageAttributes") or {})
         _check_message_attributes(attributes)
         with self._backend.read() as tx:
             topic = self._topic(tx, arn)
@@ -457,6 +483,11 @@ class SnsApi:
         out: Result = {}
         if topic["Attributes"].get("FifoTopic") == "true":
             out["SequenceNumber"] = self._check_fifo(topic, req)
+        elif req.get("MessageDeduplicationId"):
+            raise invalid(
+                "MessageDeduplicationId Reason: The request includes MessageDeduplicationId "
+                "parameter that is not valid for this topic type"
+            )
         message_id = self._fan_out(topic, subs, message, subject, attributes, per_protocol)
         out["MessageId"] = message_id
         return out
@@ -616,7 +647,10 @@ class SnsApi:
     # --- helpers -------------------------------------------------------------------------
 
     def _topic_arn(self, ctx: RequestContext, arn: str) -> str:
-        if store.parse_topic_arn(arn) is None:
+        """A TopicArn member, of a topic in the request's region."""
+        arn_parts(arn, "TopicArn")
+        parsed = store.parse_topic_arn(arn)
+        if parsed is None or parsed[1] != ctx.region:
             raise invalid("TopicArn")
         return arn
 
@@ -625,6 +659,40 @@ class SnsApi:
         if topic is None:
             raise topic_not_found()
         return topic
+
+
+def _shown_attributes(topic: Mapping[str, Any], subs: list[dict[str, Any]]) -> dict[str, str]:
+    """A topic's attributes as GetTopicAttributes shows them (`subs`: its subscriptions)."""
+    arn = str(topic["TopicArn"])
+    account = arn.split(":")[4]
+    confirmed = sum(1 for s in subs if s.get("Confirmed"))
+    attributes = {
+        "Policy": default_policy(arn, account),
+        "Owner": account,
+        "SubscriptionsPending": str(len(subs) - confirmed),
+        "TopicArn": arn,
+        "EffectiveDeliveryPolicy": DEFAULT_DELIVERY_POLICY,
+        "SubscriptionsConfirmed": str(confirmed),
+        "DisplayName": "",
+        "SubscriptionsDeleted": "0",
+    }
+    if topic["Attributes"].get("FifoTopic") == "true":
+        attributes["ContentBasedDeduplication"] = "false"
+    attributes.update(topic["Attributes"])
+    if "DeliveryPolicy" in topic["Attributes"]:
+        attributes["EffectiveDeliveryPolicy"] = topic["Attributes"]["DeliveryPolicy"]
+    return attributes
+
+
+def _publish_size(message: str, attributes: Mapping[str, Any]) -> int:
+    """What counts towards Publish's 256 KiB: the message and every attribute's name,
+    type and value."""
+    size = len(message.encode())
+    for name, attr in attributes.items():
+        size += len(name.encode())
+        for value in attr.values():
+            size += len(value) if isinstance(value, bytes) else len(str(value).encode())
+    return size
 
 
 def _subscription_page(rows: Any) -> Result:
@@ -706,20 +774,32 @@ def _check_attribute(name: str, value: str) -> None:
         raise invalid("SignatureVersion")
 
 
-def _check_subscription_attribute(name: str, value: str, protocol: str) -> None:
+def _check_subscription_attribute(
+    name: str, value: str, protocol: str, member: str | None = None
+) -> str:
+    """A subscription attribute's value as stored (RawMessageDelivery in lower case);
+    `member` is "Attributes" for Subscribe's, whose errors name it."""
+    reason = f"{member} Reason: " if member else ""
     if name == "FilterPolicy" and value and filters.parse_policy(value) is None:
-        raise invalid("Filter policy: failed to parse JSON.")
+        raise invalid("FilterPolicy: failed to parse JSON.")
     if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
-        raise invalid("Attributes Reason: FilterPolicyScope: Invalid value")
+        raise invalid(
+            f"{reason}FilterPolicyScope: Invalid value [{value}]. Please use either "
+            "MessageBody or MessageAttributes"
+        )
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
-            raise invalid("RawMessageDelivery: Invalid value")
-        if protocol not in ("http", "https", "sqs", "firehose", "file"):
+            raise invalid(
+                f"{reason}RawMessageDelivery: Invalid value [{value}]. Must be true or false."
+            )
+        value = value.lower()
+        if value == "true" and protocol not in ("http", "https", "sqs", "firehose", "file"):
             raise invalid(
                 "Attributes Reason: RawMessageDelivery: Invalid value [true]. Must be false."
             )
     if name in ("DeliveryPolicy", "RedrivePolicy"):
         _check_attribute(name, value)
+    return value
 
 
 def _check_endpoint(protocol: str, endpoint: str) -> None:
@@ -738,6 +818,8 @@ def _check_endpoint(protocol: str, endpoint: str) -> None:
             raise invalid("Email address")
     elif not endpoint:
         raise invalid("Endpoint")
+    elif protocol == "sqs" and (not endpoint.startswith("arn:") or endpoint.count(":") < 5):
+        raise invalid("SQS endpoint ARN")
 
 
 def _check_message_attributes(attributes: Mapping[str, Any]) -> None:
@@ -747,16 +829,17 @@ def _check_message_attributes(attributes: Mapping[str, Any]) -> None:
             "exceeds the allowed maximum [10]."
         )
     for name, attr in attributes.items():
+        _check_attribute_name(name)
         kind = str(attr.get("DataType") or "")
         base = kind.split(".", 1)[0]
         if base not in ("String", "Number", "Binary"):
-            raise invalid(
+            raise InvalidParameterValueException(
                 f"The message attribute '{name}' has an invalid message attribute type, the "
                 "set of supported type prefixes is Binary, Number, and String."
             )
         value = attr.get("BinaryValue") if base == "Binary" else attr.get("StringValue")
-        if value in (None, ""):
-            raise invalid(
+        if value in (None, "", b""):
+            raise InvalidParameterValueException(
                 f"The message attribute '{name}' must contain non-empty message attribute "
                 f"value for message attribute type '{kind}'."
             )
@@ -767,3 +850,32 @@ def _check_message_attributes(attributes: Mapping[str, Any]) -> None:
                 raise invalid(
                     f"Could not cast message attribute '{name}' value to number."
                 ) from None
+
+
+def _check_attribute_name(name: str) -> None:
+    """SNS's rules for a message attribute's name (ParameterValueInvalid)."""
+    if len(name.encode()) > 256:
+        raise InvalidParameterValueException(
+            "Length of message attribute name must be less than 256 bytes."
+        )
+    if _ATTRIBUTE_NAME.match(name):
+        return
+    if name.startswith("."):
+        raise InvalidParameterValueException(
+            "Invalid message attribute name starting with character '.' was found."
+        )
+    if name.endswith("."):
+        raise InvalidParameterValueException(
+            "Invalid message attribute name ending with character '.' was found."
+        )
+    for at, char in enumerate(name):
+        if char not in _ATTRIBUTE_NAME_CHARS:
+            raise InvalidParameterValueException(
+                f"Invalid non-alphanumeric character '#x{ord(char):X}' was found in the message "
+                "attribute name. Can only include alphanumeric characters, hyphens, "
+                "underscores, or dots."
+            )
+        if char == "." and name[at - 1] == ".":
+            raise InvalidParameterValueException(
+                "Message attribute name can not have successive '.' character."
+            )
