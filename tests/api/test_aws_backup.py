@@ -124,9 +124,27 @@ def test_plan_lifecycle(backup: Client) -> None:
     assert deleted["BackupPlanId"] == plan_id
     assert "DeletionDate" in deleted
     assert plan_id not in {p["BackupPlanId"] for p in backup.list_backup_plans()["BackupPlansList"]}
-    assert backup.get_backup_plan(BackupPlanId=plan_id)["DeletionDate"]
+    # A deleted plan is gone (Terraform reads it so), its versions are still readable.
+    with raises("ResourceNotFoundException", "Failed reading Backup plan with provided version"):
+        backup.get_backup_plan(BackupPlanId=plan_id)
+    last = backup.get_backup_plan(BackupPlanId=plan_id, VersionId=deleted["VersionId"])
+    assert last["DeletionDate"]
     with raises("ResourceNotFoundException"):
         backup.delete_backup_plan(BackupPlanId=plan_id)
+    backup.delete_backup_vault(BackupVaultName=vault)
+
+
+def test_advanced_backup_settings(backup: Client) -> None:
+    vault = _vault(backup)
+    settings = [{"ResourceType": "EC2", "BackupOptions": {"WindowsVSS": "enabled"}}]
+    document = {**_plan_document(vault), "AdvancedBackupSettings": settings}
+    created = backup.create_backup_plan(BackupPlan=document)
+    assert created["AdvancedBackupSettings"] == settings
+    got = backup.get_backup_plan(BackupPlanId=created["BackupPlanId"])
+    # Answered beside the plan document, never inside it (Terraform reads it there).
+    assert got["AdvancedBackupSettings"] == settings
+    assert "AdvancedBackupSettings" not in got["BackupPlan"]
+    backup.delete_backup_plan(BackupPlanId=created["BackupPlanId"])
     backup.delete_backup_vault(BackupVaultName=vault)
 
 
@@ -211,9 +229,11 @@ def test_backup_job_makes_a_dynamodb_backup(
     jobs = backup.list_backup_jobs(ByBackupVaultName=vault)["BackupJobs"]
     assert [j["BackupJobId"] for j in jobs] == [job_id]
     with raises(
-        "InvalidRequestException", "Backup vault cannot be deleted (contains 1 recovery points)"
-    ):
+        "InvalidRequestException",
+        "Backup vault cannot be deleted because it contains recovery points.",
+    ) as info:
         backup.delete_backup_vault(BackupVaultName=vault)
+    assert info.value.response["Code"] == "ERROR_9101"
     backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)
     with raises("BackupNotFoundException"):
         dynamodb.describe_backup(BackupArn=point)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -131,7 +132,8 @@ def test_schedule_and_cancel_deletion(kms: Client, key: str) -> None:
     assert out["KeyState"] == "PendingDeletion" and out["PendingWindowInDays"] == 7
     meta = kms.describe_key(KeyId=key)["KeyMetadata"]
     assert meta["KeyState"] == "PendingDeletion" and "DeletionDate" in meta
-    assert meta["PendingDeletionWindowInDays"] == 7
+    # Only a multi-Region primary key waiting for its replicas shows the window.
+    assert "PendingDeletionWindowInDays" not in meta
     with pytest.raises(ClientError) as info:
         kms.encrypt(KeyId=key, Plaintext=b"x")
     assert error_of(info) == ("KMSInvalidStateException", f"{arn(key)} is pending deletion.")
@@ -145,6 +147,19 @@ def test_schedule_and_cancel_deletion(kms: Client, key: str) -> None:
     with pytest.raises(ClientError) as info:
         kms.cancel_key_deletion(KeyId=key)
     assert error_of(info)[0] == "KMSInvalidStateException"
+
+
+def test_pending_deletion_rotation_and_policy(kms: Client, key: str) -> None:
+    kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    status = kms.get_key_rotation_status(KeyId=key)  # false while pending deletion
+    assert status["KeyRotationEnabled"] is False and "RotationPeriodInDays" not in status
+    policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+    kms.put_key_policy(KeyId=key, Policy=policy)  # allowed in every key state
+    assert kms.get_key_policy(KeyId=key)["Policy"] == policy
+    kms.cancel_key_deletion(KeyId=key)
+    status = kms.get_key_rotation_status(KeyId=key)  # restored
+    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 90
 
 
 def test_rotation(kms: Client, key: str) -> None:
@@ -166,8 +181,9 @@ def test_rotation(kms: Client, key: str) -> None:
 
 
 def test_key_policy(kms: Client, key: str) -> None:
-    policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
-    statement = policy["Statement"][0]
+    text = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    assert text.startswith('{\n  "Version" : "2012-10-17",\n  "Id" : "key-default-1",\n')
+    statement = json.loads(text)["Statement"][0]
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     new = json.dumps({"Version": "2012-10-17", "Statement": []})
     kms.put_key_policy(KeyId=key, PolicyName="default", Policy=new)
@@ -233,6 +249,39 @@ def test_alias_rules(kms: Client, key: str) -> None:
     with pytest.raises(ClientError) as info:
         kms.create_alias(AliasName=unique_alias(), TargetKeyId=name)
     assert error_of(info)[0] == "ValidationException"
+    with pytest.raises(ClientError) as info:
+        kms.create_alias(AliasName="alias/a:b", TargetKeyId=key)
+    assert error_of(info) == (
+        "ValidationException",
+        "alias/a:b contains invalid characters for an alias",
+    )
+    kms.delete_alias(AliasName=name)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda kms, key_id: kms.get_key_policy(KeyId=key_id),
+        lambda kms, key_id: kms.get_key_rotation_status(KeyId=key_id),
+        lambda kms, key_id: kms.enable_key_rotation(KeyId=key_id),
+        lambda kms, key_id: kms.disable_key(KeyId=key_id),
+        lambda kms, key_id: kms.list_resource_tags(KeyId=key_id),
+        lambda kms, key_id: kms.list_aliases(KeyId=key_id),
+        lambda kms, key_id: kms.schedule_key_deletion(KeyId=key_id),
+    ],
+)
+def test_key_only_operations_refuse_aliases(kms: Client, key: str, call: Any) -> None:
+    name = unique_alias()
+    kms.create_alias(AliasName=name, TargetKeyId=key)
+    with pytest.raises(ClientError) as info:
+        call(kms, name)
+    assert error_of(info) == ("NotFoundException", f"Invalid keyId {name}")
+    with pytest.raises(ClientError) as info:
+        call(kms, f"arn:aws:kms:{REGION}:{ACCOUNT}:{name}")
+    assert error_of(info) == (
+        "InvalidArnException",
+        "Key Aliases are not supported for this operation.",
+    )
     kms.delete_alias(AliasName=name)
 
 

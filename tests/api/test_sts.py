@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import urllib.parse
 from typing import Any
 
+import boto3
 import pytest
 from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -37,6 +39,49 @@ def test_the_caller_is_named_after_its_access_key(endpoint: str) -> None:
 
 def test_get_access_key_info(sts: Client) -> None:
     assert sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")["Account"] == ACCOUNT
+
+
+def test_assume_role(endpoint: str, sts: Client) -> None:
+    role = "arn:aws:iam::123456789012:role/service/Deployer"
+    before = datetime.datetime.now(datetime.UTC)
+    out = sts.assume_role(RoleArn=role, RoleSessionName="deploy@ci", DurationSeconds=900)
+    user = out["AssumedRoleUser"]
+    assert user["Arn"] == "arn:aws:sts::123456789012:assumed-role/Deployer/deploy@ci"
+    role_id, session = user["AssumedRoleId"].split(":")
+    assert session == "deploy@ci" and role_id.startswith("AROA") and len(role_id) == 21
+    again = sts.assume_role(RoleArn=role, RoleSessionName="other")["AssumedRoleUser"]
+    assert again["AssumedRoleId"] == f"{role_id}:other"  # one role, one unique id
+    credentials = out["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA") and len(credentials["AccessKeyId"]) == 20
+    lifetime = credentials["Expiration"] - before
+    assert datetime.timedelta(seconds=890) < lifetime < datetime.timedelta(seconds=910)
+    # The temporary credentials work against this server (it accepts any key here).
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    assert "TableNames" in dynamodb.list_tables(Limit=1)
+
+
+def test_assume_role_validation(endpoint: str) -> None:
+    client = aws_client(endpoint, "sts", parameter_validation=False)
+    role = "arn:aws:iam::123456789012:role/r"
+    cases = [
+        ({"RoleArn": "not-a-role-arn-at-all-x", "RoleSessionName": "s1"}, "is invalid"),
+        ({"RoleArn": role, "RoleSessionName": "a b"}, "at 'roleSessionName' failed"),
+        ({"RoleArn": role, "RoleSessionName": "s1", "DurationSeconds": 899}, "durationSeconds"),
+        ({"RoleArn": role, "RoleSessionName": "s1", "DurationSeconds": 43201}, "durationSeconds"),
+    ]
+    for params, text in cases:
+        with pytest.raises(ClientError) as info:
+            client.assume_role(**params)
+        error = info.value.response["Error"]
+        assert error["Code"] == "ValidationError", params
+        assert text in error["Message"], params
 
 
 def test_unsupported_action(sts: Client) -> None:

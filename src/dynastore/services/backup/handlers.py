@@ -179,10 +179,10 @@ class BackupApi:
     def delete_backup_vault(self, ctx: RequestContext, req: Request) -> Result:
         name = req["BackupVaultName"]
         record = self._vault(ctx, name)
-        points = len(self._recovery_points(ctx, name))
-        if points:
+        if self._recovery_points(ctx, name):
             raise InvalidRequestException(
-                f"Backup vault cannot be deleted (contains {points} recovery points)"
+                "Backup vault cannot be deleted because it contains recovery points.",
+                Code="ERROR_9101",
             )
         with self._backend.write() as tx:
             store.delete(
@@ -233,13 +233,8 @@ class BackupApi:
 
     @staticmethod
     def _plan_document(plan: Record, old_rules: list[dict[str, Any]]) -> Record:
-        document: Record = {
-            "BackupPlanName": plan["BackupPlanName"],
-            "Rules": _rules(plan["Rules"], old_rules),
-        }
-        if plan.get("AdvancedBackupSettings"):
-            document["AdvancedBackupSettings"] = plan["AdvancedBackupSettings"]
-        return document
+        """GetBackupPlan's BackupPlan; AdvancedBackupSettings are answered beside it."""
+        return {"BackupPlanName": plan["BackupPlanName"], "Rules": _rules(plan["Rules"], old_rules)}
 
     @staticmethod
     def _plan_summary(record: Record) -> Result:
@@ -253,8 +248,9 @@ class BackupApi:
         return {k: v for k, v in record.items() if k not in ("Tags", "Versions")}
 
     def get_backup_plan(self, ctx: RequestContext, req: Request) -> Result:
-        record = self._plan(ctx, req["BackupPlanId"], live=False)
+        # A deleted plan is not found, but its versions still are (by VersionId).
         version = req.get("VersionId")
+        record = self._plan(ctx, req["BackupPlanId"], live=not version)
         if version and version != record["VersionId"]:
             older = [v for v in record["Versions"] if v["VersionId"] == version]
             if not older:

@@ -1,6 +1,7 @@
 """The KMS operations (symmetric keys), over services/kms/keystore.py.
 
-Keys are resolved from any KeyId form KMS accepts (id, ARN, alias name, alias ARN) in
+Keys are resolved from the KeyId forms each operation accepts (the cryptographic
+operations, DescribeKey: id, ARN, alias name, alias ARN; the others: id or ARN only) in
 a read snapshot first; a change then re-reads the key inside its write transaction.
 Error types and texts are KMS's (NotFoundException "Key '<arn>' does not exist",
 DisabledException "<arn> is disabled.", KMSInvalidStateException "<arn> is pending
@@ -82,6 +83,12 @@ def _check_policy(policy: str) -> None:
         raise MalformedPolicyDocumentException("Policy document must be a JSON object")
 
 
+def _metadata(record: KeyRecord) -> Result:
+    """DescribeKey's KeyMetadata of a key. PendingDeletionWindowInDays belongs to
+    multi-Region primary keys only; earlier versions stored it for every key."""
+    return {k: v for k, v in record.meta.items() if k != "PendingDeletionWindowInDays"}
+
+
 def _check_tags(tags: list[dict[str, str]]) -> None:
     for tag in tags:
         if tag.get("TagKey", "").startswith("aws:"):
@@ -97,15 +104,21 @@ class KmsApi:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _find(self, ctx: RequestContext, identifier: str) -> KeyRecord:
+    def _find(self, ctx: RequestContext, identifier: str, *, aliases: bool = True) -> KeyRecord:
+        """The key `identifier` names; without `aliases`, only a key id or key ARN does."""
         with self._backend.read() as tx:
-            return self._store.find(tx, ctx.account, ctx.region, identifier)
+            return self._store.find(tx, ctx.account, ctx.region, identifier, aliases=aliases)
+
+    def _key(self, ctx: RequestContext, identifier: str) -> KeyRecord:
+        """The key of an operation that takes only a key id or key ARN."""
+        return self._find(ctx, identifier, aliases=False)
 
     def _change(
         self, ctx: RequestContext, identifier: str, apply: Callable[[WriteTx, KeyRecord], None]
     ) -> KeyRecord:
-        """Re-read the key in a write transaction, apply a change, save it."""
-        found = self._find(ctx, identifier)
+        """Re-read the key in a write transaction, apply a change, save it (every such
+        operation takes only a key id or key ARN)."""
+        found = self._key(ctx, identifier)
         with self._backend.write() as tx:
             record = self._store.load(tx, found.account, found.region, found.key_id)
             if record is None:
@@ -149,10 +162,10 @@ class KmsApi:
                 policy=policy,
                 tags=tags,
             )
-        return {"KeyMetadata": record.meta}
+        return {"KeyMetadata": _metadata(record)}
 
     def describe_key(self, ctx: RequestContext, req: Request) -> Result:
-        return {"KeyMetadata": self._find(ctx, req["KeyId"]).meta}
+        return {"KeyMetadata": _metadata(self._find(ctx, req["KeyId"]))}
 
     def list_keys(self, ctx: RequestContext, req: Request) -> Result:
         with self._backend.read() as tx:
@@ -194,7 +207,6 @@ class KmsApi:
                 Enabled=False,
                 KeyState="PendingDeletion",
                 DeletionDate=self._store.clock() + days * DAY,
-                PendingDeletionWindowInDays=days,
             )
 
         record = self._change(ctx, req["KeyId"], apply)
@@ -235,11 +247,12 @@ class KmsApi:
         return {}
 
     def get_key_rotation_status(self, ctx: RequestContext, req: Request) -> Result:
-        record = self._find(ctx, req["KeyId"])
-        self._not_pending(record)
+        record = self._key(ctx, req["KeyId"])
         rotation = record.rotation
-        out: Result = {"KeyRotationEnabled": bool(rotation.get("enabled")), "KeyId": record.key_id}
-        if rotation.get("enabled"):
+        # A key pending deletion answers false; cancelling the deletion restores the status.
+        enabled = bool(rotation.get("enabled")) and record.state != "PendingDeletion"
+        out: Result = {"KeyRotationEnabled": enabled, "KeyId": record.key_id}
+        if enabled:
             period = int(rotation.get("period", 365))
             since = float(rotation.get("since", record.meta["CreationDate"]))
             out["RotationPeriodInDays"] = period
@@ -249,7 +262,7 @@ class KmsApi:
     # --- policies -------------------------------------------------------------------------
 
     def get_key_policy(self, ctx: RequestContext, req: Request) -> Result:
-        record = self._find(ctx, req["KeyId"])
+        record = self._key(ctx, req["KeyId"])
         name = req.get("PolicyName") or "default"
         if name != "default":
             raise NotFoundException("No such policy exists")
@@ -260,15 +273,14 @@ class KmsApi:
             raise NotFoundException("No such policy exists")
         _check_policy(req["Policy"])
 
-        def apply(tx: WriteTx, record: KeyRecord) -> None:
-            self._not_pending(record)
+        def apply(tx: WriteTx, record: KeyRecord) -> None:  # any key state, as in KMS
             record.policy = req["Policy"]
 
         self._change(ctx, req["KeyId"], apply)
         return {}
 
     def list_key_policies(self, ctx: RequestContext, req: Request) -> Result:
-        self._find(ctx, req["KeyId"])
+        self._key(ctx, req["KeyId"])
         return {"PolicyNames": ["default"], "Truncated": False}
 
     # --- tags -----------------------------------------------------------------------------
@@ -297,7 +309,7 @@ class KmsApi:
         return {}
 
     def list_resource_tags(self, ctx: RequestContext, req: Request) -> Result:
-        record = self._find(ctx, req["KeyId"])
+        record = self._key(ctx, req["KeyId"])
         page, extra = _page(record.tags, req, lambda t: t["TagKey"])
         return {"Tags": page, **extra}
 
@@ -306,13 +318,15 @@ class KmsApi:
     def _target(self, ctx: RequestContext, target: str) -> KeyRecord:
         if target.startswith("alias/") or ":alias/" in target:
             raise KmsValidationException("Aliases must refer to keys. Not aliases")
-        record = self._find(ctx, target)
+        record = self._key(ctx, target)
         self._not_pending(record)
         return record
 
     def create_alias(self, ctx: RequestContext, req: Request) -> Result:
         name = req["AliasName"]
         _check_alias_name(name)
+        if ":" in name:  # the model's pattern allows a colon; KMS does not
+            raise KmsValidationException(f"{name} contains invalid characters for an alias")
         record = self._target(ctx, req["TargetKeyId"])
         with self._backend.write() as tx:
             if self._store.alias(tx, ctx.account, ctx.region, name) is not None:
@@ -353,7 +367,7 @@ class KmsApi:
     def list_aliases(self, ctx: RequestContext, req: Request) -> Result:
         only: str | None = None
         if req.get("KeyId"):
-            only = self._find(ctx, req["KeyId"]).key_id
+            only = self._key(ctx, req["KeyId"]).key_id
         with self._backend.read() as tx:
             entries = []
             for name, entry in self._store.aliases(tx, ctx.account, ctx.region):

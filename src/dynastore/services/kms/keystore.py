@@ -48,6 +48,7 @@ from dynastore.engine import keys
 from dynastore.engine.crypto import KEY_SPACE
 from dynastore.errors import (
     DisabledException,
+    InvalidArnException,
     InvalidCiphertextException,
     KMSInvalidStateException,
     NotFoundException,
@@ -203,23 +204,15 @@ class KeyRecord:
 
 
 def default_policy(account: str) -> str:
-    """KMS's default key policy: the account's IAM principals may do everything."""
-    return orjson.dumps(
-        {
-            "Version": "2012-10-17",
-            "Id": "key-default-1",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        },
-        option=orjson.OPT_INDENT_2,
-    ).decode()
+    """KMS's default key policy (the account's IAM principals may do everything), in the
+    layout GetKeyPolicy answers it (Jackson's pretty printer: ``"key" : value``)."""
+    return (
+        '{\n  "Version" : "2012-10-17",\n  "Id" : "key-default-1",\n'
+        '  "Statement" : [ {\n    "Sid" : "Enable IAM User Permissions",\n'
+        '    "Effect" : "Allow",\n    "Principal" : {\n'
+        f'      "AWS" : "arn:aws:iam::{account}:root"\n    }},\n'
+        '    "Action" : "kms:*",\n    "Resource" : "*"\n  } ]\n}'
+    )
 
 
 def _key_key(account: str, region: str, key_id: str) -> bytes:
@@ -405,9 +398,19 @@ class KeyStore:
     # --- resolving identifiers --------------------------------------------------------
 
     def find(
-        self, tx: ReadTx, account: str, region: str, identifier: str, *, create_managed: bool = True
+        self,
+        tx: ReadTx,
+        account: str,
+        region: str,
+        identifier: str,
+        *,
+        create_managed: bool = True,
+        aliases: bool = True,
     ) -> KeyRecord:
-        """The key a KeyId parameter names: key id, key ARN, alias name or alias ARN."""
+        """The key a KeyId parameter names: key id, key ARN, alias name or alias ARN.
+
+        Without `aliases` (the operations that take only a key id or key ARN), an alias
+        name is an invalid key id and an alias ARN an InvalidArnException, as in KMS."""
         parsed = parse_arn(identifier) if identifier.startswith("arn:") else None
         if parsed is not None:
             region, account, kind, name = parsed
@@ -415,6 +418,10 @@ class KeyStore:
             kind, name = "alias", identifier
         else:
             kind, name = "key", identifier
+        if kind == "alias" and not aliases:
+            if parsed is not None:
+                raise InvalidArnException("Key Aliases are not supported for this operation.")
+            raise NotFoundException(f"Invalid keyId {identifier}")
         if kind == "alias":
             entry = self.alias(tx, account, region, name)
             record = self.load(tx, account, region, entry["target"]) if entry else None

@@ -1,4 +1,5 @@
-"""STS, on the Query protocol: who the caller is, from its SigV4 credentials.
+"""STS, on the Query protocol: who the caller is, from its SigV4 credentials, and
+temporary credentials of role sessions (sessions.py).
 
 Dynastore has no IAM users: the caller is named after its access key, in the account the
 credentials map to (the credentials file's ``account_id``, else the server's account).
@@ -10,6 +11,7 @@ from typing import Any
 
 from dynastore.server.service import RequestContext, Service
 from dynastore.services.base import model_service
+from dynastore.services.sts.sessions import assume_role_handler
 
 
 def user_arn(account: str, access_key: str) -> str:
@@ -32,8 +34,12 @@ def get_access_key_info(ctx: RequestContext, request: dict[str, Any]) -> dict[st
 
 
 def sts_service() -> Service:
-    """The STS service (GetCallerIdentity, GetAccessKeyInfo)."""
+    """The STS service (GetCallerIdentity, GetAccessKeyInfo, AssumeRole)."""
     return model_service(
         "sts",
-        {"GetCallerIdentity": get_caller_identity, "GetAccessKeyInfo": get_access_key_info},
+        {
+            "GetCallerIdentity": get_caller_identity,
+            "GetAccessKeyInfo": get_access_key_info,
+            "AssumeRole": assume_role_handler(),
+        },
     )
