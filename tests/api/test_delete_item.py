@@ -212,3 +212,36 @@ def test_expected_with_condition_expression(dynamodb: Client, seeded: str) -> No
             ConditionExpression="attribute_exists(v)",
         )
     assert_untouched(dynamodb, seeded)
+
+
+@pytest.mark.parametrize(
+    ("legacy", "message"),
+    [
+        ({}, "ConditionalOperator cannot be used without Filter or Expected"),
+        (
+            {"Expected": {"v": {"Value": n("1")}}},
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        ),
+        (
+            {"ConditionExpression": "attribute_exists(v)"},
+            mixed("ConditionalOperator", "ConditionExpression"),
+        ),
+    ],
+    ids=["no-expected", "one-condition", "with-condition-expression"],
+)
+def test_conditional_operator_misuse(
+    dynamodb: Client, seeded: str, legacy: dict[str, Any], message: str
+) -> None:
+    with validation(message):
+        dynamodb.delete_item(TableName=seeded, Key=key("a"), ConditionalOperator="AND", **legacy)
+    assert_untouched(dynamodb, seeded)
+
+
+def test_conditional_operator_joins_expected(dynamodb: Client, seeded: str) -> None:
+    dynamodb.delete_item(
+        TableName=seeded,
+        Key=key("a"),
+        Expected={"v": {"Value": n("2")}, "tags": {"Exists": True, "Value": {"SS": ["x"]}}},
+        ConditionalOperator="OR",
+    )
+    assert read(dynamodb, seeded, key("a")) is None

@@ -63,7 +63,7 @@ VALUES: Item = {
 
 def error_cases(argnames: tuple[str, str, str], cases: list[Any]) -> pytest.MarkDecorator:
     """Parametrize over (expression, placeholders, detail) cases, named after the expression."""
-    return pytest.mark.parametrize(argnames, cases, ids=[c[0] or "empty" for c in cases])
+    return pytest.mark.parametrize(argnames, cases, ids=[c[0][:40] or "empty" for c in cases])
 
 
 def holds(client: Client, table: str, condition: str, names: dict[str, str] | None = None) -> bool:
@@ -234,6 +234,11 @@ CONDITION_ERRORS = [
     ("num = num", {}, DISTINCT + "=, first operand: [num]"),
     ("contains(txt, txt)", {}, DISTINCT + "contains, first operand: [txt]"),
     ("num BETWEEN :six AND :four", {":six": n("6"), ":four": n("4")}, BAD_BETWEEN),
+    (
+        "attribute_exists(num)" + " " * 4076,
+        {},
+        "Expression size has exceeded the maximum allowed size; expression size: 4097",
+    ),
 ]
 
 
@@ -309,8 +314,27 @@ def test_placeholder_errors(
             "ExpressionAttributeValues contains invalid value: One or more parameter values were "
             "invalid: An string set  may not be empty for key :v",
         ),
+        (
+            {"ExpressionAttributeNames": {"#" + "a" * 255: "x"}},
+            "ExpressionAttributeNames contains invalid key: The expression attribute map "
+            "contains a key that is too long; size of key: 256",
+        ),
+        (
+            # DynamoDB gives no size for a value's key.
+            {"ExpressionAttributeValues": {":" + "a" * 255: n("1")}},
+            "ExpressionAttributeValues contains invalid key: The expression attribute map "
+            "contains a key that is too long;",
+        ),
     ],
-    ids=["name-key", "value-key", "empty-names", "empty-values", "bad-value"],
+    ids=[
+        "name-key",
+        "value-key",
+        "empty-names",
+        "empty-values",
+        "bad-value",
+        "long-name-key",
+        "long-value-key",
+    ],
 )
 def test_placeholder_map_errors(
     unchecked: Client, seeded: str, extra: dict[str, Any], message: str
@@ -356,6 +380,8 @@ UPDATE_ERRORS = [
     ("SET #n = :v", {":v": n("1")}, NO_NAME + "#n"),
     ("SET a = :nope", {}, NO_VALUE + ":nope"),
     ("", {}, "The expression can not be empty;"),
+    # Only a condition or a filter that is too long has its size in the message.
+    ("SET a = :v" + " " * 4087, {}, "Expression size has exceeded the maximum allowed size;"),
 ]
 
 
@@ -399,6 +425,7 @@ PROJECTION_ERRORS = [
     ("doc.k, doc[0]", None, CONFLICT + "path one: [doc, k], path two: [doc, [0]]"),
     ("status", None, RESERVED + "status"),
     ("#nope", {"#other": "x"}, NO_NAME + "#nope"),
+    ("a" * 4097, None, "Expression size has exceeded the maximum allowed size;"),
 ]
 
 

@@ -38,6 +38,12 @@ from tests.api.helpers import (
     validation,
 )
 
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
 EVERY_TYPE: Item = {
     **key("every"),
     "s": {"S": "text ✓"},
@@ -257,6 +263,39 @@ def test_expected_with_condition_expression(dynamodb: Client, table: TableFactor
     assert read(dynamodb, name, key("a")) is None
 
 
+def test_zero_with_an_exponent_in_range(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    dynamodb.put_item(TableName=name, Item={**key("a"), "z": {"N": "0.0E+126"}, "y": {"N": "0E-5"}})
+    assert read(dynamodb, name, key("a")) == {**key("a"), "z": {"N": "0"}, "y": {"N": "0"}}
+
+
+@pytest.mark.parametrize(
+    ("legacy", "message"),
+    [
+        ({}, "ConditionalOperator cannot be used without Filter or Expected"),
+        (
+            {"Expected": {"pk": {"Exists": False}}},
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        ),
+        (
+            {
+                "Expected": {"pk": {"Exists": False}, "v": {"Exists": False}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            },
+            mixed("Expected, ConditionalOperator", "ConditionExpression"),
+        ),
+    ],
+    ids=["no-expected", "one-condition", "with-condition-expression"],
+)
+def test_conditional_operator_misuse(
+    dynamodb: Client, table: TableFactory, legacy: dict[str, Any], message: str
+) -> None:
+    name = table()
+    with validation(message):
+        dynamodb.put_item(TableName=name, Item=key("a"), ConditionalOperator="OR", **legacy)
+    assert read(dynamodb, name, key("a")) is None
+
+
 def test_values_without_expression(dynamodb: Client, table: TableFactory) -> None:
     name = table()
     with validation(VALUES_WITHOUT_CONDITION):
@@ -424,6 +463,10 @@ def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
         ),
         ({"M": {"in": {"SS": []}}}, INVALID + "An string set  may not be empty"),
         ({"L": [{"NS": []}]}, INVALID + "An number set  may not be empty"),
+        ({"SS": ["a", None]}, INVALID + "An string set may not have a null string as a member"),
+        # A zero is judged by its written exponent: 0E+126 is out of range, 0.0E+126 is not.
+        ({"N": "0E+126"}, OVERFLOW),
+        ({"N": "0E-131"}, UNDERFLOW),
     ],
     ids=[
         "empty-ss",
@@ -436,6 +479,9 @@ def test_empty_binary_key(dynamodb: Client, table: TableFactory) -> None:
         "two-types",
         "in-map",
         "in-list",
+        "null-in-ss",
+        "zero-overflow",
+        "zero-underflow",
     ],
 )
 def test_invalid_attribute_values(

@@ -16,8 +16,10 @@ from tests.api.helpers import (
     Client,
     Item,
     TableFactory,
+    attr,
     errors,
     failure_item,
+    index_spec,
     key,
     mixed,
     n,
@@ -32,6 +34,10 @@ from tests.api.helpers import (
 )
 
 BAD_OPERAND = "An operand in the update expression has an incorrect data type"
+NO_CONDITIONS = "ConditionalOperator cannot be used without Filter or Expected"
+ONE_CONDITION = (
+    "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+)
 ITEM: Item = {
     **key("a"),
     "cnt": n("10"),
@@ -308,6 +314,56 @@ def test_attribute_updates_errors(
     assert_untouched(dynamodb, seeded)
 
 
+@pytest.mark.parametrize(
+    ("attribute", "action"),
+    [
+        ("cnt", {"Action": "DELETE", "Value": {"NS": ["1"]}}),
+        ("title", {"Action": "ADD", "Value": n("1")}),
+        ("tags", {"Action": "ADD", "Value": {"NS": ["1"]}}),
+        ("nums", {"Action": "ADD", "Value": n("1")}),
+        ("nums", {"Action": "DELETE", "Value": {"SS": ["1"]}}),
+    ],
+    ids=["delete-ns-from-n", "add-n-to-s", "add-ns-to-ss", "add-n-to-ns", "delete-ss-from-ns"],
+)
+def test_attribute_updates_type_mismatch(
+    dynamodb: Client, seeded: str, attribute: str, action: dict[str, object]
+) -> None:
+    """AttributeUpdates words a type error its own way (UpdateExpression: BAD_OPERAND)."""
+    with validation("Type mismatch for attribute to update"):
+        dynamodb.update_item(TableName=seeded, Key=key("a"), AttributeUpdates={attribute: action})
+    assert_untouched(dynamodb, seeded)
+
+
+@pytest.mark.parametrize(
+    ("legacy", "message"),
+    [
+        ({"AttributeUpdates": {"title": {"Value": s("v")}}}, NO_CONDITIONS),
+        ({}, NO_CONDITIONS),
+        ({"Expected": {"cnt": {"Value": n("10")}}}, ONE_CONDITION),
+        (
+            {
+                "AttributeUpdates": {"title": {"Action": "PUT", "Value": s("y")}},
+                "Expected": {"cnt": {"Value": n("10")}},
+                "UpdateExpression": "SET title = :v",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":v": s("x")},
+            },
+            mixed(
+                "AttributeUpdates, Expected, ConditionalOperator",
+                "UpdateExpression, ConditionExpression",
+            ),
+        ),
+    ],
+    ids=["updates-only", "nothing", "one-condition", "with-expressions"],
+)
+def test_conditional_operator_misuse(
+    unchecked: Client, seeded: str, legacy: dict[str, Any], message: str
+) -> None:
+    with validation(message):
+        unchecked.update_item(TableName=seeded, Key=key("a"), ConditionalOperator="AND", **legacy)
+    assert_untouched(unchecked, seeded)
+
+
 def test_mixing_attribute_updates_and_expression(dynamodb: Client, seeded: str) -> None:
     with validation(mixed("AttributeUpdates", "UpdateExpression")):
         update(
@@ -424,6 +480,138 @@ def test_missing_item_arithmetic_creates_nothing(dynamodb: Client, table: TableF
     with validation(NO_SUCH_ATTRIBUTE):
         update(dynamodb, name, key("z"), "SET cnt = cnt + :one", {":one": n("1")})
     assert read(dynamodb, name, key("z")) is None
+
+
+@pytest.mark.parametrize(
+    "request_params",
+    [
+        {"UpdateExpression": "REMOVE title"},
+        {"UpdateExpression": "REMOVE doc.leaf, lst[0]"},  # no parent to find: still no error
+        {"UpdateExpression": "DELETE tags :t", "ExpressionAttributeValues": {":t": {"SS": ["x"]}}},
+        {"AttributeUpdates": {"title": {"Action": "DELETE"}}},
+        {"AttributeUpdates": {"tags": {"Action": "DELETE", "Value": {"SS": ["x"]}}}},
+    ],
+    ids=["remove", "remove-nested", "delete-from-set", "legacy-delete", "legacy-delete-members"],
+)
+def test_removing_from_missing_item_creates_nothing(
+    dynamodb: Client, table: TableFactory, request_params: dict[str, Any]
+) -> None:
+    """An update that only removes neither creates a missing item nor returns one."""
+    name = table()
+    answer = dynamodb.update_item(
+        TableName=name, Key=key("z"), ReturnValues="ALL_NEW", **request_params
+    )
+    assert "Attributes" not in answer
+    assert read(dynamodb, name, key("z")) is None
+
+
+def test_remove_with_set_on_missing_item_checks_paths(
+    dynamodb: Client, table: TableFactory
+) -> None:
+    name = table()
+    with validation(BAD_PATH):
+        update(dynamodb, name, key("z"), "REMOVE doc.leaf SET v = :v", {":v": n("1")})
+    assert read(dynamodb, name, key("z")) is None
+    update(dynamodb, name, key("z"), "REMOVE title SET v = :v", {":v": n("1")})
+    assert read(dynamodb, name, key("z")) == {**key("z"), "v": n("1")}
+
+
+def nested_maps(levels: int) -> Item:
+    """A value spanning `levels` nesting levels: maps around a string."""
+    value = s("leaf")
+    for _ in range(levels - 1):
+        value = {"M": {"a": value}}
+    return value
+
+
+def test_set_below_the_top_keeps_to_32_levels(dynamodb: Client, seeded: str) -> None:
+    """doc is level 1, so a value set at doc.x may span 31 levels, not 32."""
+    with validation(
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+        "levels beyond supported limit"
+    ):
+        update(dynamodb, seeded, key("a"), "SET doc.x = :d", {":d": nested_maps(32)})
+    assert_untouched(dynamodb, seeded)
+    update(dynamodb, seeded, key("a"), "SET doc.x = :d", {":d": nested_maps(31)})
+    assert after(dynamodb, seeded)["doc"]["M"]["x"] == nested_maps(31)
+
+
+# --- index keys ------------------------------------------------------------------------
+
+NOT_SCALAR = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not "
+INDEXED: Item = {**key("a", "1"), "e": n("1")}
+
+
+@pytest.fixture
+def indexed(dynamodb: Client, table: TableFactory) -> str:
+    """A table whose attribute c keys an LSI (S) and g a GSI (S); item INDEXED has e = 1."""
+    name = table(
+        range_key=True,
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("c"), attr("g")],
+        GlobalSecondaryIndexes=[index_spec("by-g", "g")],
+        LocalSecondaryIndexes=[index_spec("by-c", "pk", "c")],
+    )
+    seed(dynamodb, name, INDEXED)
+    return name
+
+
+@pytest.mark.parametrize(
+    ("request_params", "message"),
+    [
+        (
+            {"AttributeUpdates": {"c": {"Value": n("2")}}},
+            INVALID + "Type mismatch for Index Key c Expected: S Actual: N IndexName: by-c",
+        ),
+        (
+            # The index key's type is known before the other action's bad path is found.
+            {"UpdateExpression": "SET g.a = e ADD c :one"},
+            INVALID + "Type mismatch for Index Key c Expected: S Actual: N IndexName: by-c",
+        ),
+        (
+            # ... and before the arithmetic on a string is tried.
+            {"UpdateExpression": "SET x = g[1], g = pk + :one"},
+            INVALID + "Type mismatch for Index Key g Expected: S Actual: N IndexName: by-g",
+        ),
+        (
+            {"UpdateExpression": "SET g = list_append(:l, :l)"},
+            INVALID + "Type mismatch for Index Key g Expected: S Actual: L IndexName: by-g",
+        ),
+        ({"UpdateExpression": "ADD g.b :one"}, NOT_SCALAR + "allowed: IndexKey: g"),
+        ({"UpdateExpression": "SET c[1] = :one"}, NOT_SCALAR + "allowed: IndexKey: c"),
+        ({"UpdateExpression": "SET x = e, y = g[1]"}, NOT_SCALAR + "allowed: IndexKey: g"),
+        ({"UpdateExpression": "SET x = pk.y"}, NOT_SCALAR + "allowed: Key: pk"),
+        (
+            {"UpdateExpression": "SET g = e"},
+            "The update expression attempted to update the secondary index key to unsupported type",
+        ),
+    ],
+    ids=[
+        "legacy-type",
+        "add-type",
+        "arithmetic-type",
+        "list-type",
+        "add-into-index-key",
+        "set-into-index-key",
+        "read-from-index-key",
+        "read-from-table-key",
+        "type-known-once-applied",
+    ],
+)
+def test_index_key_updates(
+    dynamodb: Client, indexed: str, request_params: dict[str, Any], message: str
+) -> None:
+    expression = request_params.get("UpdateExpression", "")
+    values = {k: v for k, v in {":one": n("1"), ":l": {"L": []}}.items() if k in expression}
+    if values:
+        request_params = {**request_params, "ExpressionAttributeValues": values}
+    with validation(message):
+        dynamodb.update_item(TableName=indexed, Key=key("a", "1"), **request_params)
+    assert read(dynamodb, indexed, key("a", "1")) == INDEXED
+
+
+def test_index_key_of_the_right_type(dynamodb: Client, indexed: str) -> None:
+    update(dynamodb, indexed, key("a", "1"), "SET g = :g, c = if_not_exists(c, :g)", {":g": s("x")})
+    assert read(dynamodb, indexed, key("a", "1")) == {**INDEXED, "g": s("x"), "c": s("x")}
 
 
 def test_unknown_table(dynamodb: Client) -> None:

@@ -41,6 +41,7 @@ NULL_NOT_TRUE = _INVALID + "Null attribute value types must have the value of tr
 EMPTY_STRING_SET = _INVALID + "An string set  may not be empty"
 EMPTY_NUMBER_SET = _INVALID + "An number set  may not be empty"
 EMPTY_BINARY_SET = _INVALID + "Binary sets should not be empty"
+NULL_IN_STRING_SET = _INVALID + "An string set may not have a null string as a member"
 NUMBER_SET_DUPLICATES = "Input collection contains duplicates"
 NESTING_TOO_DEEP = (
     "Nesting Levels have exceeded supported limits: "
@@ -204,7 +205,9 @@ def _check_ss(value: AttrValue, raw: Any, depth: int) -> int:
         raise ValidationException(EMPTY_STRING_SET)
     size = 0
     for text in members:
-        size += 4 * len(_set_member(text, _string))
+        if text is None:
+            raise ValidationException(NULL_IN_STRING_SET)
+        size += 4 * len(_string(text))
     if len(set(members)) != len(members):
         raise ValidationException(
             f"{_INVALID}Input collection [{', '.join(members)}] contains duplicates."

@@ -48,13 +48,18 @@ def _not_a_number(text: str) -> ValidationException:
 
 
 def check_number_range(value: Decimal) -> None:
-    """Raise when a number has too many digits or lies outside DynamoDB's range."""
-    if value.is_zero():
-        return
+    """Raise when a number has too many digits or lies outside DynamoDB's range.
+
+    A zero is judged by its written exponent, as DynamoDB does: "0E+126" and "0E-131"
+    are refused while "0.0E+126" is accepted.
+    """
     # No context arithmetic here: exponents far beyond any context's range are legal text.
-    digits = len("".join(map(str, value.as_tuple().digits)).strip("0"))
-    if digits > MAX_NUMBER_DIGITS:
-        raise ValidationException("Attempting to store more than 38 significant digits in a Number")
+    if not value.is_zero():
+        digits = len("".join(map(str, value.as_tuple().digits)).strip("0"))
+        if digits > MAX_NUMBER_DIGITS:
+            raise ValidationException(
+                "Attempting to store more than 38 significant digits in a Number"
+            )
     adjusted = value.adjusted()
     if adjusted > _MAX_EXP:
         raise ValidationException(

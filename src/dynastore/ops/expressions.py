@@ -42,6 +42,9 @@ class PreparedWrite:
     condition: Check | None
     update: Updater | None
     update_names: frozenset[str] = frozenset()  # top-level attributes the update writes
+    nested_paths: tuple[expr.Path, ...] = ()  # its paths into a map or list (a.b, a[0])
+    deletes_only: bool = False  # it only removes attributes or set members
+    update_expr: expr.UpdateExpr | None = None  # the resolved update, for schema checks
 
 
 def _resolver(req: Request) -> expr.Resolver:
@@ -78,6 +81,11 @@ def _mix(req: Request, operation: str) -> None:
 def prepare_write(engine: Engine, req: Request, *, update: bool) -> PreparedWrite:
     """Condition (and update) of PutItem, DeleteItem or UpdateItem."""
     _mix(req, "UpdateItem" if update else "PutItem")
+    if req.get("ConditionalOperator") is not None:
+        # Imported here: ops.query imports this module.
+        from dynastore.ops.query import check_conditional_operator
+
+        check_conditional_operator(req, "Expected")
     cache = engine.expressions
     condition_text = req.get("ConditionExpression")
     update_text = req.get("UpdateExpression") if update else None
@@ -96,16 +104,52 @@ def prepare_write(engine: Engine, req: Request, *, update: bool) -> PreparedWrit
         condition = expr.expected_to_condition(req.get("Expected"), req.get("ConditionalOperator"))
         if update:
             resolved_update = expr.attribute_updates_to_update(req.get("AttributeUpdates"))
-    names = (
-        frozenset(
-            str(action.path.elements[0])
-            for clause in resolved_update.clauses
-            for action in clause.actions
-        )
-        if resolved_update is not None
-        else frozenset()
+    if resolved_update is None:
+        return PreparedWrite(_check_of(condition), None)
+    names, nested, deletes_only = _summary(resolved_update)
+    return PreparedWrite(
+        _check_of(condition),
+        _updater(resolved_update),
+        names,
+        nested,
+        deletes_only,
+        resolved_update,
     )
-    return PreparedWrite(_check_of(condition), _updater(resolved_update), names)
+
+
+def _summary(
+    update: expr.UpdateExpr,
+) -> tuple[frozenset[str], tuple[expr.Path, ...], bool]:
+    """The top-level names an update writes, its nested paths (written or read), and
+    whether it only removes (REMOVE, DELETE): one pass over the actions."""
+    names: set[str] = set()
+    nested: list[expr.Path] = []
+    deletes_only = True
+    for clause in update.clauses:
+        for action in clause.actions:
+            path = action.path
+            names.add(str(path.elements[0]))
+            if len(path.elements) > 1:
+                nested.append(path)
+            if isinstance(action, expr.SetAction):
+                deletes_only = False
+                _nested_reads(action.value, nested)
+            elif isinstance(action, expr.AddAction):
+                deletes_only = False
+    return frozenset(names), tuple(nested), deletes_only
+
+
+def _nested_reads(value: expr.SetValue, into: list[expr.Path]) -> None:
+    """Append the nested paths a SET's right-hand side reads."""
+    if isinstance(value, expr.Path):
+        if len(value.elements) > 1:
+            into.append(value)
+    elif isinstance(value, expr.Arith):
+        _nested_reads(value.left, into)
+        _nested_reads(value.right, into)
+    elif isinstance(value, expr.Call):
+        for arg in value.args:
+            _nested_reads(arg, into)
 
 
 def _updater(update: expr.UpdateExpr | None) -> Updater | None:

@@ -78,9 +78,12 @@ _COMPARATORS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": 
 OPERATION_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "GetItem": (("ProjectionExpression",), ("AttributesToGet",)),
     "BatchGetItem": (("ProjectionExpression",), ("AttributesToGet",)),
-    "PutItem": (("ConditionExpression",), ("Expected",)),
-    "DeleteItem": (("ConditionExpression",), ("Expected",)),
-    "UpdateItem": (("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected")),
+    "PutItem": (("ConditionExpression",), ("Expected", "ConditionalOperator")),
+    "DeleteItem": (("ConditionExpression",), ("Expected", "ConditionalOperator")),
+    "UpdateItem": (
+        ("UpdateExpression", "ConditionExpression"),
+        ("AttributeUpdates", "Expected", "ConditionalOperator"),
+    ),
     "Query": (
         ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
         ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
@@ -319,7 +322,7 @@ def attribute_updates_to_update(
         else:
             sections["SET"].append(SetAction(path, Literal(value)))
     clauses = tuple(UpdateClause(k, tuple(v)) for k, v in sections.items() if v)
-    return UpdateExpr(clauses) if clauses else None
+    return UpdateExpr(clauses, legacy=True) if clauses else None
 
 
 def attributes_to_projection(names: Sequence[str]) -> Projection:

@@ -181,9 +181,11 @@ class UpdateClause:
 
 @dataclass(frozen=True, slots=True)
 class UpdateExpr:
-    """An update: its sections in the order they were written."""
+    """An update: its sections in the order they were written. `legacy`: translated
+    from AttributeUpdates, whose ADD / DELETE type errors DynamoDB words differently."""
 
     clauses: tuple[UpdateClause, ...]
+    legacy: bool = False
 
     def actions(self) -> Iterator[tuple[str, UpdateAction]]:
         """(keyword, action) pairs in written order."""

@@ -92,6 +92,7 @@ OPERAND_FUNCTIONS = {"size": 1}
 UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 ALL_FUNCTIONS = {**CONDITION_FUNCTIONS, **OPERAND_FUNCTIONS, **UPDATE_FUNCTIONS}
 
+_SIZED_KINDS = frozenset(("ConditionExpression", "FilterExpression"))
 _OPERATOR_TOKENS = COMPARATORS | {"AND", "OR", "NOT", "BETWEEN", "IN", "+", "-"}
 _CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
 
@@ -102,15 +103,18 @@ def invalid(kind: str, message: str) -> ValidationException:
 
 
 def check_text(kind: str, text: str) -> None:
-    """The checks DynamoDB makes before reading: empty, then over 4 KB (UTF-8 bytes)."""
+    """The checks DynamoDB makes before reading: empty, then over 4 KB (UTF-8 bytes).
+
+    Only a condition or a filter that is too long has its size in the message.
+    """
     if text == "":
         raise invalid(kind, "The expression can not be empty;")
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_EXPRESSION_BYTES:
-        raise invalid(
-            kind,
-            f"Expression size has exceeded the maximum allowed size; expression size: {size}",
-        )
+        message = "Expression size has exceeded the maximum allowed size;"
+        if kind in _SIZED_KINDS:
+            message += f" expression size: {size}"
+        raise invalid(kind, message)
 
 
 class _Parser:

@@ -211,9 +211,11 @@ def check_attribute_maps(
         for key, value in mapping.items():
             size = len(key.encode("utf-8", "surrogatepass"))
             if size > MAX_PLACEHOLDER_BYTES:
+                # DynamoDB gives the size for a name only.
+                shown = f" size of key: {size}" if label == "ExpressionAttributeNames" else ""
                 raise ValidationException(
                     f"{label} contains invalid key: The expression attribute map contains a key "
-                    f"that is too long; size of key: {size}"
+                    f"that is too long;{shown}"
                 )
             if not pattern.fullmatch(key):
                 raise ValidationException(

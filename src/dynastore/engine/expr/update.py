@@ -6,7 +6,8 @@ parent exists but is not the map or list it needs; then wrong types (arithmetic 
 non-number, list_append on a non-list, ADD/DELETE against an attribute of another
 type); then, section by section from the last written back to the first, a path that
 can't be written (parent missing) and an attribute a SET reads that isn't there;
-last, numbers out of DynamoDB's range.
+then numbers out of DynamoDB's range; last, a value set so deep into the item that it
+passes DynamoDB's 32 nesting levels.
 
 The new item shares every unchanged value with the old one: only the containers on
 the written paths are copied. List writes use the positions the elements had before
@@ -19,6 +20,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dynastore.engine.attrs import NESTING_TOO_DEEP
 from dynastore.engine.expr.evaluate import get_path
 from dynastore.engine.expr.nodes import (
     AddAction,
@@ -34,6 +36,7 @@ from dynastore.engine.expr.nodes import (
     UpdateExpr,
 )
 from dynastore.engine.values import (
+    MAX_DEPTH,
     AttrValue,
     Item,
     binary_bytes,
@@ -44,6 +47,7 @@ from dynastore.engine.values import (
 from dynastore.errors import ValidationException
 
 TYPE_ERROR = "An operand in the update expression has an incorrect data type"
+LEGACY_TYPE_ERROR = "Type mismatch for attribute to update"  # AttributeUpdates' wording
 MISSING_ERROR = "The provided expression refers to an attribute that does not exist in the item"
 PATH_ERROR = "The document path provided in the update expression is invalid for update"
 
@@ -98,6 +102,15 @@ def _operand(item: Mapping[str, AttrValue], node: SetValue) -> AttrValue:
                 raise ValidationException(TYPE_ERROR)
             return {"L": [*first["L"], *second["L"]]}
     raise TypeError(f"cannot evaluate {node!r} in an update")
+
+
+def _depth(value: AttrValue) -> int:
+    """Levels a value spans: 1, plus its deepest member's for a map or list."""
+    members = value.get("M")
+    children = members.values() if members is not None else value.get("L")
+    if not children:
+        return 1
+    return 1 + max(_depth(child) for child in children)
 
 
 def _member_key(tag: str) -> Callable[[str], Hashable]:
@@ -194,6 +207,7 @@ def apply_update(
     ReturnValues UPDATED_OLD / UPDATED_NEW project). The input is never modified.
     """
     old: Mapping[str, AttrValue] = item or {}
+    type_error = LEGACY_TYPE_ERROR if update.legacy else TYPE_ERROR
     actions = [
         (index, clause.keyword, action)
         for index, clause in enumerate(update.clauses)
@@ -235,7 +249,7 @@ def apply_update(
             else:
                 fits = current_tag == tag
             if not fits:
-                raise ValidationException(TYPE_ERROR)
+                raise ValidationException(type_error)
             if tag == "N":
                 values[position] = {"N": number_add(current["N"], operand["N"])}
 
@@ -258,7 +272,11 @@ def apply_update(
     for position, (_, _, action) in enumerate(actions):
         path = action.path
         if isinstance(action, SetAction):
-            writes.append((path, _Node("set", values[position])))
+            value = values[position]
+            # A value set below the top sits that many levels deeper in the item.
+            if len(path.elements) > 1 and len(path.elements) - 1 + _depth(value) > MAX_DEPTH:
+                raise ValidationException(NESTING_TOO_DEEP)
+            writes.append((path, _Node("set", value)))
         elif isinstance(action, RemoveAction):
             writes.append((path, _Node("remove")))
         else:
