@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from tests.api.conftest import own_server
 from tests.api.helpers import (
     INVALID,
     NAME_PATTERN,
@@ -17,8 +18,12 @@ from tests.api.helpers import (
     UUID_RE,
     Client,
     TableFactory,
+    attr,
+    aws_client,
+    index_spec,
     one_error,
     raises,
+    schema,
     table_not_found,
     unique_name,
     validation,
@@ -28,6 +33,7 @@ from tests.api.helpers import (
 HASH_PK = [{"AttributeName": "pk", "KeyType": "HASH"}]
 DEF_PK = [{"AttributeName": "pk", "AttributeType": "S"}]
 THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+ON_DEMAND_WARM = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000}
 
 
 def params(name: str, **overrides: Any) -> dict[str, Any]:
@@ -99,12 +105,39 @@ def test_provisioned_hash_range_table(dynamodb: Client, cleanup: Callable[[str],
 
 
 def test_explicit_provisioned_billing_mode(dynamodb: Client, cleanup: Callable[[str], str]) -> None:
+    """PROVISIONED is the default: a table created so has no BillingModeSummary either."""
     name = cleanup(unique_name())
     desc = dynamodb.create_table(
         **params(name, BillingMode="PROVISIONED", ProvisionedThroughput=THROUGHPUT)
     )["TableDescription"]
     assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
-    assert desc.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") == "PROVISIONED"
+    assert "BillingModeSummary" not in desc
+    wait_active(dynamodb, name)
+    assert "BillingModeSummary" not in dynamodb.describe_table(TableName=name)["Table"]
+
+
+def test_answer_lacks_what_describe_adds(dynamodb: Client, cleanup: Callable[[str], str]) -> None:
+    """CreateTable's answer has no WarmThroughput and BillingModeSummary without its time;
+    DescribeTable has both."""
+    name = cleanup(unique_name())
+    gsi = {**index_spec("by-g", "g"), "WarmThroughput": {"ReadUnitsPerSecond": 13000}}
+    desc = dynamodb.create_table(
+        **params(name, AttributeDefinitions=[*DEF_PK, attr("g")], GlobalSecondaryIndexes=[gsi])
+    )["TableDescription"]
+    assert desc["BillingModeSummary"] == {"BillingMode": "PAY_PER_REQUEST"}
+    assert "WarmThroughput" not in desc
+    assert "WarmThroughput" not in desc["GlobalSecondaryIndexes"][0]
+    wait_active(dynamodb, name)
+    described = dynamodb.describe_table(TableName=name)["Table"]
+    assert isinstance(
+        described["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"], datetime.datetime
+    )
+    assert described["WarmThroughput"] == {**ON_DEMAND_WARM, "Status": "ACTIVE"}
+    assert described["GlobalSecondaryIndexes"][0]["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 13000,
+        "WriteUnitsPerSecond": 4000,
+        "Status": "ACTIVE",
+    }
 
 
 @pytest.mark.parametrize("attr_type", ["S", "N", "B"])
@@ -397,3 +430,201 @@ def test_invalid_table_class(unchecked: Client) -> None:
     ):
         unchecked.create_table(**params(name, TableClass="GLACIER"))
     assert_not_created(unchecked, name)
+
+
+def test_duplicate_attribute_definition(dynamodb: Client) -> None:
+    """Also with another type: one definition per attribute."""
+    name = unique_name()
+    with validation("Attribute Name is duplicated: pk"):
+        dynamodb.create_table(**params(name, AttributeDefinitions=[*DEF_PK, attr("pk", "N")]))
+    assert_not_created(dynamodb, name)
+
+
+def test_unused_definition_with_indexes(dynamodb: Client) -> None:
+    """Definitions as given, keys used in DynamoDB's (hash set) order; checked before the
+    indexes' own rules (the KEYS_ONLY projection with NonKeyAttributes here)."""
+    defs = [attr(n) for n in ("sk", "a", "b", "pk", "c")]
+    gsi = index_spec("by-a", "a", "sk", ProjectionType="KEYS_ONLY", NonKeyAttributes=["x"])
+    with validation(
+        INVALID + "Some AttributeDefinitions are not used. AttributeDefinitions: "
+        "[sk, a, b, pk, c], keys used: [a, sk, pk]"
+    ):
+        dynamodb.create_table(
+            **params(unique_name(), AttributeDefinitions=defs, GlobalSecondaryIndexes=[gsi])
+        )
+
+
+@pytest.mark.parametrize(
+    ("projection", "message"),
+    [
+        (
+            {"ProjectionType": "INCLUDE"},
+            "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+        ),
+        (
+            {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x", "y", "x"]},
+            "Duplicate element in NonKeyAttributes: x",
+        ),
+    ],
+    ids=["include-without-attributes", "duplicate-attribute"],
+)
+def test_projection_errors(dynamodb: Client, projection: dict[str, Any], message: str) -> None:
+    gsi = {**index_spec("by-g", "g"), "Projection": projection}
+    with validation(INVALID + message):
+        dynamodb.create_table(
+            **params(
+                unique_name(),
+                AttributeDefinitions=[*DEF_PK, attr("g")],
+                GlobalSecondaryIndexes=[gsi],
+            )
+        )
+
+
+def test_lists_are_described_by_name(dynamodb: Client, cleanup: Callable[[str], str]) -> None:
+    """AttributeDefinitions and NonKeyAttributes come back sorted; indexes as given."""
+    name = cleanup(unique_name())
+    gsis = [
+        index_spec("g-z", "z", ProjectionType="INCLUDE", NonKeyAttributes=["zz", "aa", "mm"]),
+        index_spec("g-a", "a"),
+    ]
+    defs = [attr("z"), attr("a"), attr("pk")]
+    desc = dynamodb.create_table(
+        **params(name, AttributeDefinitions=defs, GlobalSecondaryIndexes=gsis)
+    )["TableDescription"]
+    wait_active(dynamodb, name)
+    for answer in (desc, dynamodb.describe_table(TableName=name)["Table"]):
+        assert answer["AttributeDefinitions"] == [attr("a"), attr("pk"), attr("z")]
+        assert [g["IndexName"] for g in answer["GlobalSecondaryIndexes"]] == ["g-z", "g-a"]
+        projection = answer["GlobalSecondaryIndexes"][0]["Projection"]
+        assert projection["NonKeyAttributes"] == ["aa", "mm", "zz"]
+
+
+def test_warm_throughput_of_new_tables(dynamodb: Client, cleanup: Callable[[str], str]) -> None:
+    """On demand 12000/4000 unless more is asked; provisioned, its capacity units, for the
+    table and each GSI."""
+    provisioned = cleanup(unique_name())
+    gsi = {**index_spec("by-g", "g"), "ProvisionedThroughput": {
+        "ReadCapacityUnits": 7, "WriteCapacityUnits": 6}}  # fmt: skip
+    dynamodb.create_table(
+        **params(
+            provisioned,
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 2},
+            AttributeDefinitions=[*DEF_PK, attr("g")],
+            GlobalSecondaryIndexes=[gsi],
+        )
+    )
+    asked = cleanup(unique_name())
+    answer = dynamodb.create_table(**params(asked, WarmThroughput={"ReadUnitsPerSecond": 12001}))
+    assert answer["TableDescription"]["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 12001,
+        "WriteUnitsPerSecond": 4000,
+        "Status": "UPDATING",
+    }
+    wait_active(dynamodb, provisioned)
+    wait_active(dynamodb, asked)
+    desc = dynamodb.describe_table(TableName=provisioned)["Table"]
+    assert desc["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 3,
+        "WriteUnitsPerSecond": 2,
+        "Status": "ACTIVE",
+    }
+    assert desc["GlobalSecondaryIndexes"][0]["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 7,
+        "WriteUnitsPerSecond": 6,
+        "Status": "ACTIVE",
+    }
+    assert dynamodb.describe_table(TableName=asked)["Table"]["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 12001,
+        "WriteUnitsPerSecond": 4000,
+        "Status": "ACTIVE",
+    }
+
+
+ON_DEMAND_INITIAL = (
+    "initial throughput for OnDemand. See: https://docs.aws.amazon.com/amazondynamodb/latest/"
+    "developerguide/on-demand-capacity-mode.html#on-demand-capacity-mode-initial"
+)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"WarmThroughput": {"ReadUnitsPerSecond": 1, "WriteUnitsPerSecond": 1}},
+            "Requested ReadUnitsPerSecond for WarmThroughput for table is lower than "
+            + ON_DEMAND_INITIAL,
+        ),
+        (
+            {
+                "BillingMode": "PROVISIONED",
+                "ProvisionedThroughput": {"ReadCapacityUnits": 10, "WriteCapacityUnits": 10},
+                "WarmThroughput": {"ReadUnitsPerSecond": 10, "WriteUnitsPerSecond": 5},
+            },
+            "Requested WriteUnitsPerSecond for WarmThroughput for table is lower than "
+            "WriteCapacityUnits of ProvisionedThroughput",
+        ),
+        (
+            {
+                "AttributeDefinitions": [*DEF_PK, attr("g")],
+                "GlobalSecondaryIndexes": [
+                    {**index_spec("g-a", "g"), "WarmThroughput": {"WriteUnitsPerSecond": 3999}}
+                ],
+            },
+            "Requested WriteUnitsPerSecond for WarmThroughput for index g-a is lower than "
+            + ON_DEMAND_INITIAL,
+        ),
+    ],
+    ids=["on-demand", "provisioned", "index"],
+)
+def test_warm_throughput_below_the_minimum(
+    dynamodb: Client, overrides: dict[str, Any], message: str
+) -> None:
+    name = unique_name()
+    with validation(INVALID + message):
+        dynamodb.create_table(**params(name, **overrides))
+    assert_not_created(dynamodb, name)
+
+
+def test_index_on_demand_maximums_on_provisioned_table(dynamodb: Client) -> None:
+    gsi = {
+        **index_spec("g-a", "g"),
+        "ProvisionedThroughput": THROUGHPUT,
+        "OnDemandThroughput": {"MaxReadRequestUnits": 10},
+    }
+    with validation(
+        INVALID + "MaxReadRequestUnits for OnDemandThroughput for index: g-a cannot be "
+        "specified when table BillingMode is PROVISIONED."
+    ):
+        dynamodb.create_table(
+            **params(
+                unique_name(),
+                BillingMode="PROVISIONED",
+                ProvisionedThroughput=THROUGHPUT,
+                AttributeDefinitions=[*DEF_PK, attr("g")],
+                GlobalSecondaryIndexes=[gsi],
+            )
+        )
+
+
+# --- a server whose tables stay CREATING for a few seconds --------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    with own_server(tmp_path_factory.mktemp("creating"), "--table-status-delay", "3") as url:
+        yield aws_client(url)
+
+
+def test_existing_table_being_created(slow: Client) -> None:
+    name = unique_name()
+    request = params(name, KeySchema=schema("pk"))
+    slow.create_table(**request)
+    with raises(
+        "ResourceInUseException",
+        f"Attempt to change a resource which is still in use: Table is being created: {name}",
+    ):
+        slow.create_table(**request)
+    wait_active(slow, name)
+    with raises("ResourceInUseException", f"Table already exists: {name}"):
+        slow.create_table(**request)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.api.conftest import own_server
 from tests.api.helpers import (
     NAME_PATTERN,
     RESOURCE_NOT_FOUND,
     Client,
     TableFactory,
+    aws_client,
+    create_table,
     key,
     one_error,
     raises,
@@ -116,3 +119,27 @@ def test_invalid_name(dynamodb: Client) -> None:
     message = one_error("no way!", "tableName", NAME_PATTERN)
     with validation(message):
         dynamodb.delete_table(TableName="no way!")
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """A client of a server whose tables stay CREATING/UPDATING/DELETING two seconds."""
+    with own_server(tmp_path_factory.mktemp("updating"), "--table-status-delay", "2") as url:
+        yield aws_client(url)
+
+
+def test_table_being_updated(slow: Client) -> None:
+    name = create_table(
+        slow, ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+    )
+    slow.update_table(
+        TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
+    )
+    with raises(
+        "ResourceInUseException",
+        "Attempt to change a resource which is still in use: "
+        f"Table: {name} is in the process of being updated.",
+    ):
+        slow.delete_table(TableName=name)
+    wait_active(slow, name)
+    assert slow.delete_table(TableName=name)["TableDescription"]["TableStatus"] == "DELETING"

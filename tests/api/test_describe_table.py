@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,8 @@ from tests.api.helpers import (
     UUID_RE,
     Client,
     TableFactory,
+    attr,
+    index_spec,
     key,
     one_error,
     raises,
@@ -78,6 +81,48 @@ def test_provisioned_throughput(dynamodb: Client, table: TableFactory) -> None:
     assert throughput["ReadCapacityUnits"] == 3
     assert throughput["WriteCapacityUnits"] == 2
     assert throughput["NumberOfDecreasesToday"] == 0
+
+
+@pytest.mark.parametrize(
+    ("billing", "warm"),
+    [
+        ({}, {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000}),
+        (
+            {
+                "BillingMode": "PROVISIONED",
+                "ProvisionedThroughput": {"ReadCapacityUnits": 4, "WriteCapacityUnits": 3},
+            },
+            {"ReadUnitsPerSecond": 4, "WriteUnitsPerSecond": 3},
+        ),
+    ],
+    ids=["on-demand", "provisioned"],
+)
+def test_index_descriptions(
+    dynamodb: Client, table: TableFactory, billing: dict[str, Any], warm: dict[str, int]
+) -> None:
+    """An ACTIVE GSI with its counters, ARN and an ACTIVE warm throughput (the table's
+    mode decides it); an LSI without status or throughput."""
+    gsi = index_spec("by-g", "g")
+    if billing:
+        gsi["ProvisionedThroughput"] = billing["ProvisionedThroughput"]
+    name = table(
+        range_key=True,
+        AttributeDefinitions=[attr("pk"), attr("sk"), attr("g")],
+        GlobalSecondaryIndexes=[gsi],
+        LocalSecondaryIndexes=[index_spec("by-g-local", "pk", "g")],
+        **billing,
+    )
+    desc = dynamodb.describe_table(TableName=name)["Table"]
+    (described,) = desc["GlobalSecondaryIndexes"]
+    assert described["IndexStatus"] == "ACTIVE"
+    assert described["WarmThroughput"] == {**warm, "Status": "ACTIVE"}
+    assert described["IndexArn"] == f"{desc['TableArn']}/index/by-g"
+    assert (described["ItemCount"], described["IndexSizeBytes"]) == (0, 0)
+    assert "Backfilling" not in described
+    (local,) = desc["LocalSecondaryIndexes"]
+    assert set(local) == {
+        "IndexName", "KeySchema", "Projection", "IndexSizeBytes", "ItemCount", "IndexArn"
+    }  # fmt: skip
 
 
 def test_deletion_protection_false_by_default(dynamodb: Client, table: TableFactory) -> None:

@@ -205,3 +205,13 @@ def test_tags_survive_other_updates(dynamodb: Client, table: TableFactory) -> No
     name = table(Tags=[{"Key": "a", "Value": "1"}])
     dynamodb.update_table(TableName=name, DeletionProtectionEnabled=False)
     assert tags(dynamodb, name) == [{"Key": "a", "Value": "1"}]
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "99", "-1"])
+def test_unknown_next_token_lists_from_the_start(
+    dynamodb: Client, table: TableFactory, token: str
+) -> None:
+    name = table(Tags=[{"Key": "a", "Value": "1"}])
+    listed = dynamodb.list_tags_of_resource(ResourceArn=arn(name), NextToken=token)
+    assert listed["Tags"] == [{"Key": "a", "Value": "1"}]
+    assert "NextToken" not in listed

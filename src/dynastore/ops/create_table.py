@@ -11,9 +11,11 @@ from dynastore.engine import quotas, streams
 from dynastore.engine.capacity import check_on_demand, check_table_maximum
 from dynastore.engine.catalog import IndexDef, KeyAttr, TableDef, table_arn
 from dynastore.engine.engine import Engine
+from dynastore.engine.expr.resolve import java_set_order
 from dynastore.errors import ResourceInUseException, ValidationException
 from dynastore.ops import sse
 from dynastore.ops.context import Request, Result, table_ref
+from dynastore.ops.describe import in_order
 from dynastore.ops.shapes import TABLE_NAME_MIN
 from dynastore.ops.tags import check_tags
 from dynastore.server.protocol import RequestContext
@@ -24,6 +26,16 @@ MAX_GSI = 20
 MAX_LSI = 5
 MAX_PROJECTED = 100
 MAX_CAPACITY = 1_000_000_000_000
+# A new on-demand table's or GSI's WarmThroughput; a provisioned one's is its capacity.
+ON_DEMAND_WARM = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000}
+WARM_UNITS = (
+    ("ReadUnitsPerSecond", "ReadCapacityUnits"),
+    ("WriteUnitsPerSecond", "WriteCapacityUnits"),
+)
+_ON_DEMAND_INITIAL = (
+    "initial throughput for OnDemand. See: https://docs.aws.amazon.com/amazondynamodb/latest/"
+    "developerguide/on-demand-capacity-mode.html#on-demand-capacity-mode-initial"
+)
 
 
 def _invalid(text: str) -> ValidationException:
@@ -91,10 +103,12 @@ def _projection(index: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     if non_key and kind != "INCLUDE":
         raise _invalid(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
     if kind == "INCLUDE" and not non_key:
-        raise _invalid(
-            "NonKeyAttributes must not be empty when ProjectionType is INCLUDE for index: "
-            + index["IndexName"]
-        )
+        raise _invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
+    seen: set[str] = set()
+    for name in non_key or ():
+        if name in seen:
+            raise _invalid("Duplicate element in NonKeyAttributes: " + name)
+        seen.add(name)
     return kind, tuple(non_key or ())
 
 
@@ -175,6 +189,39 @@ def _throughput(raw: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def new_warm(
+    given: dict[str, Any] | None, throughput: dict[str, Any] | None, target: str
+) -> dict[str, Any]:
+    """The WarmThroughput of a new table or GSI (`target`: "table" or "index <name>"): the
+    requested units, by default and at least the on-demand initial throughput or, when
+    `throughput` is given (provisioned), its capacity units."""
+    warm: dict[str, Any] = {}
+    for unit, capacity in WARM_UNITS:
+        floor = throughput[capacity] if throughput else ON_DEMAND_WARM[unit]
+        value = (given or {}).get(unit)
+        if value is not None and value < floor:
+            lower = f"{capacity} of ProvisionedThroughput" if throughput else _ON_DEMAND_INITIAL
+            raise _invalid(
+                f"Requested {unit} for WarmThroughput for {target} is lower than {lower}"
+            )
+        warm[unit] = floor if value is None else value
+    warm["Status"] = "ACTIVE"
+    return warm
+
+
+def raise_warm(holder: dict[str, Any], floor: dict[str, Any]) -> None:
+    """Raise a table's or GSI's WarmThroughput to at least `floor` (in its units): it
+    tracks the highest throughput ever provisioned and never decreases by itself."""
+    warm = holder.setdefault("WarmThroughput", {**ON_DEMAND_WARM, "Status": "ACTIVE"})
+    for unit, _ in WARM_UNITS:
+        warm[unit] = max(int(warm.get(unit, 0)), int(floor[unit]))
+
+
+def warm_units(throughput: dict[str, Any]) -> dict[str, Any]:
+    """ProvisionedThroughput capacity units as WarmThroughput units."""
+    return {unit: throughput[capacity] for unit, capacity in WARM_UNITS}
+
+
 def index_description(
     table: str, region: str, account: str, index: IndexDef, raw: dict[str, Any], status: str
 ) -> dict[str, Any]:
@@ -192,12 +239,16 @@ def index_description(
         entry["ProvisionedThroughput"] = _throughput(raw.get("ProvisionedThroughput"))
         if "OnDemandThroughput" in raw:
             entry["OnDemandThroughput"] = raw["OnDemandThroughput"]
-        entry["WarmThroughput"] = {
-            "ReadUnitsPerSecond": 12000,
-            "WriteUnitsPerSecond": 4000,
-            "Status": status,
-        }
+        warm = gsi_warm(raw)
+        warm["Status"] = status  # ACTIVE with the index (ops/describe.py)
+        entry["WarmThroughput"] = warm
     return entry
+
+
+def gsi_warm(raw: dict[str, Any]) -> dict[str, Any]:
+    """A new GSI's WarmThroughput (its ProvisionedThroughput is there when provisioned)."""
+    target = "index " + raw["IndexName"]
+    return new_warm(raw.get("WarmThroughput"), raw.get("ProvisionedThroughput"), target)
 
 
 def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
@@ -214,10 +265,59 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
         raise ValidationException(
             f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(missing)
         )
+    if req.get("BillingMode") == "PROVISIONED":
+        # The default mode: a table created PROVISIONED has no BillingModeSummary.
+        req = {k: v for k, v in req.items() if k != "BillingMode"}
     _, desc = create(engine, ctx, req)
-    answer = dict(desc)
+    return {"TableDescription": _answer(desc, req)}
+
+
+def _answer(desc: dict[str, Any], req: Request) -> dict[str, Any]:
+    """CreateTable's TableDescription: DescribeTable adds WarmThroughput (unless the
+    request set it, then being applied) and LastUpdateToPayPerRequestDateTime later."""
+    answer = in_order(copy.deepcopy(desc))
     answer.pop("Tags", None)
-    return {"TableDescription": answer}
+    answer.get("BillingModeSummary", {}).pop("LastUpdateToPayPerRequestDateTime", None)
+    for gsi in answer.get("GlobalSecondaryIndexes", []):
+        gsi.pop("WarmThroughput", None)
+    if "WarmThroughput" in req:
+        answer["WarmThroughput"]["Status"] = "UPDATING"
+    else:
+        answer.pop("WarmThroughput", None)
+    return answer
+
+
+def _definitions(req: Request) -> dict[str, str]:
+    """AttributeDefinitions as name -> type; a name defined twice is refused."""
+    defined: dict[str, str] = {}
+    for definition in req["AttributeDefinitions"]:
+        name = definition["AttributeName"]
+        if name in defined:
+            raise ValidationException(f"Attribute Name is duplicated: {name}")
+        defined[name] = definition["AttributeType"]
+    return defined
+
+
+def _check_all_used(req: Request, defined: dict[str, str]) -> None:
+    """Every definition is a key of the table or of an index. Checked before the indexes
+    themselves (their own undefined keys are theirs to report)."""
+    schemas = [req["KeySchema"]] + [
+        raw.get("KeySchema") or []
+        for kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
+        for raw in req.get(kind) or []
+    ]
+    used = list(dict.fromkeys(k["AttributeName"] for schema in schemas for k in schema))
+    if set(defined) == set(used) or not set(used) <= set(defined):
+        return
+    if len(schemas) == 1:
+        raise _invalid(
+            "Number of attributes in KeySchema does not exactly match number of attributes "
+            "defined in AttributeDefinitions"
+        )
+    raise _invalid(
+        f"Some AttributeDefinitions are not used. AttributeDefinitions: [{', '.join(defined)}], "
+        f"keys used: [{', '.join(java_set_order(used, len(used)))}]"
+    )
 
 
 def create(
@@ -236,30 +336,27 @@ def create(
             f"constraint: Member must have length greater than or equal to {TABLE_NAME_MIN}"
         )
     mode = check_billing(req)
-    defined: dict[str, str] = {}
-    for definition in req["AttributeDefinitions"]:
-        defined[definition["AttributeName"]] = definition["AttributeType"]
+    defined = _definitions(req)
     schema = req["KeySchema"]
     if len(schema) > len(defined):
         raise ValidationException("Invalid KeySchema: Some index key attribute have no definition")
     pk, sk = _key_schema(schema, defined)
+    _check_all_used(req, defined)
     indexes = parse_indexes(req, defined, pk, sk, mode)
-    used = {pk.name} | ({sk.name} if sk else set())
-    for index, _ in indexes:
-        used |= {index.pk.name} | ({index.sk.name} if index.sk else set())
-    if len(req["AttributeDefinitions"]) != len(defined) or set(defined) != used:
-        raise _invalid(
-            "Number of attributes in KeySchema does not exactly match number of attributes "
-            "defined in AttributeDefinitions"
-            if not indexes
-            else "Some AttributeDefinitions are not used. AttributeDefinitions: "
-            f"[{', '.join(defined)}], keys used: [{', '.join(sorted(used))}]"
-        )
     check_table_class(req.get("TableClass"))
     stream_view = streams.create_spec(req.get("StreamSpecification"))
     check_capacity_limits(req, mode, region)
+    throughput = req.get("ProvisionedThroughput")
+    provisioned = throughput if mode == "PROVISIONED" else None
+    warm = new_warm(req.get("WarmThroughput"), provisioned, "table")
     tags = check_tags(req.get("Tags") or [])
-    if engine.catalog.get(account, region, name) is not None:
+    existing = engine.catalog.get(account, region, name)
+    if existing is not None:
+        if existing.status == "CREATING":
+            raise ResourceInUseException(
+                "Attempt to change a resource which is still in use: Table is being created: "
+                + name
+            )
         raise ResourceInUseException(f"Table already exists: {name}")
     catalog, limits = engine.catalog, engine.settings.table_quotas
     quotas.check_new_table(catalog, account, region, limits, indexed=bool(indexes))
@@ -282,7 +379,7 @@ def create(
         "KeySchema": schema,
         "TableStatus": status,
         "CreationDateTime": now,
-        "ProvisionedThroughput": _throughput(req.get("ProvisionedThroughput")),
+        "ProvisionedThroughput": _throughput(throughput),
         "TableSizeBytes": 0,
         "ItemCount": 0,
         "TableArn": arn,
@@ -297,11 +394,7 @@ def create(
         desc["TableClassSummary"] = {"TableClass": req["TableClass"]}
     if "OnDemandThroughput" in req:
         desc["OnDemandThroughput"] = req["OnDemandThroughput"]
-    desc["WarmThroughput"] = {
-        "ReadUnitsPerSecond": 12000,
-        "WriteUnitsPerSecond": 4000,
-        "Status": "ACTIVE",
-    }
+    desc["WarmThroughput"] = warm
     with engine.backend.write() as tx:
         space = engine.catalog.allocate_space(tx)
         defs: list[IndexDef] = []
@@ -341,7 +434,7 @@ def _activated(desc: dict[str, Any]) -> dict[str, Any]:
     stored = copy.deepcopy(desc)
     stored["TableStatus"] = "ACTIVE"
     for gsi in stored.get("GlobalSecondaryIndexes", []):
-        gsi["IndexStatus"] = "ACTIVE"
+        gsi["IndexStatus"] = gsi["WarmThroughput"]["Status"] = "ACTIVE"
     return stored
 
 
@@ -354,20 +447,27 @@ def check_table_class(table_class: str | None) -> None:
 
 
 def check_capacity_limits(req: Request, mode: str, region: str) -> None:
-    """The account maxima on provisioned units and on-demand maximums (DescribeLimits')."""
+    """The account maxima on provisioned units and on-demand maximums (DescribeLimits'),
+    and the GSIs' WarmThroughput."""
     throughput = req.get("ProvisionedThroughput")
     if mode == "PROVISIONED" and throughput:
         check_table_maximum(throughput, region)
-    maximums = req.get("OnDemandThroughput") or {}
-    present = [n for n in ("MaxReadRequestUnits", "MaxWriteRequestUnits") if n in maximums]
-    if mode == "PROVISIONED" and present:
-        raise _invalid(
-            f"{present[0]} for OnDemandThroughput cannot be specified when table BillingMode "
-            "is PROVISIONED."
-        )
-    check_on_demand(maximums, region)
+    _check_maximums(req, mode, region, None)
     for raw in req.get("GlobalSecondaryIndexes") or []:
         if raw.get("ProvisionedThroughput"):
             check_table_maximum(raw["ProvisionedThroughput"], region, raw["IndexName"])
-        if raw.get("OnDemandThroughput"):
-            check_on_demand(raw["OnDemandThroughput"], region, raw["IndexName"])
+        _check_maximums(raw, mode, region, raw["IndexName"])
+        gsi_warm(raw)
+
+
+def _check_maximums(holder: dict[str, Any], mode: str, region: str, index: str | None) -> None:
+    """The OnDemandThroughput of a new table (`index` None) or GSI: on demand only."""
+    maximums = holder.get("OnDemandThroughput") or {}
+    present = [n for n in ("MaxReadRequestUnits", "MaxWriteRequestUnits") if n in maximums]
+    if mode == "PROVISIONED" and present:
+        target = "" if index is None else f"for index: {index} "
+        raise _invalid(
+            f"{present[0]} for OnDemandThroughput {target}cannot be specified when table "
+            "BillingMode is PROVISIONED."
+        )
+    check_on_demand(maximums, region, index)

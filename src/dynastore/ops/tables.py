@@ -105,6 +105,11 @@ def _check_deletable(table: TableDef) -> TableDef:
             "Attempt to change a resource which is still in use: Cannot delete table while "
             "indexes are being created, updated, or deleted."
         )
+    if table.status == "UPDATING":
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table: {table.name} is in the "
+            "process of being updated."
+        )
     if table.description.get("DeletionProtectionEnabled"):
         raise ValidationException(
             "Resource cannot be deleted as it is currently protected against deletion. "

@@ -111,11 +111,10 @@ def merge(current: list[Tag], added: list[Tag]) -> list[Tag]:
 
 
 def page(tags: list[Tag], token: str | None, size: int = PAGE_SIZE) -> tuple[list[Tag], str | None]:
-    """One page of tags from `token` (the position to resume at) and the next token."""
+    """One page of tags from `token` (the position to resume at) and the next token. As
+    in DynamoDB, a token that is not one of ours is ignored: the first page."""
     start = 0
-    if token is not None:
-        if not token.isdigit() or int(token) > len(tags):
-            raise ValidationException(f"Invalid Request: Provided nextToken is invalid: {token}")
+    if token is not None and token.isdigit() and int(token) <= len(tags):
         start = int(token)
     end = start + size
     return tags[start:end], str(end) if end < len(tags) else None

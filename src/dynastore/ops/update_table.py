@@ -1,10 +1,12 @@
-"""UpdateTable: billing mode, provisioned throughput, deletion protection, table class and
-global secondary indexes (GlobalSecondaryIndexUpdates: Create, Update, Delete).
+"""UpdateTable: billing mode, provisioned, on-demand and warm throughput, deletion
+protection, table class, streams, encryption, replicas (ops/replicas.py) and global
+secondary indexes (GlobalSecondaryIndexUpdates: Create, Update, Delete).
 
-Stream, encryption and replica updates arrive with their features; until then they are
-refused with a ValidationException rather than silently stored. A created GSI is
-backfilled in bounded chunks (engine/indexes.py): the first chunk runs before the
-answer is sent, the rest in the background.
+As in DynamoDB, one call makes one kind of change (`check_combination`): deletion
+protection, encryption, table class and warm throughput come alone; only BillingMode
+combines (with throughput and GSI updates, a stream, or on-demand maximums). A created
+GSI is backfilled in bounded chunks (engine/indexes.py): the first chunk runs before
+the answer is sent, the rest in the background.
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ from dynastore.ops.create_table import (
     INVALID,
     MAX_GSI,
     MAX_PROJECTED,
+    ON_DEMAND_WARM,
+    WARM_UNITS,
     check_capacity,
     check_table_class,
     index_description,
     parse_gsi,
+    raise_warm,
+    warm_units,
 )
 from dynastore.ops.describe import table_description
 from dynastore.ops.replicas import replica_updates
@@ -78,39 +84,56 @@ def _apply_billing(table: TableDef, req: Request, now: float) -> bool:
     """Update billing mode / throughput in the description; True when the table changes."""
     desc = table.description
     current = desc.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
-    mode = req.get("BillingMode") or current
+    asked = req.get("BillingMode")
+    mode = asked or current
     throughput = req.get("ProvisionedThroughput")
     if mode == "PAY_PER_REQUEST" and throughput:
+        if asked:
+            raise ValidationException(
+                INVALID + "ProvisionedThroughput cannot be specified when BillingMode is "
+                "PAY_PER_REQUEST"
+            )
         raise ValidationException(
             INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
             "BillingMode is PAY_PER_REQUEST"
         )
-    if mode == "PROVISIONED" and current == "PAY_PER_REQUEST" and not throughput:
+    if asked == "PROVISIONED" and not throughput:
         raise ValidationException(
             INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
         )
     changed: bool = mode != current
     if changed:
-        summary: dict[str, Any] = {"BillingMode": mode}
-        if mode == "PAY_PER_REQUEST":
-            summary["LastUpdateToPayPerRequestDateTime"] = now
-            desc["ProvisionedThroughput"] = {
-                **desc["ProvisionedThroughput"],
-                "ReadCapacityUnits": 0,
-                "WriteCapacityUnits": 0,
-            }
-            for gsi in desc.get("GlobalSecondaryIndexes", []):
-                gsi["ProvisionedThroughput"] = {
-                    **gsi["ProvisionedThroughput"],
-                    "ReadCapacityUnits": 0,
-                    "WriteCapacityUnits": 0,
-                }
-        desc["BillingModeSummary"] = summary
+        desc["BillingModeSummary"] = _switched(desc, mode, now)
     if throughput:
         check_capacity(throughput)
         check_table_maximum(throughput, table.region)
         changed |= _set_throughput(desc["ProvisionedThroughput"], throughput, now, not changed)
+        raise_warm(desc, warm_units(throughput))
     return changed
+
+
+def _switched(desc: dict[str, Any], mode: str, now: float) -> dict[str, Any]:
+    """Switch the description to billing `mode`; its new BillingModeSummary. On demand,
+    the provisioned units read 0 and warm throughput is at least on-demand's; provisioned,
+    the on-demand maximums go and the last switch to on demand stays on record."""
+    summary: dict[str, Any] = {"BillingMode": mode}
+    holders = [desc, *desc.get("GlobalSecondaryIndexes", [])]
+    if mode == "PAY_PER_REQUEST":
+        summary["LastUpdateToPayPerRequestDateTime"] = now
+        for holder in holders:
+            holder["ProvisionedThroughput"] = {
+                **holder["ProvisionedThroughput"],
+                "ReadCapacityUnits": 0,
+                "WriteCapacityUnits": 0,
+            }
+            raise_warm(holder, ON_DEMAND_WARM)
+        return summary
+    last = desc.get("BillingModeSummary", {}).get("LastUpdateToPayPerRequestDateTime")
+    if last is not None:
+        summary["LastUpdateToPayPerRequestDateTime"] = last
+    for holder in holders:
+        holder.pop("OnDemandThroughput", None)
+    return summary
 
 
 def _set_throughput(
@@ -140,8 +163,9 @@ def _set_throughput(
     return True
 
 
-def _set_on_demand(table: TableDef, maximums: dict[str, Any]) -> None:
-    """Merge OnDemandThroughput maximums (-1 removes one) into an on-demand table."""
+def _set_on_demand(table: TableDef, maximums: dict[str, Any]) -> dict[str, Any]:
+    """Merge OnDemandThroughput maximums into an on-demand table; the merge as UpdateTable
+    echoes it (a -1 clears a maximum: the description omits it)."""
     desc = table.description
     given = [n for n in ("MaxReadRequestUnits", "MaxWriteRequestUnits") if n in maximums]
     mode = desc.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
@@ -151,7 +175,80 @@ def _set_on_demand(table: TableDef, maximums: dict[str, Any]) -> None:
             "BillingMode is PROVISIONED"
         )
     check_on_demand(maximums, table.region, clearing=True)
-    desc["OnDemandThroughput"] = {**desc.get("OnDemandThroughput", {}), **maximums}
+    return merge_on_demand(desc, maximums)
+
+
+def merge_on_demand(holder: dict[str, Any], maximums: dict[str, Any]) -> dict[str, Any]:
+    """Merge maximums into a table's or GSI's OnDemandThroughput, member by member; -1
+    clears one (the struct goes when both are clear). Returns the merge, -1s included."""
+    merged = {**holder.get("OnDemandThroughput", {}), **maximums}
+    kept = {name: value for name, value in merged.items() if value != -1}
+    if kept:
+        holder["OnDemandThroughput"] = kept
+    else:
+        holder.pop("OnDemandThroughput", None)
+    return merged
+
+
+def update_warm(holder: dict[str, Any], given: dict[str, Any], target: str) -> None:
+    """Apply a WarmThroughput update to a table or GSI (`target`: "table" or "index
+    <name>"): it may only increase; a member not given keeps its value."""
+    warm = holder.setdefault("WarmThroughput", {**ON_DEMAND_WARM, "Status": "ACTIVE"})
+    for unit, _ in WARM_UNITS:
+        if unit in given and given[unit] < warm.get(unit, 0):
+            raise ValidationException(
+                f"{INVALID}Requested {unit} for WarmThroughput for {target} is lower than "
+                "current WarmThroughput, decreasing WarmThroughput is not supported"
+            )
+    warm.update({unit: given[unit] for unit, _ in WARM_UNITS if unit in given})
+
+
+_ONLY = " must be the only operation in the request"
+# Members that must be alone in an UpdateTable, in the order DynamoDB names them.
+_EXCLUSIVE = (
+    ("SSESpecification", "Server-Side Encryption modification" + _ONLY),
+    ("TableClass", "TableClass modification" + _ONLY),
+    ("DeletionProtectionEnabled", "DeletionProtection modification" + _ONLY),
+)
+
+
+def check_combination(req: Request) -> None:
+    """UpdateTable makes one kind of change per call: the members that must come alone or
+    may not come together (BillingMode combines with throughput, GSI updates, a stream or
+    on-demand maximums). ReplicaUpdates has its own rule (ops/replicas.py)."""
+    given = {k for k in _ANY if k != "AttributeDefinitions" and req.get(k) is not None}
+    if _REPLICAS in given:
+        return
+    for member, text in _EXCLUSIVE:
+        if member in given and len(given) > 1:
+            raise ValidationException(INVALID + text)
+    kinds = {kind for update in req.get(_GSI_UPDATES) or [] for kind in update if update[kind]}
+    online = bool(kinds & {"Create", "Delete"})
+    if "OnDemandThroughput" in given and given & {"StreamSpecification", "WarmThroughput"}:
+        raise ValidationException(
+            INVALID + "OnDemandThroughput can only be combined with BillingMode in an "
+            "UpdateTable request"
+        )
+    if "WarmThroughput" in given and len(given) > 1:
+        if "Create" in kinds:
+            raise ValidationException(
+                INVALID + "Create global secondary index cannot be specified when updating "
+                "WarmThroughput"
+            )
+        raise ValidationException(INVALID + "WarmThroughput" + _ONLY)
+    iops = "ProvisionedThroughput" in given
+    if online and iops:
+        raise ValidationException(
+            INVALID + "You cannot create or delete index while updating table IOPS"
+        )
+    if online and "StreamSpecification" in given:
+        raise ValidationException(
+            INVALID + "You cannot create or delete index while changing stream status"
+        )
+    if "StreamSpecification" in given and (iops or req.get("BillingMode") == "PROVISIONED"):
+        raise ValidationException(
+            INVALID + "You cannot modify stream status while updating table IOPS"
+        )
 
 
 def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
@@ -172,6 +269,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     later = [k for k in _LATER if req.get(k)]
     if later:
         raise ValidationException(f"{later[0]} is not supported by this server yet")
+    check_combination(req)
     table = existing_table(engine, ctx, req["TableName"])
     _check_active(table)
     if req.get(_REPLICAS):
@@ -203,6 +301,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     gsi = update.gsi
     if update.changed or gsi.created or gsi.deleted:
         answer["TableStatus"] = "UPDATING"
+    update.shape_answer(answer)
     gsi.shape_answer(answer)
     # The first chunk now (a small table's index is ready at once), the rest later.
     if gsi.jobs and not indexes.run_chunk(engine.backend, engine.catalog, gsi.jobs[0]):
@@ -313,7 +412,8 @@ class GsiChanges:
 class _Update:
     """UpdateTable's change of a table definition (a `Catalog.update` change): `edit`
     checks the request against the definition and edits it, then the storage work goes
-    in the transaction. `changed` (the table goes UPDATING) and `gsi` tell the answer."""
+    in the transaction. `changed` (the table goes UPDATING), `gsi`, `switched` (billing
+    mode), `warm` and `on_demand` (the maximums as echoed) tell the answer."""
 
     engine: Engine
     req: Request
@@ -322,6 +422,9 @@ class _Update:
     deadline: float
     changed: bool = False
     gsi: GsiChanges = field(default_factory=GsiChanges)
+    switched: bool = False
+    warm: bool = False
+    on_demand: dict[str, Any] | None = None
 
     def edit(self, table: TableDef) -> None:
         req = self.req
@@ -329,6 +432,7 @@ class _Update:
         _check_stream(table, req)
         old_mode = _billing_mode(table)
         self.changed = _apply_billing(table, req, self.now)
+        self.switched = _billing_mode(table) != old_mode
         desc = table.description
         if "DeletionProtectionEnabled" in req:
             desc["DeletionProtectionEnabled"] = bool(req["DeletionProtectionEnabled"])
@@ -341,7 +445,10 @@ class _Update:
                 }
                 self.changed = True
         if "OnDemandThroughput" in req:
-            _set_on_demand(table, req["OnDemandThroughput"])
+            self.on_demand = _set_on_demand(table, req["OnDemandThroughput"])
+        self.warm = "WarmThroughput" in req
+        if self.warm:
+            update_warm(desc, req["WarmThroughput"], "table")
         self.gsi = GsiChanges()
         if _GSI_UPDATES in req:
             self.gsi = plan_gsi_updates(table, req, self.now, old_mode)
@@ -360,6 +467,17 @@ class _Update:
         if self.req.get("StreamSpecification"):
             streams.apply_update(tx, catalog, table, self.req["StreamSpecification"], self.now)
 
+    def shape_answer(self, answer: dict[str, Any]) -> None:
+        """DynamoDB's echo: a warm throughput change in progress, the on-demand maximums as
+        merged (-1 for a cleared one), and a switched BillingModeSummary without the time
+        DescribeTable adds."""
+        if self.warm:
+            answer["WarmThroughput"]["Status"] = "UPDATING"
+        if self.on_demand is not None:
+            answer["OnDemandThroughput"] = self.on_demand
+        if self.switched:
+            answer["BillingModeSummary"].pop("LastUpdateToPayPerRequestDateTime", None)
+
 
 def plan_gsi_updates(table: TableDef, req: Request, now: float, old_mode: str) -> GsiChanges:
     """Check GlobalSecondaryIndexUpdates against the table and apply them to its
@@ -374,19 +492,6 @@ def plan_gsi_updates(table: TableDef, req: Request, now: float, old_mode: str) -
         )
         if len(online) > 1 or building:
             raise LimitExceededException(_ONE_ONLINE_INDEX)
-        if req.get("ProvisionedThroughput"):
-            raise ValidationException(
-                INVALID + "You cannot create or delete index while updating table IOPS"
-            )
-        if "DeletionProtectionEnabled" in req:
-            raise ValidationException(
-                INVALID + "DeletionProtection modification must be the only operation in the "
-                "request"
-            )
-        if req.get("TableClass"):
-            raise ValidationException(
-                INVALID + "TableClass modification must be the only operation in the request"
-            )
     mode = _billing_mode(table)
     if mode == "PROVISIONED" and old_mode != "PROVISIONED":
         given = {
@@ -533,12 +638,10 @@ def _update(
                 "and how to request higher limits."
             )
         _set_throughput(current, throughput, now, must_change=False)
+        raise_warm(entry, warm_units(throughput))
     if body.get("OnDemandThroughput"):
         check_on_demand(body["OnDemandThroughput"], table.region, name, clearing=True)
-        entry["OnDemandThroughput"] = body["OnDemandThroughput"]
+        merge_on_demand(entry, body["OnDemandThroughput"])
     if body.get("WarmThroughput"):
-        warm = entry.setdefault("WarmThroughput", {"Status": "ACTIVE"})
-        for unit in ("ReadUnitsPerSecond", "WriteUnitsPerSecond"):
-            if unit in body["WarmThroughput"]:
-                warm[unit] = body["WarmThroughput"][unit]
+        update_warm(entry, body["WarmThroughput"], "index " + name)
     changes.updated[name] = old
