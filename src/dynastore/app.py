@@ -23,7 +23,7 @@ from dynastore.services.sns.handlers import SnsApi
 from dynastore.services.sns.links import SnsLinks
 from dynastore.services.sns.signing import Signer
 from dynastore.services.streams import streams_service
-from dynastore.services.sts import sts_service
+from dynastore.services.sts import SessionStore, sts_service
 from dynastore.storage.base import Backend
 from dynastore.workers.alarms import AlarmSettings, AlarmWorker
 from dynastore.workers.autoscaling import AutoscalingSettings, AutoscalingWorker
@@ -91,16 +91,19 @@ def build_app(config: Config) -> AsgiApp:
     credentials = (
         load_credentials_file(config.credentials_file) if config.credentials_file else None
     )
+    verify = config.auth_mode == "verify"
+    sessions = SessionStore(engine.backend)  # AssumeRole's temporary keys, in the store
     verifier = SigV4Verifier(
-        mode="verify" if config.auth_mode == "verify" else "accept",
+        mode="verify" if verify else "accept",
         credentials=credentials,
         default_account=config.account_id,
         default_region=config.region,
+        sessions=sessions,
     )
     services = [
         dynamodb_service(engine, ttl_options=TtlOptions(change_window=config.ttl_change_window)),
         streams_service(engine),
-        sts_service(),
+        sts_service(sessions, cross_account=not verify),
         autoscaling_service(engine),
         backup_service(engine),
     ]

@@ -72,6 +72,13 @@ class UnrecognizedClientException(AwsError):
     default_message = "The security token included in the request is invalid."
 
 
+class ExpiredTokenException(AwsError):
+    """A temporary key used after its session expired."""
+
+    namespace = CORAL_SERVICE
+    default_message = "The security token included in the request is expired"
+
+
 class AccessDeniedException(AwsError):
     namespace = CORAL_SERVICE
 

@@ -21,4 +21,5 @@ AWS_BACKUP = 10  # AWS Backup vaults, plans, selections, jobs (services/backup)
 REPLICATION = 11  # global tables: log cursors and item versions (engine/replication.py)
 ITEM_COLLECTIONS = 12  # item collection sizes of tables with LSIs (engine/item_collections.py)
 LEASES = 13  # background jobs' leases among processes sharing a store (engine/leases.py)
+STS_SESSIONS = 14  # temporary credentials issued by STS AssumeRole (services/sts/store.py)
 FIRST_TABLE_SPACE = 1000

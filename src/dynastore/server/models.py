@@ -27,6 +27,7 @@ _QUERY_CODES: Mapping[str, tuple[str, int | None]] = {
     "InvalidSignatureException": ("SignatureDoesNotMatch", 403),
     "MissingAuthenticationTokenException": ("MissingAuthenticationToken", 403),
     "IncompleteSignatureException": ("IncompleteSignature", 400),
+    "ExpiredTokenException": ("ExpiredToken", 403),
 }
 
 

@@ -10,6 +10,10 @@ problems gets the same first error as from AWS (dynalite recorded the order):
 4. ``host`` must be signed; the algorithm must be AWS4-HMAC-SHA256; the credential
    must have five elements; region, service, terminator and date of the scope;
 5. unknown access key -> UnrecognizedClient; then the signature; then the session token.
+   A temporary key (``ASIA...``) that STS issued is found in ``sessions`` when the
+   credentials file does not name it; AWS reads such a key out of its session token, so
+   the token is checked first (missing or wrong -> UnrecognizedClient), then the expiry
+   (ExpiredToken), then the signature made with the session's secret.
 
 Mode ``accept`` (the default without a credentials file, like DynamoDB Local) runs only
 the shape checks that locate the caller (1, 2, algorithm, five-element credential, a
@@ -40,6 +44,7 @@ from typing import Literal, Protocol, runtime_checkable
 from urllib.parse import quote, unquote
 
 from dynastore.errors import (
+    ExpiredTokenException,
     IncompleteSignatureException,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
@@ -55,9 +60,12 @@ __all__ = [
     "SessionTokenStore",
     "SigV4Verifier",
     "StaticCredentials",
+    "TemporaryKey",
+    "TemporaryKeys",
     "canonical_query",
     "canonical_uri",
     "load_credentials_file",
+    "token_digest",
 ]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -171,6 +179,30 @@ class StaticCredentials:
 
     def __contains__(self, access_key: object) -> bool:
         return access_key in self._keys
+
+
+def token_digest(token: str) -> bytes:
+    """What a store keeps of a session token: its SHA-256 (reading it gives no token)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class TemporaryKey:
+    """A role session's credentials as the verifier checks them."""
+
+    secret_key: str
+    token_sha256: bytes  # token_digest of the session token
+    account_id: str
+    expiration: float  # epoch seconds
+
+    def token_matches(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(token_digest(token), self.token_sha256)
+
+
+class TemporaryKeys(Protocol):
+    """The temporary keys issued by STS AssumeRole (services/sts/store.py)."""
+
+    def temporary_key(self, access_key: str) -> TemporaryKey | None: ...
 
 
 def load_credentials_file(path: str | Path) -> StaticCredentials:
@@ -295,6 +327,7 @@ class SigV4Verifier:
         default_region: str,
         clock: Callable[[], float] = time.time,
         services: frozenset[str] = SIGNING_SERVICES,
+        sessions: TemporaryKeys | None = None,
     ) -> None:
         if mode not in ("verify", "accept"):
             raise ValueError(f"mode must be 'verify' or 'accept', not {mode!r}")
@@ -310,6 +343,7 @@ class SigV4Verifier:
         )
         self._clock = clock
         self._services = services
+        self._sessions = sessions
         # (secret, date, region, service) -> kSigning; bounded, oldest evicted first.
         self._signing_keys: dict[tuple[str, str, str, str], bytes] = {}
         # accept mode: Authorization header without its signature -> caller (bounded).
@@ -376,15 +410,36 @@ class SigV4Verifier:
                 self._accepted[cache_key] = caller
             return caller
         if stored is None:
-            raise UnrecognizedClientException()
-        secret, account = stored
+            secret, account = self._session_secret(access_key, presented.security_token)
+        else:
+            secret, account = stored
         payload_hash = self._payload_hash(presented, headers, body)
         self._check_signature(
             presented, method, path, headers, payload_hash, secret, scope_date, region, service
         )
-        if self._tokens is not None and self._tokens(access_key) != presented.security_token:
+        if (
+            stored is not None
+            and self._tokens is not None
+            and self._tokens(access_key) != presented.security_token
+        ):
             raise UnrecognizedClientException(_TOKEN_INVALID)
         return Caller(access_key, account or self.default_account, region, service)
+
+    def _session_secret(self, access_key: str, token: str | None) -> tuple[str, str]:
+        """(secret, account) of a live session's key that `token` belongs to, or the error.
+
+        Only ``ASIA`` keys reach the store: the credentials file's keys never do.
+        """
+        found = None
+        if self._sessions is not None and access_key.startswith("ASIA"):
+            found = self._sessions.temporary_key(access_key)
+        if found is None:
+            raise UnrecognizedClientException()
+        if not found.token_matches(token):
+            raise UnrecognizedClientException(_TOKEN_INVALID)
+        if found.expiration <= self._clock():
+            raise ExpiredTokenException()
+        return found.secret_key, found.account_id
 
     # -- parsing --------------------------------------------------------------------------
 
