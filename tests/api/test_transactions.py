@@ -26,6 +26,8 @@ from tests.api.helpers import (
     seed,
     validation,
 )
+from tests.api.test_update_item import INDEXED
+from tests.api.test_update_item import indexed as indexed_fixture
 
 DUPLICATE = "Transaction request cannot include multiple operations on one item"
 ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete"
@@ -304,6 +306,157 @@ def test_index_keys_in_a_transaction(dynamodb: Client, table: TableFactory) -> N
     with raises("ValidationException") as refused:
         dynamodb.transact_write_items(TransactItems=[put(name, {**key("a"), "g": {"S": ""}})])
     assert "IndexName: byG, IndexKey: g" in refused.value.response["Error"]["Message"]
+
+
+REMOVE_ONLY = [
+    ("REMOVE a", {}),
+    ("REMOVE m.x", {}),
+    ("DELETE tags :t", {":t": {"SS": ["x"]}}),
+]
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"), REMOVE_ONLY, ids=["remove", "remove-nested", "delete-from-set"]
+)
+def test_a_remove_only_update_creates_no_item(
+    dynamodb: Client, table: TableFactory, expression: str, values: Item
+) -> None:
+    """As UpdateItem: an update that only removes writes nothing for a missing item, while
+    the other actions apply."""
+    name = table()
+    extra = {"ExpressionAttributeValues": values} if values else {}
+    answer = dynamodb.transact_write_items(
+        TransactItems=[update(name, key("z"), expression, **extra), put(name, key("p"))],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert read(dynamodb, name, key("z")) is None
+    assert read(dynamodb, name, key("p")) == key("p")
+    assert answer["ConsumedCapacity"][0]["CapacityUnits"] == 4.0
+
+
+def test_a_remove_only_update_keeps_its_condition(dynamodb: Client, table: TableFactory) -> None:
+    name = table()
+    with raises("TransactionCanceledException", cancelled("ConditionalCheckFailed", "None")):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                update(name, key("z"), "REMOVE a", ConditionExpression="attribute_exists(pk)"),
+                put(name, key("p")),
+            ]
+        )
+    assert read(dynamodb, name, key("p")) is None
+    dynamodb.transact_write_items(
+        TransactItems=[
+            update(name, key("z"), "REMOVE a", ConditionExpression="attribute_not_exists(pk)")
+        ]
+    )
+    assert read(dynamodb, name, key("z")) is None
+    seed(dynamodb, name, {**key("y"), "a": {"S": "x"}, "b": {"S": "kept"}})
+    dynamodb.transact_write_items(
+        TransactItems=[
+            update(name, key("y"), "REMOVE a", ConditionExpression="attribute_exists(pk)")
+        ]
+    )
+    assert read(dynamodb, name, key("y")) == {**key("y"), "b": {"S": "kept"}}
+
+
+def refused_when_run(dynamodb: Client, action: dict[str, Any], other: str) -> dict[str, Any]:
+    """Run `action` before a check that fails on table `other`: the transaction is
+    cancelled with both evaluated, the action refused; its reason."""
+    with raises(
+        "TransactionCanceledException", cancelled("ValidationError", "ConditionalCheckFailed")
+    ) as info:
+        dynamodb.transact_write_items(
+            TransactItems=[action, check(other, key("c"), "attribute_exists(pk)")]
+        )
+    return reasons_of(info.value)[0]
+
+
+def test_an_update_of_a_key_attribute_is_refused_when_it_runs(
+    dynamodb: Client, table: TableFactory
+) -> None:
+    """Even a remove-only update of a missing item: the action's ValidationError, and the
+    other actions evaluated."""
+    name = table()
+    assert refused_when_run(dynamodb, update(name, key("z"), "REMOVE pk"), name) == {
+        "Code": "ValidationError",
+        "Message": "One or more parameter values were invalid: Cannot update attribute pk. "
+        "This attribute is part of the key",
+    }
+    assert read(dynamodb, name, key("z")) is None
+
+
+INDEX_MISMATCH = (
+    "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: S "
+    "Actual: {} IndexName: {}"
+)
+NOT_SCALAR = (
+    "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: {}"
+)
+
+indexed = indexed_fixture  # c keys an LSI (S), g a GSI (S); item INDEXED (a/1) has e = 1
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("SET g.a = e ADD c :one", INDEX_MISMATCH.format("c", "N", "by-c")),
+        ("SET x = g[1], g = pk + :one", INDEX_MISMATCH.format("g", "N", "by-g")),
+        ("SET g = list_append(:l, :l)", INDEX_MISMATCH.format("g", "L", "by-g")),
+        ("ADD g.b :one", NOT_SCALAR.format("IndexKey: g")),
+        ("SET x = e, y = c[1]", NOT_SCALAR.format("IndexKey: c")),
+        ("SET x = pk.y", NOT_SCALAR.format("Key: pk")),
+    ],
+    ids=["add-type", "arithmetic-type", "list-type", "into-index", "read-index", "read-key"],
+)
+def test_an_update_against_the_index_schema_cancels(
+    dynamodb: Client, table: TableFactory, indexed: str, expression: str, message: str
+) -> None:
+    """UpdateItem's checks before the read cancel the transaction as a bad key does: that
+    action's ValidationError, the others None (even a failing condition), nothing run."""
+    other = table()
+    values = {k: v for k, v in {":one": {"N": "1"}, ":l": {"L": []}}.items() if k in expression}
+    extra = {"ExpressionAttributeValues": values} if values else {}
+    with raises(
+        "TransactionCanceledException", cancelled("None", "ValidationError", "None")
+    ) as info:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                put(other, key("p")),
+                update(indexed, key("a", "1"), expression, **extra),
+                check(other, key("c"), "attribute_exists(pk)"),
+            ]
+        )
+    assert reasons_of(info.value) == [
+        {"Code": "None"},
+        {"Code": "ValidationError", "Message": message},
+        {"Code": "None"},
+    ]
+    assert read(dynamodb, other, key("p")) is None
+    assert read(dynamodb, indexed, key("a", "1")) == INDEXED
+
+
+def test_an_index_key_type_known_once_applied(
+    dynamodb: Client, table: TableFactory, indexed: str
+) -> None:
+    """A type that only shows when the update runs: the action's ValidationError, with
+    every other action evaluated."""
+    action = update(indexed, key("a", "1"), "SET g = e")
+    assert refused_when_run(dynamodb, action, table()) == {
+        "Code": "ValidationError",
+        "Message": "The update expression attempted to update the secondary index key to "
+        "unsupported type",
+    }
+    dynamodb.transact_write_items(
+        TransactItems=[
+            update(
+                indexed,
+                key("a", "1"),
+                "SET g = :g, c = if_not_exists(c, :g)",
+                ExpressionAttributeValues={":g": {"S": "x"}},
+            )
+        ]
+    )
+    assert read(dynamodb, indexed, key("a", "1")) == {**INDEXED, "g": {"S": "x"}, "c": {"S": "x"}}
 
 
 def test_empty_key_values_are_refused_up_front(dynamodb: Client, table: TableFactory) -> None:

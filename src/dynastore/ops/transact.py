@@ -13,7 +13,12 @@ snapshot. A rolled-back savepoint leaves the rest of a commit group untouched.
 Requests are checked in DynamoDB's phases: every action's values and expressions, then
 every table, then every key. A key that does not match its table's schema is not a
 ValidationException but a cancellation: the first such action reports ValidationError, the
-others None, and nothing runs. Once running, every action is evaluated even after one
+others None, and nothing runs. An Update's checks against the schema that UpdateItem makes
+before reading the item (an index key given a value of another type, a key or index key
+used as a map or list) cancel the same way; a type that only shows once the update is
+applied is that action's ValidationError when it runs, as is an update of a key
+attribute. An Update that only removes creates no item where there was none (its
+condition still applies). Once running, every action is evaluated even after one
 fails, so CancellationReasons lists each action's outcome in request order, as DynamoDB
 does. Transactional table writes and reads
 cost double; index writes cost what they cost outside a transaction.
@@ -46,6 +51,7 @@ from dynastore.ops.expressions import (
     PreparedWrite,
     Projector,
     UpdatedPaths,
+    Updater,
     prepare_read,
     prepare_write,
 )
@@ -60,6 +66,8 @@ from dynastore.ops.items import (
     update_compute,
     write_cost,
 )
+from dynastore.ops.query import check_key_paths
+from dynastore.ops.update_item import check_index_types, unless_missing
 from dynastore.server.protocol import RequestContext
 from dynastore.storage.base import WriteTx
 
@@ -81,8 +89,9 @@ _EXPRESSION_MEMBERS = (
 )
 _NOTHING = PreparedWrite(None, None)
 # Key-check messages (besides KEY_SCHEMA_MISMATCH) that cancel a transaction
-_SCHEMA_PROBLEMS = ("Missing the key", "Type mismatch for")
+_SCHEMA_PROBLEMS = ("Missing the key", "Type mismatch for", "Key attributes must be scalars")
 _Plan = TypeVar("_Plan")
+_Checked = TypeVar("_Checked")
 _THROTTLE_CODES = {
     "ProvisionedThroughputExceededException": "ProvisionedThroughputExceeded",
     "ThrottlingException": "ThrottlingError",
@@ -132,21 +141,21 @@ def cancelled(reasons: list[dict[str, Any]]) -> TransactionCanceledException:
     )
 
 
-def schema_problem(check: Callable[[], None]) -> str | None:
+def schema_problem(check: Callable[[], _Checked]) -> _Checked | str:
     """Run a key check: the message of a key-schema problem (a key attribute missing, extra
-    or of the wrong type, a table or index key of the wrong type), None when it passes.
+    or of the wrong type, a table or index key of the wrong type or used as a map or list),
+    or what the check returns when it passes.
 
     A transaction reports those as its action's ValidationError; other key errors (an
     empty or oversized key value) are refused up front, so they propagate.
     """
     try:
-        check()
+        return check()
     except ValidationException as error:
         message = error.message or ""
         if message == attrs.KEY_SCHEMA_MISMATCH or any(p in message for p in _SCHEMA_PROBLEMS):
             return message
         raise
-    return None
 
 
 def validated(planned: list[_Plan | str]) -> list[_Plan]:
@@ -453,8 +462,29 @@ def _plan(
     if kind == "Delete":
         return WriteAction(table, key, delete_compute, prepared.condition, on_failure)
     action = WriteAction(table, key, None, prepared.condition, on_failure)
-    action.compute = update_compute(table, key, prepared.update, action.changed)
+    if not prepared.update_names.isdisjoint(table.key_names):
+        # Refused when the action runs: "Cannot update attribute ... part of the key".
+        action.compute = update_compute(table, key, prepared.update, action.changed)
+        return action
+    update = schema_problem(lambda: _checked_update(table, prepared))
+    if isinstance(update, str):
+        return update
+    action.compute = update_compute(table, key, update, action.changed)
+    if prepared.deletes_only:
+        action.compute = unless_missing(action.compute)
     return action
+
+
+def _checked_update(table: TableDef, prepared: PreparedWrite) -> Updater | None:
+    """UpdateItem's checks of an update against the schema before the item is read: index
+    key values of a type the request shows, then no key or index key used as a map or
+    list. The update returned checks the other index key values once applied."""
+    update = prepared.update
+    if update is not None and table.indexes:
+        update = check_index_types(table, prepared, update)
+    if prepared.nested_paths:
+        check_key_paths(table, list(prepared.nested_paths))
+    return update
 
 
 def _collection_metrics(

@@ -53,14 +53,14 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
             )
     update = prepared.update
     if update is not None and table.indexes:
-        update = _check_index_types(table, prepared, update)
+        update = check_index_types(table, prepared, update)
     if prepared.nested_paths:
         check_key_paths(table, list(prepared.nested_paths))
     on_failure = req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
     changed: list[UpdatedPaths] = []
     compute = update_compute(table, key, update, changed)
     if prepared.deletes_only:
-        compute = _unless_missing(compute)
+        compute = unless_missing(compute)
     result, cost = metered_write(engine, table, key, compute, prepared.condition, on_failure)
     out: dict[str, Any] = {}
     attributes = _returned(rv, result.old, result.new, changed[0] if changed else None)
@@ -73,7 +73,7 @@ def handle(engine: Engine, ctx: RequestContext, req: Request) -> Result:
     )
 
 
-def _check_index_types(table: TableDef, prepared: PreparedWrite, update: Updater) -> Updater:
+def check_index_types(table: TableDef, prepared: PreparedWrite, update: Updater) -> Updater:
     """Refuse index key values of a known wrong type now; check the others once applied."""
     written = [
         (index.name, attr.name, attr.type)
@@ -120,7 +120,7 @@ def _known_types(update: expr.UpdateExpr) -> dict[str, str]:
     return known
 
 
-def _unless_missing(compute: Compute) -> Compute:
+def unless_missing(compute: Compute) -> Compute:
     """An update that only removes writes nothing, and creates nothing, for a missing item."""
 
     def run(old: Item | None) -> Item | None:
