@@ -29,23 +29,16 @@ from dynastore.server.protocol import RequestContext
 from dynastore.storage.sqlite import SqliteBackend
 from dynastore.workers.streams import StreamSettings, StreamsWorker
 from dynastore.workers.ttl import TtlSettings, TtlWorker, sweep
+from tests.unit.clock import Clock
 
 CTX = RequestContext("req", "123456789012", "us-east-1", "key")
 T0 = 1_700_000_000.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The engine's clock, also the change log's commit time."""
-    fake = Clock()
+    fake = Clock(T0)
     monkeypatch.setattr(changelog, "time", SimpleNamespace(time=fake))
     return fake
 

@@ -14,6 +14,7 @@ import pytest
 from dynastore.engine.leases import HOLD_FRACTION, LEASE_SPACE, Leases, Record
 from dynastore.workers.base import PeriodicWorker
 from dynastore.workers.leases import coordinate
+from tests.unit.clock import Clock
 from tests.unit.test_storage_contract import BackendFactory, open_backend
 
 __all__ = ["open_backend"]  # the fixture: a fresh store on each backend, opened per process
@@ -21,17 +22,9 @@ __all__ = ["open_backend"]  # the fixture: a fresh store on each backend, opened
 SECONDS = 10.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1000.0)
 
 
 def _process(open_backend: BackendFactory, clock: Clock, name: str, alive: bool = True) -> Leases:

@@ -31,6 +31,7 @@ from dynastore.services.sns.delivery import Delivery, Job, RetryPolicy
 from dynastore.storage.sqlite import SqliteBackend
 from dynastore.workers.alarms import AlarmWorker
 from dynastore.workers.metrics import MetricsWorker
+from tests.unit.clock import Clock
 
 ACCOUNT, REGION = "000000000000", "us-east-1"
 CTX = RequestContext("req", ACCOUNT, REGION, "key")
@@ -39,18 +40,10 @@ TABLE_T = (("TableName", "t"),)
 PUT_T = (("Operation", "PutItem"), ("TableName", "t"))
 
 
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     backend = SqliteBackend(str(tmp_path / "store.db"), checkpoint_interval=None)
-    eng = Engine(backend, EngineSettings(), clock=Clock())
+    eng = Engine(backend, EngineSettings(), clock=Clock(NOW))
     yield eng
     eng.close()
 
@@ -64,7 +57,7 @@ def _stat(recorder: MetricsRecorder, metric: str, dims: metrics.Dimensions) -> l
 
 
 def test_recorder_keeps_statistic_sets_and_restores_them() -> None:
-    recorder = MetricsRecorder(Clock())
+    recorder = MetricsRecorder(Clock(NOW))
     dims = metrics.table_dims("t")
     for value in (3.0, 1.0, 5.0):
         recorder.add(ACCOUNT, REGION, "M", dims, value)
@@ -77,7 +70,7 @@ def test_recorder_keeps_statistic_sets_and_restores_them() -> None:
 
 
 def test_success_records_latency_with_a_histogram_and_returned_items() -> None:
-    recorder = MetricsRecorder(Clock())
+    recorder = MetricsRecorder(Clock(NOW))
     body = b'{"Items":[{"pk":{"S":"a"}}],"Count":1,"ScannedCount":3}'
     recorder.succeeded(ACCOUNT, REGION, "Query", {"TableName": "t"}, body, 0.0123)
     pending, hists = recorder.drain()
@@ -90,13 +83,13 @@ def test_success_records_latency_with_a_histogram_and_returned_items() -> None:
 
 
 def test_control_plane_operations_have_no_latency_metric() -> None:
-    recorder = MetricsRecorder(Clock())
+    recorder = MetricsRecorder(Clock(NOW))
     recorder.succeeded(ACCOUNT, REGION, "CreateTable", {"TableName": "t"}, {}, 0.01)
     assert recorder.drain() == ({}, {})
 
 
 def test_unprocessed_batch_items_are_throttled_requests() -> None:
-    recorder = MetricsRecorder(Clock())
+    recorder = MetricsRecorder(Clock(NOW))
     req: dict[str, Any] = {"RequestItems": {"a": [], "arn:aws:dynamodb:us-east-1:0:table/b": []}}
     result: dict[str, Any] = {"UnprocessedItems": {"arn:aws:dynamodb:us-east-1:0:table/b": [{}]}}
     recorder.succeeded(ACCOUNT, REGION, "BatchWriteItem", req, result, 0.001)
@@ -118,7 +111,7 @@ def test_unprocessed_batch_items_are_throttled_requests() -> None:
 def test_failures_feed_their_metric(
     error: str | None, status: int, metric: str, dims: metrics.Dimensions
 ) -> None:
-    recorder = MetricsRecorder(Clock())
+    recorder = MetricsRecorder(Clock(NOW))
     recorder.failed(ACCOUNT, REGION, "PutItem", {"TableName": "t"}, error, status)
     pending, _ = recorder.drain()
     assert list(pending) == [(ACCOUNT, REGION, metric, dims, int(NOW // 60))]
@@ -168,7 +161,7 @@ class FakeCounters:
 
 def test_throttle_deltas_pass_only_increments() -> None:
     source = FakeCounters()
-    recorder = MetricsRecorder(Clock())
+    recorder = MetricsRecorder(Clock(NOW))
     deltas = ThrottleDeltas()
     minute = int(NOW // 60) * 60
     source.sums[minute] = {"WriteThrottleEvents": 3.0, "ThrottledRequests": 3.0}

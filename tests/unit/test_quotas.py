@@ -15,6 +15,7 @@ from dynastore.errors import LimitExceededException
 from dynastore.ops import create_table, tables, update_table
 from dynastore.server.protocol import RequestContext
 from dynastore.storage.sqlite import SqliteBackend
+from tests.unit.clock import Clock
 
 CTX = RequestContext("req", "123456789012", "us-east-1", "key")
 ELSEWHERE = RequestContext("req", "123456789012", "eu-west-1", "key")
@@ -22,17 +23,9 @@ T0 = 1_700_000_000.0
 SUBSCRIBER = "Subscriber limit exceeded: "
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from dynastore.services.sts import SessionStore, sts_service
 from dynastore.services.sts.store import RETENTION
 from dynastore.storage.base import WriteTx
 from dynastore.storage.sqlite import SqliteBackend
+from tests.unit.clock import Clock
 from tests.unit.test_sigv4 import presign, sign
 
 ACCOUNT = "111111111111"
@@ -31,16 +32,6 @@ DEFAULT_ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/Writer"
 STATIC = StaticCredentials([AccessKey("AKIDALICE", "alice-secret", ACCOUNT)])
 CALLER = RequestContext("request-id", ACCOUNT, "us-east-1", "AKIDALICE")
-
-
-class Clock:
-    """A settable clock, starting at the real time."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class CountingBackend:
@@ -114,7 +105,7 @@ def test_the_session_token_must_match(backend: SqliteBackend, token: str | None)
 
 
 def test_an_expired_session_is_refused(backend: SqliteBackend) -> None:
-    clock = Clock()
+    clock = Clock(time.time())
     clock.now -= 1000  # issued 1000 s ago for 900 s
     store = SessionStore(backend, clock)
     answer = assume_role(store, duration=900)
@@ -129,7 +120,7 @@ def test_an_expired_session_is_refused(backend: SqliteBackend) -> None:
 
 
 def test_expired_sessions_are_forgotten_after_retention(backend: SqliteBackend) -> None:
-    clock = Clock()
+    clock = Clock(time.time())
     store = SessionStore(backend, clock)
     old = assume_role(store, duration=900)
     clock.now += 900 + RETENTION + 2

@@ -29,17 +29,10 @@ from dynastore.errors import (
     ThrottlingException,
     ValidationException,
 )
+from tests.unit.clock import Clock
 
 ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/t"
 T0 = 1_800_000_000.0  # a Friday, 2027-01-15 08:00:00 UTC
-
-
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_table(
@@ -109,7 +102,7 @@ def test_bucket_admits_an_oversized_request_only_when_full() -> None:
 
 
 def test_provisioned_writes_throttle_after_the_burst_and_recover() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=2.0)  # 5 WCU -> 10 units of credit
     table = make_table(wcu=5)
     for _ in range(10):
@@ -131,7 +124,7 @@ def test_provisioned_writes_throttle_after_the_burst_and_recover() -> None:
 
 
 def test_default_burst_is_300_seconds_of_capacity() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock)
     table = make_table(rcu=1, wcu=1)
     for _ in range(300):
@@ -141,7 +134,7 @@ def test_default_burst_is_300_seconds_of_capacity() -> None:
 
 
 def test_settle_charges_the_real_cost() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=2.0)
     table = make_table(wcu=5)
     reserved = throttle.reserve_write(table, 1.0)
@@ -152,7 +145,7 @@ def test_settle_charges_the_real_cost() -> None:
 
 
 def test_reads_and_writes_have_separate_buckets() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(rcu=2, wcu=1)
     throttle.reserve_write(table, 1.0)
@@ -168,7 +161,7 @@ def test_reads_and_writes_have_separate_buckets() -> None:
 
 
 def test_lsi_units_count_against_the_table() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(wcu=4)
     table.indexes.append(IndexDef("l", "LSI", 3, KeyAttr("pk", "S"), KeyAttr("x", "S"), "ALL"))
@@ -180,7 +173,7 @@ def test_lsi_units_count_against_the_table() -> None:
 
 
 def test_gsi_back_pressure_throttles_table_writes() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(wcu=100, gsi=(5, 2))
     reserved = throttle.reserve_write(table, 1.0)
@@ -196,7 +189,7 @@ def test_gsi_back_pressure_throttles_table_writes() -> None:
 
 
 def test_gsi_reads_use_the_gsi_bucket() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(rcu=100, gsi=(1, 5))
     throttle.reserve_read(table, 1.0, index="g")
@@ -209,7 +202,7 @@ def test_gsi_reads_use_the_gsi_bucket() -> None:
 
 
 def test_on_demand_without_maximums_never_throttles() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(on_demand={})
     assert not throttle.enforces(table)
@@ -218,7 +211,7 @@ def test_on_demand_without_maximums_never_throttles() -> None:
 
 
 def test_on_demand_tables_stay_under_the_per_table_quota() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, table_max=10)
     table = make_table(on_demand={}, gsi=(0, 0))
     table.description["GlobalSecondaryIndexes"][0].pop("ProvisionedThroughput")
@@ -248,7 +241,7 @@ def test_on_demand_tables_stay_under_the_per_table_quota() -> None:
 
 
 def test_on_demand_maximum_is_a_per_second_rate() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock)
     table = make_table(on_demand={"MaxReadRequestUnits": 4, "MaxWriteRequestUnits": -1})
     for _ in range(4):
@@ -266,7 +259,7 @@ def test_on_demand_maximum_is_a_per_second_rate() -> None:
 
 
 def test_forget_picks_up_new_limits_and_keeps_the_balance() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(wcu=2)
     throttle.reserve_write(table, 2.0)
@@ -280,7 +273,7 @@ def test_forget_picks_up_new_limits_and_keeps_the_balance() -> None:
 
 
 def test_a_new_description_object_is_noticed_without_forget() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(wcu=1)
     throttle.reserve_write(table, 1.0)
@@ -290,7 +283,7 @@ def test_a_new_description_object_is_noticed_without_forget() -> None:
 
 
 def test_a_recreated_table_starts_with_full_buckets() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(wcu=1)
     table.description["TableId"] = "one"
@@ -304,7 +297,7 @@ def test_a_recreated_table_starts_with_full_buckets() -> None:
 
 
 def test_counters_per_minute_for_table_and_gsi() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(rcu=1, wcu=100, gsi=(5, 100))
     reserved = throttle.reserve_write(table, 1.0)
@@ -346,7 +339,7 @@ def test_counters_per_minute_for_table_and_gsi() -> None:
 
 
 def test_batch_items_do_not_count_as_requests() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(wcu=1)
     throttle.try_reserve_write(table, 1.0)
@@ -378,7 +371,7 @@ def test_rule_names() -> None:
 
 
 def test_insights_count_accessed_and_throttled_keys() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     insights = Insights(clock)
     throttle = Throttle(clock, insights, 1.0)
     table = make_table(wcu=3, sort_key=True, insights={"": enabled()})
@@ -406,7 +399,7 @@ def test_insights_count_accessed_and_throttled_keys() -> None:
 
 
 def test_insights_of_a_gsi_use_its_keys() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     insights = Insights(clock)
     throttle = Throttle(clock, insights, 1.0)
     table = make_table(on_demand={}, gsi=(0, 0), insights={"g": enabled()})
@@ -422,7 +415,7 @@ def test_insights_of_a_gsi_use_its_keys() -> None:
 
 
 def test_insights_count_nothing_while_enabling_or_disabled() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     insights = Insights(clock)
     throttle = Throttle(clock, insights, 1.0)
     table = make_table(on_demand={}, insights={"": enabled(until=T0 + 10)})
