@@ -92,7 +92,12 @@ def build_app(config: Config) -> AsgiApp:
         load_credentials_file(config.credentials_file) if config.credentials_file else None
     )
     verify = config.auth_mode == "verify"
-    sessions = SessionStore(engine.backend)  # AssumeRole's temporary keys, in the store
+    # KMS keys sealed by the data dir's master key; they also protect SSE tables' data keys.
+    keystore = open_keystore(engine.backend, config.data_dir)
+    keystore.listeners.append(engine.crypto.key_changed)
+    engine.crypto.provider = keystore
+    # AssumeRole's temporary keys, in the store, their secrets sealed like KMS's keys.
+    sessions = SessionStore(engine.backend, keystore)
     verifier = SigV4Verifier(
         mode="verify" if verify else "accept",
         credentials=credentials,
@@ -107,10 +112,6 @@ def build_app(config: Config) -> AsgiApp:
         autoscaling_service(engine),
         backup_service(engine),
     ]
-    # KMS keys sealed by the data dir's master key; they also protect SSE tables' data keys.
-    keystore = open_keystore(engine.backend, config.data_dir)
-    keystore.listeners.append(engine.crypto.key_changed)
-    engine.crypto.provider = keystore
     services.append(kms_service(keystore, engine.backend))
     delivery = Delivery()
     signer = Signer(engine.backend, keystore)  # SNS's message signing key, sealed like KMS's

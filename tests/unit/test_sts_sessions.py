@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import pytest
 from botocore.credentials import Credentials
+from cryptography.exceptions import InvalidTag
 
 from dynastore.engine import spaces
 from dynastore.errors import ExpiredTokenException, UnrecognizedClientException
@@ -20,6 +21,7 @@ from dynastore.server.sigv4 import (
     StaticCredentials,
     TemporaryKey,
 )
+from dynastore.services.kms.keystore import MasterKey
 from dynastore.services.sts import SessionStore, sts_service
 from dynastore.services.sts.store import RETENTION
 from dynastore.storage.base import WriteTx
@@ -30,6 +32,7 @@ from tests.unit.test_sigv4 import presign, sign
 ACCOUNT = "111111111111"
 DEFAULT_ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/Writer"
+MASTER = MasterKey(b"\x07" * 32)  # seals the sessions' secrets
 STATIC = StaticCredentials([AccessKey("AKIDALICE", "alice-secret", ACCOUNT)])
 CALLER = RequestContext("request-id", ACCOUNT, "us-east-1", "AKIDALICE")
 
@@ -83,7 +86,7 @@ def verifier(store: SessionStore, mode: Literal["verify", "accept"] = "verify") 
 
 
 def test_a_session_key_acts_in_the_roles_account(backend: SqliteBackend) -> None:
-    store = SessionStore(backend)
+    store = SessionStore(backend, MASTER)
     answer = assume_role(store)
     caller = verifier(store).authenticate(*sign(creds=credentials(answer)))
     assert (caller.access_key, caller.account_id) == (answer["Credentials"]["AccessKeyId"], ACCOUNT)
@@ -93,7 +96,7 @@ def test_a_session_key_acts_in_the_roles_account(backend: SqliteBackend) -> None
 
 @pytest.mark.parametrize("token", [None, "another-token"])
 def test_the_session_token_must_match(backend: SqliteBackend, token: str | None) -> None:
-    store = SessionStore(backend)
+    store = SessionStore(backend, MASTER)
     answer = assume_role(store)
     for request in (
         sign(creds=credentials(answer, token)),
@@ -107,7 +110,7 @@ def test_the_session_token_must_match(backend: SqliteBackend, token: str | None)
 def test_an_expired_session_is_refused(backend: SqliteBackend) -> None:
     clock = Clock(time.time())
     clock.now -= 1000  # issued 1000 s ago for 900 s
-    store = SessionStore(backend, clock)
+    store = SessionStore(backend, MASTER, clock)
     answer = assume_role(store, duration=900)
     with pytest.raises(ExpiredTokenException) as err:
         verifier(store).authenticate(*sign(creds=credentials(answer)))
@@ -121,11 +124,11 @@ def test_an_expired_session_is_refused(backend: SqliteBackend) -> None:
 
 def test_expired_sessions_are_forgotten_after_retention(backend: SqliteBackend) -> None:
     clock = Clock(time.time())
-    store = SessionStore(backend, clock)
+    store = SessionStore(backend, MASTER, clock)
     old = assume_role(store, duration=900)
     clock.now += 900 + RETENTION + 2
     assume_role(store)  # issuing a session forgets long-expired ones
-    fresh = SessionStore(backend)  # a process that never saw it
+    fresh = SessionStore(backend, MASTER)  # a process that never saw it
     assert fresh.session(old["Credentials"]["AccessKeyId"]) is None
     with pytest.raises(UnrecognizedClientException) as err:
         verifier(fresh).authenticate(*sign(creds=credentials(old)))
@@ -133,10 +136,12 @@ def test_expired_sessions_are_forgotten_after_retention(backend: SqliteBackend) 
 
 
 def test_another_process_on_the_store_knows_the_session(backend: SqliteBackend, path: str) -> None:
-    answer = assume_role(SessionStore(backend))
+    answer = assume_role(SessionStore(backend, MASTER))
     other = SqliteBackend(path, checkpoint_interval=None)  # a second server process
     try:
-        caller = verifier(SessionStore(other)).authenticate(*sign(creds=credentials(answer)))
+        caller = verifier(SessionStore(other, MASTER)).authenticate(
+            *sign(creds=credentials(answer))
+        )
         assert caller.account_id == ACCOUNT
     finally:
         other.close()
@@ -146,7 +151,7 @@ def test_lookups_are_cached_and_static_keys_never_reach_the_store(
     backend: SqliteBackend,
 ) -> None:
     counting = CountingBackend(backend)
-    store = SessionStore(counting)  # type: ignore[arg-type]
+    store = SessionStore(counting, MASTER)  # type: ignore[arg-type]
     answer = assume_role(store)
     check = verifier(store)
     for _ in range(3):
@@ -162,7 +167,7 @@ def test_lookups_are_cached_and_static_keys_never_reach_the_store(
 
 
 def test_accept_mode_is_unchanged_but_names_the_role(backend: SqliteBackend) -> None:
-    store = SessionStore(backend)
+    store = SessionStore(backend, MASTER)
     answer = assume_role(store)
     caller = verifier(store, "accept").authenticate(*sign(creds=credentials(answer, "wrong")))
     assert caller.account_id == DEFAULT_ACCOUNT  # accept mode: any key, the default account
@@ -176,10 +181,19 @@ def test_accept_mode_is_unchanged_but_names_the_role(backend: SqliteBackend) -> 
 
 
 def test_only_a_digest_of_the_token_is_stored(backend: SqliteBackend) -> None:
-    issued = assume_role(SessionStore(backend))["Credentials"]
-    found = SessionStore(backend).temporary_key(issued["AccessKeyId"])
+    issued = assume_role(SessionStore(backend, MASTER))["Credentials"]
+    found = SessionStore(backend, MASTER).temporary_key(issued["AccessKeyId"])
     assert isinstance(found, TemporaryKey)
     token = issued["SessionToken"]
     assert found.token_matches(token) and not found.token_matches(token + "x")
     stored = backend.get(spaces.STS_SESSIONS, b"K" + issued["AccessKeyId"].encode())
     assert stored is not None and token.encode() not in stored
+
+
+def test_the_secret_is_stored_sealed(backend: SqliteBackend) -> None:
+    issued = assume_role(SessionStore(backend, MASTER))["Credentials"]
+    stored = backend.get(spaces.STS_SESSIONS, b"K" + issued["AccessKeyId"].encode())
+    assert stored is not None and issued["SecretAccessKey"].encode() not in stored
+    other_master = SessionStore(backend, MasterKey(b"\x08" * 32))
+    with pytest.raises(InvalidTag):  # another master key cannot open it
+        other_master.temporary_key(issued["AccessKeyId"])

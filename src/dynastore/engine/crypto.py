@@ -69,7 +69,17 @@ _SEQUENCE = "sse-data-key"
 _HEADER = struct.Struct(">BI")
 
 
-class KeyProvider(Protocol):
+class Sealer(Protocol):
+    """The server's master key (the AWS owned key), for secrets kept in the store."""
+
+    def seal(self, plaintext: bytes, aad: bytes) -> bytes:
+        """Encrypt with the server's master key."""
+        ...
+
+    def unseal(self, blob: bytes, aad: bytes) -> bytes: ...
+
+
+class KeyProvider(Sealer, Protocol):
     """What SSE needs of KMS (services/kms implements it)."""
 
     def key_arn(self, account: str, region: str, key_id: str) -> str:
@@ -90,12 +100,6 @@ class KeyProvider(Protocol):
     def unwrap(self, arn: str, blob: bytes, context: dict[str, str]) -> bytes:
         """KMS Decrypt with the given key."""
         ...
-
-    def seal(self, plaintext: bytes, aad: bytes) -> bytes:
-        """Encrypt with the server's master key (the AWS owned key)."""
-        ...
-
-    def unseal(self, blob: bytes, aad: bytes) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from cryptography import x509
@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from dynastore.engine.crypto import KEY_SPACE
+from dynastore.engine.crypto import KEY_SPACE, Sealer
 from dynastore.storage.base import Backend
 
 RECORD_KEY = b"sns/signing-key"
@@ -52,14 +52,6 @@ CONFIRMATION_FIELDS = (
     "TopicArn",
     "Type",
 )
-
-
-class Sealer(Protocol):
-    """The master key's seal and unseal (services/kms `KeyStore`)."""
-
-    def seal(self, plaintext: bytes, aad: bytes) -> bytes: ...
-
-    def unseal(self, blob: bytes, aad: bytes) -> bytes: ...
 
 
 def string_to_sign(fields: Mapping[str, Any]) -> bytes:

@@ -3,9 +3,10 @@ sharing it accepts their temporary keys, and a restart keeps them until they exp
 
 Layout of STS_SESSIONS (stored on disk — do not reorder or change):
 
-- ``K access-key-id``: a session, ``{"secret", "token_sha256" (hex), "expiration" (epoch
-  seconds), "account", "arn", "user_id"}``. Only a digest of the session token is kept,
-  so reading the store does not give a usable session.
+- ``K access-key-id``: a session, ``{"secret" (base64, sealed by the server's master
+  key, like KMS's keys), "token_sha256" (hex), "expiration" (epoch seconds), "account",
+  "arn", "user_id"}``. Only a digest of the session token is kept and the secret is
+  sealed, so reading the store does not give a usable session.
 - ``E expiration (8 bytes, big-endian) access-key-id``: empty; the expiry order in which
   sessions are forgotten, RETENTION seconds after they expire (until then a request with
   the key is answered ExpiredToken; afterwards, as an unknown key).
@@ -15,6 +16,7 @@ Sessions never change once issued, so a process caches the ones it has read.
 
 from __future__ import annotations
 
+import base64
 import struct
 import time
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import orjson
 
 from dynastore.engine import spaces
+from dynastore.engine.crypto import Sealer
 from dynastore.server.sigv4 import TemporaryKey
 from dynastore.storage.base import Backend, WriteTx
 
@@ -43,6 +46,11 @@ class RoleSession:
     user_id: str  # <role id>:<session name>
 
 
+def _aad(access_key: str) -> bytes:
+    """What a sealed secret is bound to: its session (a secret moved to another fails)."""
+    return b"sts/session/" + access_key.encode()
+
+
 def _session_key(access_key: str) -> bytes:
     return b"K" + access_key.encode()
 
@@ -57,15 +65,20 @@ class SessionStore:
     It is the verifier's `TemporaryKeys`; `clock` is the time of expiry and pruning.
     """
 
-    def __init__(self, backend: Backend, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, backend: Backend, sealer: Sealer, clock: Callable[[], float] = time.time
+    ) -> None:
         self._backend = backend
+        self._sealer = sealer
         self.clock = clock
         self._cache: dict[str, RoleSession] = {}  # bounded, oldest evicted first
 
     def save(self, session: RoleSession) -> None:
         """Store a new session, and forget a batch of long-expired ones."""
         record = {
-            "secret": session.key.secret_key,
+            "secret": base64.b64encode(
+                self._sealer.seal(session.key.secret_key.encode(), _aad(session.access_key))
+            ).decode(),
             "token_sha256": session.key.token_sha256.hex(),
             "expiration": session.key.expiration,
             "account": session.key.account_id,
@@ -91,7 +104,7 @@ class SessionStore:
         found = RoleSession(
             access_key,
             TemporaryKey(
-                record["secret"],
+                self._sealer.unseal(base64.b64decode(record["secret"]), _aad(access_key)).decode(),
                 bytes.fromhex(record["token_sha256"]),
                 record["account"],
                 record["expiration"],
