@@ -302,10 +302,8 @@ def audit(api: Api, ledger: Ledger, arn: str, *, queries: int = 30) -> int:
         checked += 1 + (pk in ledger.deleted)
     for pk, item in ledger.put_unknown.items():
         assert items.get(pk, item) == item, f"{pk} half written: {items[pk]}"
-    for pk in random.sample(
-        sorted(set(ledger.puts) - ledger.deleted - ledger.delete_unknown),
-        min(queries, len(ledger.puts)),
-    ):
+    present = sorted(set(ledger.puts) - ledger.deleted - ledger.delete_unknown)
+    for pk in random.sample(present, min(queries, len(present))):
         found = api.call(
             "Query",
             {

@@ -17,7 +17,8 @@ from dynastore.services.cloudwatch import store
 from dynastore.services.cloudwatch.store import Sample, Stat
 from dynastore.storage.sqlite import SqliteBackend
 from dynastore.workers.autoscaling import MAX_GAP, AutoscalingSettings, AutoscalingWorker
-from tests.unit.test_metrics import ACCOUNT, CTX, NOW, REGION, Clock
+from tests.unit.clock import Clock
+from tests.unit.test_metrics import ACCOUNT, CTX, NOW, REGION
 
 TARGET = {
     "ServiceNamespace": "dynamodb",
@@ -28,7 +29,7 @@ TARGET = {
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from dynastore.engine.insights import Insights
 from dynastore.engine.leases import LEASE_SPACE, MEMBER_PREFIX, STALE_FACTOR, Leases, Record
 from dynastore.engine.throttle import Throttle
 from dynastore.workers.leases import coordinate
-from tests.unit.test_leases import SECONDS, Clock, _process, clock
+from tests.unit.clock import Clock
+from tests.unit.test_leases import SECONDS, _process, clock
 from tests.unit.test_storage_contract import BackendFactory, open_backend
 
 __all__ = ["clock", "open_backend"]  # the fixtures

@@ -16,7 +16,8 @@ from dynastore.errors import (
     RequestLimitExceeded,
     ThrottlingException,
 )
-from tests.unit.test_throttle import Clock, make_table, make_throttle
+from tests.unit.clock import Clock
+from tests.unit.test_throttle import T0, make_table, make_throttle
 
 
 def _admitted(reserve: Callable[[], float | AwsError], limit: int = 1000) -> int:
@@ -33,13 +34,13 @@ def _writes(throttle: Throttle, table: TableDef, limit: int = 1000) -> int:
 
 
 def test_the_default_share_is_the_whole_rate() -> None:
-    throttle = make_throttle(Clock(), burst=1.0)
+    throttle = make_throttle(Clock(T0), burst=1.0)
     assert throttle.share == 1.0
     assert _writes(throttle, make_table(wcu=10)) == 10
 
 
 def test_a_half_share_halves_rate_and_burst() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=2.0)
     throttle.set_share(0.5)
     table = make_table(wcu=10)
@@ -51,7 +52,7 @@ def test_a_half_share_halves_rate_and_burst() -> None:
 
 
 def test_a_new_share_keeps_the_balance_in_proportion() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=2.0)
     table = make_table(wcu=10)
     assert _writes(throttle, table, 8) == 8  # 12 of 20 units left
@@ -65,7 +66,7 @@ def test_a_new_share_keeps_the_balance_in_proportion() -> None:
 
 
 def test_setting_the_same_share_changes_nothing() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(wcu=4)
     throttle.set_share(0.5)
@@ -75,7 +76,7 @@ def test_setting_the_same_share_changes_nothing() -> None:
 
 
 def test_reads_and_gsis_get_the_share() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, burst=1.0)
     table = make_table(rcu=8, wcu=100, gsi=(4, 2))
     throttle.set_share(0.25)
@@ -91,7 +92,7 @@ def test_reads_and_gsis_get_the_share() -> None:
 
 
 def test_on_demand_maximums_get_the_share() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock)
     table = make_table(on_demand={"MaxReadRequestUnits": 6, "MaxWriteRequestUnits": -1})
     throttle.set_share(0.5)
@@ -100,7 +101,7 @@ def test_on_demand_maximums_get_the_share() -> None:
 
 
 def test_the_per_table_quota_gets_the_share() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     throttle = make_throttle(clock, table_max=10)
     table = make_table(on_demand={})
     throttle.set_share(0.5)
